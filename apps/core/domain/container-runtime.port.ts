@@ -1,0 +1,42 @@
+import type { MetricSeries } from './job-store.port.js';
+
+export interface ContainerSpec {
+  name: string;
+  /** The container's whole environment: nothing is inherited from the spawner. */
+  env: Record<string, string>;
+  /** Names in `env` that must not be shown (ACI secure environment variables). */
+  secureEnv: string[];
+  cpu: number;
+  memoryGb: number;
+}
+
+export type ContainerState = 'Running' | 'Succeeded' | 'Failed';
+
+export interface ContainerStatus {
+  name: string;
+  state: ContainerState;
+  /** Null while running. */
+  exitCode: number | null;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+/**
+ * Runs one container per task. A second start of a name that exists (running or finished)
+ * starts nothing, so a duplicate delivery cannot start the work twice.
+ */
+export interface ContainerRuntime {
+  start(spec: ContainerSpec): Promise<{ created: boolean }>;
+  status(name: string): Promise<ContainerStatus | null>;
+  list(): Promise<ContainerStatus[]>;
+  /** Stops the container, keeping it (and its logs) until deleted. */
+  stop(name: string): Promise<void>;
+  delete(name: string): Promise<void>;
+  /** Null for a container the runtime does not know. */
+  logs(name: string): Promise<string | null>;
+}
+
+/** CPU and memory over a container's life; null for a container the source does not know. */
+export interface ContainerMetrics {
+  metrics(name: string): Promise<MetricSeries | null>;
+}

@@ -1,0 +1,33 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Job ids are UUIDv7: time-ordered, so "newest first" and cursor paging are a plain sort
+ * on the id in every store. Within one millisecond a counter keeps ids from one process
+ * increasing (RFC 9562, method 1).
+ */
+let lastMs = 0;
+let counter = 0;
+
+export function newJobId(now: number = Date.now()): string {
+  if (now <= lastMs) {
+    counter += 1;
+    if (counter > 0xfff) {
+      lastMs += 1;
+      counter = 0;
+    }
+  } else {
+    lastMs = now;
+    counter = randomBytes(1)[0]! & 0x3f; // leaves room to count up within the millisecond
+  }
+  const bytes = randomBytes(16);
+  let ms = lastMs;
+  for (let i = 5; i >= 0; i--) {
+    bytes[i] = ms % 256;
+    ms = Math.floor(ms / 256);
+  }
+  bytes[6] = 0x70 | ((counter >> 8) & 0x0f);
+  bytes[7] = counter & 0xff;
+  bytes[8] = 0x80 | (bytes[8]! & 0x3f);
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

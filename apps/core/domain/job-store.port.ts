@@ -1,0 +1,73 @@
+import type { Job, JobState } from './job.js';
+
+export interface JobPage {
+  jobs: Job[];
+  /** Pass back as `cursor` for the next (older) page; null on the last page. */
+  next: string | null;
+}
+
+export interface ListQuery {
+  state?: JobState;
+  limit: number;
+  /** The `next` of the previous page: only jobs older than it are listed. */
+  cursor?: string;
+}
+
+export interface Resources {
+  cpu: number;
+  memoryGb: number;
+}
+
+/** What a container left behind, kept in the store because the runtime forgets it. */
+export interface ContainerArtifacts {
+  logs: string;
+  metrics: MetricSeries | null;
+}
+
+export interface MetricPoint {
+  /** ISO timestamp. */
+  t: string;
+  v: number;
+}
+
+/** CPU in millicores and memory in bytes, the units Azure Monitor reports for ACI. */
+export interface MetricSeries {
+  cpu: MetricPoint[];
+  memory: MetricPoint[];
+}
+
+/**
+ * Where jobs live. Every transition is conditional on the job's current state, so a late or
+ * duplicate write never moves a job back; each returns whether it changed anything.
+ */
+export interface JobStore {
+  insert(job: Job): Promise<Job>;
+  get(id: string): Promise<Job | null>;
+  getByContainerName(containerName: string): Promise<Job | null>;
+  /** Newest first. */
+  list(query: ListQuery): Promise<JobPage>;
+  /** Jobs whose `rev` is above `rev`, oldest change first, at most `limit`. */
+  changedSince(rev: number, limit: number): Promise<Job[]>;
+  /** The highest revision in the store (0 when empty). */
+  currentRev(): Promise<number>;
+  counts(): Promise<Record<JobState, number>>;
+  /** Jobs that have been handed to a runtime and have not finished. */
+  listActive(): Promise<Job[]>;
+
+  /** Pending only: the container was started for delivery number `attempt`. */
+  markDispatched(id: string, at: Date, attempt: number, resources: Resources): Promise<boolean>;
+  /** Pending only: a dispatch attempt failed; the message will be retried. */
+  noteDispatchError(id: string, attempt: number, error: string): Promise<boolean>;
+  markStarted(containerName: string, at: Date): Promise<boolean>;
+  /** InProgress only, and only forward. */
+  reportProgress(containerName: string, progress: number): Promise<boolean>;
+  markDone(containerName: string, at: Date, output: string): Promise<boolean>;
+  markFailed(containerName: string, at: Date, error: string): Promise<boolean>;
+
+  saveArtifacts(containerName: string, artifacts: ContainerArtifacts): Promise<void>;
+  getArtifacts(containerName: string): Promise<ContainerArtifacts | null>;
+
+  /** Throws when the store cannot answer. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,55 @@
+/** What the dashboard sends and the spawner receives: one message per job. */
+export interface WorkMessageBody {
+  jobId: string;
+  message: string;
+}
+
+export interface OutgoingMessage {
+  /** Duplicate detection key: the job id, so a resend inside the window is dropped. */
+  messageId: string;
+  body: WorkMessageBody;
+  /** Deliver no earlier than this (Service Bus scheduled messages). */
+  scheduledAt?: Date;
+}
+
+export interface ReceivedMessage {
+  messageId: string;
+  /** Parsed JSON as sent; the spawner validates its shape. */
+  body: unknown;
+  /** 1 on the first delivery. */
+  deliveryCount: number;
+  enqueuedAt: Date;
+  /** Settles this delivery; opaque to callers. */
+  lockToken: string;
+}
+
+export interface DeadLetter extends ReceivedMessage {
+  reason: string;
+  description: string;
+  deadLetteredAt: Date;
+}
+
+/**
+ * A queue with Service Bus semantics: duplicate detection by messageId, peek-lock delivery
+ * (a lock that expires makes the message visible again), abandon counts a delivery, and a
+ * message past maxDeliveryCount goes to the dead letter queue with a reason.
+ */
+export interface WorkQueue {
+  /** Returns false when the messageId was seen inside the duplicate detection window. */
+  send(message: OutgoingMessage): Promise<boolean>;
+  receive(maxMessages: number): Promise<ReceivedMessage[]>;
+  /** Removes a received message (or a received dead letter). */
+  complete(message: ReceivedMessage): Promise<void>;
+  /** Releases the lock at once: the message is delivered again (its delivery count is kept). */
+  abandon(message: ReceivedMessage): Promise<void>;
+  deadLetter(message: ReceivedMessage, reason: string, description: string): Promise<void>;
+  /**
+   * Receives from the dead letter queue with a lock, like `receive`: `complete` removes a dead
+   * letter once the caller has recorded it (the reaper fails its job), so none is lost between.
+   */
+  receiveDeadLetters(maxMessages: number): Promise<DeadLetter[]>;
+  /** Resolves when a message may be ready, or after `timeoutMs` at the latest. */
+  waitForMessages(timeoutMs: number): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,16 @@
+import type { ContainerMetrics, ContainerRuntime } from '../core/domain/container-runtime.port.js';
+import type { JobStore } from '../core/domain/job-store.port.js';
+import type { WorkQueue } from '../core/domain/work-queue.port.js';
+import type { PriceTable } from '../core/domain/pricing.js';
+
+/** What the dashboard needs, chosen by its composition root (local stack or App Service). */
+export interface DashboardDeps {
+  store: JobStore;
+  queue: WorkQueue;
+  /** Logs of containers that still exist. */
+  runtime: Pick<ContainerRuntime, 'logs'>;
+  metrics: ContainerMetrics;
+  prices: PriceTable;
+  /** "ACI equivalent" on the local stack, where nothing is billed. */
+  costLabel: string;
+}

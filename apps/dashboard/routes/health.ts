@@ -1,0 +1,36 @@
+import type { FastifyInstance } from 'fastify';
+import { errorMessage } from '../../core/domain/errors.js';
+import type { DashboardDeps } from '../deps.js';
+
+const CHECK_TIMEOUT_MS = 3000;
+
+async function check(probe: () => Promise<void>): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      probe(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+      }),
+    ]);
+    return 'ok';
+  } catch (error) {
+    return `error: ${errorMessage(error)}`;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function healthRoutes(app: FastifyInstance, deps: DashboardDeps): Promise<void> {
+  const status = {
+    type: 'object',
+    required: ['ok', 'store', 'queue'],
+    properties: { ok: { type: 'boolean' }, store: { type: 'string' }, queue: { type: 'string' } },
+  } as const;
+  app.get('/healthz', { schema: { response: { 200: status, 503: status } } }, async (_request, reply) => {
+    const [store, queue] = await Promise.all([check(() => deps.store.ping()), check(() => deps.queue.ping())]);
+    const ok = store === 'ok' && queue === 'ok';
+    reply.code(ok ? 200 : 503);
+    return { ok, store, queue };
+  });
+}

@@ -1,0 +1,51 @@
+import { JOB_STATES } from '../core/domain/job.js';
+import { CONTAINER_NAME_PATTERN } from '../core/domain/container-name.js';
+
+const nullableString = { type: ['string', 'null'] } as const;
+const nullableNumber = { type: ['number', 'null'] } as const;
+
+export const errorSchema = {
+  type: 'object',
+  required: ['error'],
+  properties: { error: { type: 'string' } },
+} as const;
+
+export const jobSchema = {
+  type: 'object',
+  required: ['id', 'containerName', 'message', 'state', 'enqueuedAt'],
+  properties: {
+    id: { type: 'string' },
+    containerName: { type: 'string' },
+    message: { type: 'string' },
+    state: { type: 'string', enum: JOB_STATES },
+    enqueuedAt: { type: 'string' },
+    dispatchedAt: nullableString,
+    startedAt: nullableString,
+    finishedAt: nullableString,
+    attempts: { type: 'integer' },
+    error: nullableString,
+    output: nullableString,
+    progress: nullableNumber,
+    cpu: nullableNumber,
+    memoryGb: nullableNumber,
+    costUsd: nullableNumber,
+    rev: { type: 'integer' },
+  },
+} as const;
+
+export const containerParams = {
+  type: 'object',
+  required: ['name'],
+  properties: { name: { type: 'string', pattern: CONTAINER_NAME_PATTERN.source } },
+} as const;
+
+const metricPoints = {
+  type: 'array',
+  items: { type: 'object', required: ['t', 'v'], properties: { t: { type: 'string' }, v: { type: 'number' } } },
+} as const;
+
+export const metricsSchema = {
+  type: 'object',
+  required: ['name', 'cpu', 'memory'],
+  properties: { name: { type: 'string' }, cpu: metricPoints, memory: metricPoints },
+} as const;

@@ -1,0 +1,85 @@
+import { errorMessage } from '../core/domain/errors.js';
+import type { ReceivedMessage, WorkQueue } from '../core/domain/work-queue.port.js';
+import { dispatch, MalformedMessageError, parseWorkMessage, type DispatchDeps } from './dispatch.js';
+
+export interface LocalConsumerOptions extends DispatchDeps {
+  queue: WorkQueue;
+  /** Containers running at once, at most. At the limit no message is taken off the queue. */
+  maxConcurrent: number;
+  /** How many containers are running now. */
+  running: () => number;
+  /** Resolves when a container may have exited (or after the timeout). */
+  waitForExit: (timeoutMs: number) => Promise<void>;
+  /** Fallback poll for messages sent by another process. */
+  pollMs: number;
+  log: (line: string) => void;
+}
+
+/**
+ * Drives the dispatch handler from the local queue, as the Service Bus trigger does on Azure:
+ * complete on success, abandon on error (so the delivery counts towards the dead letter), and
+ * dead-letter at once what is not a work message. It takes only as many messages as there is
+ * room for: lack of capacity never costs a task a delivery.
+ */
+export class LocalConsumer {
+  private stopping = false;
+  private loop: Promise<void> | null = null;
+
+  constructor(private readonly options: LocalConsumerOptions) {}
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** Takes no more messages; resolves when the loop has settled what it held. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const { queue, maxConcurrent, running, waitForExit, pollMs, log } = this.options;
+    while (!this.stopping) {
+      try {
+        const room = maxConcurrent - running();
+        if (room <= 0) {
+          await waitForExit(pollMs);
+          continue;
+        }
+        const messages = await queue.receive(room);
+        if (messages.length === 0) {
+          await queue.waitForMessages(pollMs);
+          continue;
+        }
+        await Promise.all(messages.map((message) => this.handle(message)));
+      } catch (error) {
+        if (this.stopping) break;
+        log(`spawner: ${errorMessage(error)}`);
+        await new Promise((resolve) => setTimeout(resolve, pollMs));
+      }
+    }
+  }
+
+  private async handle(message: ReceivedMessage): Promise<void> {
+    const { queue, store, log } = this.options;
+    let work;
+    try {
+      work = parseWorkMessage(message.body);
+    } catch (error) {
+      if (!(error instanceof MalformedMessageError)) throw error;
+      log(`spawner: dead-lettering ${message.messageId}: ${error.message}`);
+      await queue.deadLetter(message, 'MalformedMessage', error.message);
+      return;
+    }
+    try {
+      const result = await dispatch(work, message.deliveryCount, this.options);
+      if (result === 'unknown-job') log(`spawner: no job ${work.jobId} for message ${message.messageId}; dropped`);
+      await queue.complete(message);
+    } catch (error) {
+      const reason = errorMessage(error);
+      log(`spawner: job ${work.jobId} delivery ${message.deliveryCount} failed: ${reason}`);
+      await store.noteDispatchError(work.jobId, message.deliveryCount, reason);
+      await queue.abandon(message);
+    }
+  }
+}

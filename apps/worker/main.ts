@@ -1,0 +1,35 @@
+import { openJobStore } from '../core/adapters/open-job-store.js';
+import { errorMessage } from '../core/domain/errors.js';
+import { defaultTask } from './default-task.js';
+import { runWorker } from './run-worker.js';
+import { parseWorkerEnv, type WorkerEnv } from './worker-env.js';
+
+// Exit codes: 0 Done (or nothing left to do), 1 the work or the store failed, 2 bad environment.
+const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
+
+let env: WorkerEnv;
+try {
+  env = parseWorkerEnv(process.env);
+} catch (error) {
+  console.error(`worker: ${errorMessage(error)}`);
+  process.exit(2);
+}
+
+try {
+  const store = await openJobStore(env.databaseUri);
+  try {
+    const outcome = await runWorker({
+      containerName: env.containerName,
+      message: env.message,
+      store,
+      task: (message, onProgress) => defaultTask(message, env.workSeconds, onProgress),
+      log,
+    });
+    process.exitCode = outcome === 'Failed' ? 1 : 0;
+  } finally {
+    await store.close();
+  }
+} catch (error) {
+  console.error(`worker ${env.containerName}: ${errorMessage(error)}`);
+  process.exitCode = 1;
+}

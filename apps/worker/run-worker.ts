@@ -1,0 +1,41 @@
+import { errorMessage } from '../core/domain/errors.js';
+import { isTerminal } from '../core/domain/job.js';
+import type { JobStore } from '../core/domain/job-store.port.js';
+
+export type Task = (message: string, onProgress: (fraction: number) => Promise<void>) => Promise<string>;
+
+export interface WorkerRun {
+  containerName: string;
+  message: string;
+  store: JobStore;
+  task: Task;
+  log: (line: string) => void;
+}
+
+export type WorkerOutcome = 'Done' | 'Failed' | 'AlreadyFinished';
+
+/** InProgress, the work, then Done with its output, or Failed with the error. */
+export async function runWorker({ containerName, message, store, task, log }: WorkerRun): Promise<WorkerOutcome> {
+  const job = await store.getByContainerName(containerName);
+  if (!job) throw new Error(`no job has the container name ${containerName}`);
+  if (isTerminal(job.state)) {
+    log(`job ${job.id} is already ${job.state}; nothing to do`);
+    return 'AlreadyFinished';
+  }
+  await store.markStarted(containerName, new Date());
+  log(`job ${job.id}: InProgress`);
+  try {
+    const output = await task(message, async (fraction) => {
+      await store.reportProgress(containerName, Math.round(fraction * 1000) / 1000);
+      log(`progress ${Math.round(fraction * 100)}%`);
+    });
+    await store.markDone(containerName, new Date(), output);
+    log(`job ${job.id}: Done: ${output}`);
+    return 'Done';
+  } catch (error) {
+    const reason = errorMessage(error);
+    await store.markFailed(containerName, new Date(), reason);
+    log(`job ${job.id}: Failed: ${reason}`);
+    return 'Failed';
+  }
+}

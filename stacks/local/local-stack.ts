@@ -1,0 +1,157 @@
+import type { FastifyInstance } from 'fastify';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openJobStore } from '../../apps/core/adapters/open-job-store.js';
+import { ProcessRuntime } from '../../apps/core/adapters/process-runtime.js';
+import { SqliteWorkQueue } from '../../apps/core/adapters/sqlite-work-queue.js';
+import { errorMessage } from '../../apps/core/domain/errors.js';
+import type { JobStore } from '../../apps/core/domain/job-store.port.js';
+import { buildApp } from '../../apps/dashboard/app.js';
+import { LocalConsumer } from '../../apps/spawner/local-consumer.js';
+import { reap, type ReaperDeps } from '../../apps/spawner/reaper.js';
+import type { LocalSettings } from './settings.js';
+
+// Built layout: dist/stacks/local/local-stack.js starts dist/apps/worker/main.js.
+const WORKER_ENTRY = fileURLToPath(new URL('../../apps/worker/main.js', import.meta.url));
+const CONSUMER_POLL_MS = 1000;
+
+export interface LocalStack {
+  url: string;
+  /**
+   * Stops taking work, lets running tasks finish for up to `graceSeconds` (or until
+   * `interrupt` resolves), then stops what is left, failing those tasks with the reason.
+   */
+  stop(interrupt?: Promise<void>): Promise<void>;
+}
+
+/** The whole system on one machine: dashboard, durable queue, store, spawner and reaper. */
+export async function startLocalStack(settings: LocalSettings, log: (line: string) => void): Promise<LocalStack> {
+  const store = await openJobStore(settings.databaseUri);
+  const queue = new SqliteWorkQueue({
+    path: join(settings.dataDir, 'queue.db'),
+    lockDurationMs: settings.lockDurationSeconds * 1000,
+    maxDeliveryCount: settings.maxDeliveryCount,
+    duplicateDetectionWindowMs: settings.duplicateWindowSeconds * 1000,
+  });
+  const runtime = new ProcessRuntime({
+    workerEntry: WORKER_ENTRY,
+    logDir: join(settings.dataDir, 'containers'),
+    metricsIntervalMs: settings.metricsIntervalMs,
+  });
+  const launch = {
+    databaseUri: settings.databaseUri,
+    taskEnv: { WORK_SECONDS: String(settings.workSeconds) },
+    cpu: settings.workerCpu,
+    memoryGb: settings.workerMemoryGb,
+  };
+  const consumer = new LocalConsumer({
+    queue,
+    store,
+    runtime,
+    launch,
+    maxConcurrent: settings.maxConcurrent,
+    running: () => runtime.runningCount(),
+    waitForExit: (ms) => runtime.waitForExit(ms),
+    pollMs: CONSUMER_POLL_MS,
+    log,
+  });
+  const reaperDeps: ReaperDeps = {
+    store,
+    runtime,
+    metrics: runtime,
+    queue,
+    taskTimeoutSeconds: settings.taskTimeoutSeconds,
+    log,
+  };
+  const reaper = new Reaper(reaperDeps, settings.reapIntervalSeconds * 1000, log);
+
+  let app: FastifyInstance;
+  try {
+    app = await buildApp(
+      { store, queue, runtime, metrics: runtime, prices: settings.prices, costLabel: 'ACI equivalent' },
+      { logger: { level: settings.logLevel } },
+    );
+    await app.listen({ host: settings.host, port: settings.port });
+  } catch (error) {
+    await Promise.all([store.close(), queue.close(), runtime.close()]);
+    throw error;
+  }
+  consumer.start();
+  reaper.start();
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : settings.port;
+  const url = `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}`;
+
+  return {
+    url,
+    async stop(interrupt = new Promise<void>(() => {})) {
+      await consumer.stop();
+      if (runtime.runningCount() > 0) {
+        log(`waiting up to ${settings.shutdownGraceSeconds} s for ${runtime.runningCount()} running task(s); Ctrl-C again to stop them now`);
+        await Promise.race([
+          waitUntil(() => runtime.runningCount() === 0, (ms) => runtime.waitForExit(ms)),
+          sleep(settings.shutdownGraceSeconds * 1000),
+          interrupt,
+        ]);
+      }
+      await failInterrupted(store, runtime, log);
+      await runtime.stopAll();
+      await reaper.stop();
+      await app.close();
+      await Promise.all([store.close(), queue.close(), runtime.close()]);
+    },
+  };
+}
+
+/** Runs the reaper every interval, never two at once. */
+class Reaper {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly deps: ReaperDeps,
+    private readonly intervalMs: number,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => {
+      this.running = this.running.then(() => this.once());
+    }, this.intervalMs);
+  }
+
+  /** Waits for a pass under way, then runs a last one so finished containers are tidied. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+    await this.once();
+  }
+
+  private async once(): Promise<void> {
+    try {
+      await reap(this.deps);
+    } catch (error) {
+      this.log(`reaper: ${errorMessage(error)}`);
+    }
+  }
+}
+
+async function failInterrupted(store: JobStore, runtime: ProcessRuntime, log: (line: string) => void): Promise<void> {
+  for (const container of await runtime.list()) {
+    if (container.state !== 'Running') continue;
+    const failed = await store.markFailed(
+      container.name,
+      new Date(),
+      'interrupted: the local stack stopped while this task ran (requeue it to run again)',
+    );
+    if (failed) log(`stopped ${container.name} before it finished`);
+  }
+}
+
+async function waitUntil(done: () => boolean, wait: (ms: number) => Promise<void>): Promise<void> {
+  while (!done()) await wait(1000);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,36 @@
+import { errorMessage, SettingsError } from '../../apps/core/domain/errors.js';
+import { startLocalStack } from './local-stack.js';
+import { readLocalSettings } from './settings.js';
+
+// `npm start`: the whole system on this machine. Ctrl-C once lets running tasks finish;
+// twice stops them now. Either way no worker process is left behind.
+const log = (line: string) => console.log(line);
+
+try {
+  const settings = readLocalSettings(process.env);
+  const stack = await startLocalStack(settings, log);
+  log(`event-driven-aci is running at ${stack.url} (data in ${settings.dataDir}); Ctrl-C to stop`);
+
+  let interrupted: () => void = () => {};
+  const interrupt = new Promise<void>((resolve) => (interrupted = resolve));
+  let stopping: Promise<void> | null = null;
+  const onSignal = () => {
+    if (stopping) {
+      interrupted();
+      return;
+    }
+    log('stopping: no new tasks are started');
+    stopping = stack.stop(interrupt).then(
+      () => log('stopped'),
+      (error) => {
+        console.error(`error while stopping: ${errorMessage(error)}`);
+        process.exitCode = 1;
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+} catch (error) {
+  console.error(error instanceof SettingsError ? errorMessage(error) : error);
+  process.exit(error instanceof SettingsError ? 2 : 1);
+}

@@ -1,0 +1,54 @@
+import { resolve } from 'node:path';
+import { DEFAULT_PRICES, type PriceTable } from '../../apps/core/domain/pricing.js';
+import { SettingsReader } from '../../apps/core/settings.js';
+import { DEFAULT_WORK_SECONDS } from '../../apps/worker/worker-env.js';
+
+/** Every setting of `npm start`, read once from the environment (README: "Settings"). */
+export interface LocalSettings {
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseUri: string;
+  maxConcurrent: number;
+  workSeconds: number;
+  taskTimeoutSeconds: number;
+  maxDeliveryCount: number;
+  lockDurationSeconds: number;
+  duplicateWindowSeconds: number;
+  reapIntervalSeconds: number;
+  metricsIntervalMs: number;
+  shutdownGraceSeconds: number;
+  workerCpu: number;
+  workerMemoryGb: number;
+  prices: PriceTable;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+}
+
+export function readLocalSettings(env: Record<string, string | undefined>): LocalSettings {
+  const read = new SettingsReader(env);
+  const dataDir = resolve(read.string('DATA_DIR', '.data'));
+  const settings: LocalSettings = {
+    host: read.string('HOST', '127.0.0.1'),
+    port: read.integer('PORT', 3000, { min: 0, max: 65535 }),
+    dataDir,
+    databaseUri: read.string('DATABASE_URI', `sqlite:${resolve(dataDir, 'jobs.db')}`),
+    maxConcurrent: read.integer('MAX_CONCURRENT', 4, { min: 1, max: 256 }),
+    workSeconds: read.number('WORK_SECONDS', DEFAULT_WORK_SECONDS, { min: 0 }),
+    taskTimeoutSeconds: read.number('TASK_TIMEOUT_SECONDS', 600, { min: 1 }),
+    maxDeliveryCount: read.integer('MAX_DELIVERY_COUNT', 5, { min: 1, max: 2000 }),
+    lockDurationSeconds: read.number('LOCK_DURATION_SECONDS', 60, { min: 1, max: 300 }),
+    duplicateWindowSeconds: read.number('DUPLICATE_WINDOW_SECONDS', 600, { min: 20 }),
+    reapIntervalSeconds: read.number('REAP_INTERVAL_SECONDS', 2, { min: 0.1 }),
+    metricsIntervalMs: read.integer('METRICS_INTERVAL_MS', 1000, { min: 50 }),
+    shutdownGraceSeconds: read.number('SHUTDOWN_GRACE_SECONDS', 30, { min: 0 }),
+    workerCpu: read.number('WORKER_CPU', 1, { min: 0.1, max: 4 }),
+    workerMemoryGb: read.number('WORKER_MEMORY_GB', 1.5, { min: 0.1, max: 16 }),
+    prices: {
+      vcpuSecondUsd: read.number('PRICE_VCPU_SECOND', DEFAULT_PRICES.vcpuSecondUsd, { min: 0 }),
+      gbSecondUsd: read.number('PRICE_GB_SECOND', DEFAULT_PRICES.gbSecondUsd, { min: 0 }),
+    },
+    logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'silent'], 'warn'),
+  };
+  read.done();
+  return settings;
+}

@@ -1,0 +1,191 @@
+import { spawn } from 'node:child_process';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { containerNameFor } from '../../apps/core/domain/container-name.js';
+import { newPendingJob, type Job } from '../../apps/core/domain/job.js';
+import { newJobId } from '../../apps/core/domain/job-id.js';
+import type { JobStore } from '../../apps/core/domain/job-store.port.js';
+import { ROOT } from '../helpers.js';
+
+export interface StoreUnderTest {
+  store: JobStore;
+  /** The connection string another process uses to open the same store. */
+  uri: string;
+  cleanup: () => Promise<void>;
+}
+
+function pending(message = 'work'): Job {
+  const id = newJobId();
+  return newPendingJob(id, containerNameFor(id), message, new Date());
+}
+
+/** Runs tests/contract/store-writer.ts in its own process against the same store. */
+function writerProcess(uri: string, action: string, names: string[]): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'tests/contract/store-writer.ts', uri, action, ...names], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('exit', (code) => resolve({ code: code ?? -1, stderr }));
+  });
+}
+
+/** The behaviour every JobStore adapter must have. */
+export function jobStoreContract(name: string, open: () => Promise<StoreUnderTest>): void {
+  describe(`JobStore contract: ${name}`, () => {
+    let subject: StoreUnderTest;
+    let store: JobStore;
+    beforeEach(async () => {
+      subject = await open();
+      store = subject.store;
+    });
+    afterEach(async () => {
+      await subject.cleanup();
+    });
+
+    it('inserts a Pending job and reads it by id and by container name', async () => {
+      const job = pending('hello');
+      const saved = await store.insert(job);
+      expect(saved).toMatchObject({ id: job.id, state: 'Pending', message: 'hello', attempts: 0 });
+      expect(saved.rev).toBeGreaterThan(0);
+      expect(await store.get(job.id)).toEqual(saved);
+      expect(await store.getByContainerName(job.containerName)).toEqual(saved);
+      expect(await store.get('missing')).toBeNull();
+    });
+
+    it('refuses a second job with the same id', async () => {
+      const job = pending();
+      await store.insert(job);
+      await expect(store.insert(job)).rejects.toMatchObject({ code: 'DUPLICATE_JOB' });
+    });
+
+    it('moves forward only: Pending → InProgress → Done, and never back', async () => {
+      const job = await store.insert(pending());
+      const t0 = new Date('2026-01-01T00:00:00.000Z');
+      expect(await store.markDispatched(job.id, t0, 1, { cpu: 1, memoryGb: 1.5 })).toBe(true);
+      expect(await store.markStarted(job.containerName, new Date(t0.getTime() + 1000))).toBe(true);
+      expect(await store.reportProgress(job.containerName, 0.5)).toBe(true);
+      expect(await store.reportProgress(job.containerName, 0.25)).toBe(false);
+      expect(await store.markDone(job.containerName, new Date(t0.getTime() + 3000), 'out')).toBe(true);
+
+      // Late and duplicate writes change nothing.
+      expect(await store.markStarted(job.containerName, new Date())).toBe(false);
+      expect(await store.markFailed(job.containerName, new Date(), 'late')).toBe(false);
+      expect(await store.markDone(job.containerName, new Date(), 'again')).toBe(false);
+      expect(await store.reportProgress(job.containerName, 0.9)).toBe(false);
+      expect(await store.markDispatched(job.id, new Date(), 2, { cpu: 2, memoryGb: 2 })).toBe(false);
+
+      expect(await store.get(job.id)).toMatchObject({
+        state: 'Done',
+        dispatchedAt: '2026-01-01T00:00:00.000Z',
+        startedAt: '2026-01-01T00:00:01.000Z',
+        finishedAt: '2026-01-01T00:00:03.000Z',
+        output: 'out',
+        error: null,
+        progress: 1,
+        attempts: 1,
+        cpu: 1,
+        memoryGb: 1.5,
+      });
+    });
+
+    it('fails a job from Pending or InProgress and keeps the reason', async () => {
+      const a = await store.insert(pending());
+      const b = await store.insert(pending());
+      await store.markStarted(b.containerName, new Date());
+      expect(await store.markFailed(a.containerName, new Date(), 'no capacity')).toBe(true);
+      expect(await store.markFailed(b.containerName, new Date(), 'crashed')).toBe(true);
+      expect(await store.markDone(b.containerName, new Date(), 'late')).toBe(false);
+      expect(await store.get(a.id)).toMatchObject({ state: 'Failed', error: 'no capacity' });
+      expect((await store.get(a.id))!.startedAt).not.toBeNull();
+      expect(await store.get(b.id)).toMatchObject({ state: 'Failed', error: 'crashed', output: null });
+    });
+
+    it('records dispatch errors while Pending and counts attempts', async () => {
+      const job = await store.insert(pending());
+      expect(await store.noteDispatchError(job.id, 2, 'quota exceeded')).toBe(true);
+      expect(await store.get(job.id)).toMatchObject({ state: 'Pending', attempts: 2, error: 'quota exceeded' });
+      await store.markDispatched(job.id, new Date(), 3, { cpu: 1, memoryGb: 1 });
+      expect(await store.get(job.id)).toMatchObject({ attempts: 3, error: null });
+    });
+
+    it('keeps strings that look like operators as plain text', async () => {
+      const job = await store.insert(pending('$set {"a":1}'));
+      await store.markFailed(job.containerName, new Date(), '$literal $ifNull');
+      expect(await store.get(job.id)).toMatchObject({ message: '$set {"a":1}', error: '$literal $ifNull' });
+    });
+
+    it('lists newest first, filters by state and pages with a cursor', async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) ids.push((await store.insert(pending(`m${i}`))).id);
+      await store.markStarted(containerNameFor(ids[1]!), new Date());
+      const first = await store.list({ limit: 2 });
+      expect(first.jobs.map((j) => j.id)).toEqual([ids[4], ids[3]]);
+      const second = await store.list({ limit: 2, cursor: first.next! });
+      expect(second.jobs.map((j) => j.id)).toEqual([ids[2], ids[1]]);
+      const third = await store.list({ limit: 2, cursor: second.next! });
+      expect(third.jobs.map((j) => j.id)).toEqual([ids[0]]);
+      expect(third.next).toBeNull();
+      const running = await store.list({ limit: 10, state: 'InProgress' });
+      expect(running.jobs.map((j) => j.id)).toEqual([ids[1]]);
+      expect(await store.counts()).toMatchObject({ Pending: 4, InProgress: 1, Done: 0, Failed: 0 });
+    });
+
+    it('tells what changed since a revision, in the order it changed', async () => {
+      const a = await store.insert(pending());
+      const b = await store.insert(pending());
+      const mark = await store.currentRev();
+      await store.markStarted(b.containerName, new Date());
+      await store.markStarted(a.containerName, new Date());
+      const changed = await store.changedSince(mark, 10);
+      expect(changed.map((j) => j.id)).toEqual([b.id, a.id]);
+      expect(await store.changedSince(await store.currentRev(), 10)).toEqual([]);
+    });
+
+    it('lists active jobs: dispatched or running, not queued or finished', async () => {
+      const queued = await store.insert(pending());
+      const dispatched = await store.insert(pending());
+      const running = await store.insert(pending());
+      const done = await store.insert(pending());
+      await store.markDispatched(dispatched.id, new Date(), 1, { cpu: 1, memoryGb: 1 });
+      await store.markStarted(running.containerName, new Date());
+      await store.markDone(done.containerName, new Date(), 'x');
+      const active = (await store.listActive()).map((j) => j.id).sort();
+      expect(active).toEqual([dispatched.id, running.id].sort());
+      expect(active).not.toContain(queued.id);
+    });
+
+    it('keeps a container’s logs and metrics after the container is gone', async () => {
+      const metrics = { cpu: [{ t: '2026-01-01T00:00:00.000Z', v: 120 }], memory: [{ t: '2026-01-01T00:00:00.000Z', v: 1024 }] };
+      await store.saveArtifacts('task-x', { logs: 'line 1\n', metrics });
+      await store.saveArtifacts('task-x', { logs: 'line 1\nline 2\n', metrics });
+      expect(await store.getArtifacts('task-x')).toEqual({ logs: 'line 1\nline 2\n', metrics });
+      expect(await store.getArtifacts('task-y')).toBeNull();
+    });
+
+    it('stays consistent when two processes write the same jobs at once', async () => {
+      const jobs: Job[] = [];
+      for (let i = 0; i < 40; i++) jobs.push(await store.insert(pending()));
+      const names = jobs.map((j) => j.containerName);
+      // One process runs every job to Done while the other fails every job: each job must
+      // end in exactly one of the two, with no lost or torn writes and no "database is locked".
+      const [done, failed] = await Promise.all([
+        writerProcess(subject.uri, 'run-to-done', names),
+        writerProcess(subject.uri, 'fail', names),
+      ]);
+      expect(done).toMatchObject({ code: 0, stderr: '' });
+      expect(failed).toMatchObject({ code: 0, stderr: '' });
+      for (const job of jobs) {
+        const saved = (await store.get(job.id))!;
+        expect(['Done', 'Failed']).toContain(saved.state);
+        expect(saved.finishedAt).not.toBeNull();
+        if (saved.state === 'Done') expect(saved).toMatchObject({ output: 'done', error: null });
+        else expect(saved).toMatchObject({ error: 'failed by the other writer', output: null });
+      }
+      const revs = (await store.changedSince(0, 1000)).map((j) => j.rev);
+      expect(new Set(revs).size).toBe(revs.length);
+    });
+  });
+}

@@ -1,0 +1,16 @@
+// Helper process for the JobStore contract: opens the store named on the command line and
+// writes to the named containers' jobs, so two of these race on the same store.
+import { openJobStore } from '../../apps/core/adapters/open-job-store.js';
+
+const [uri, action, ...names] = process.argv.slice(2);
+const store = await openJobStore(uri!);
+for (const name of names) {
+  if (action === 'run-to-done') {
+    await store.markStarted(name, new Date());
+    await store.reportProgress(name, 0.5);
+    await store.markDone(name, new Date(), 'done');
+  } else {
+    await store.markFailed(name, new Date(), 'failed by the other writer');
+  }
+}
+await store.close();
