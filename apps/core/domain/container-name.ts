@@ -20,7 +20,7 @@ export function containerNameFor(jobId: string): string {
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '');
   const plain = `${PREFIX}${cleaned}`;
-  if (cleaned === jobId && plain.length <= MAX_LENGTH) return plain;
+  if (cleaned !== '' && cleaned === jobId && plain.length <= MAX_LENGTH) return plain;
   const hash = createHash('sha256').update(jobId).digest('hex').slice(0, 10);
   const room = MAX_LENGTH - PREFIX.length - hash.length - 1;
   const head = cleaned.slice(0, room).replace(/-+$/, '');
