@@ -1,0 +1,78 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { BUILT_LOCAL_STACK, ROOT } from './helpers.js';
+
+export interface RunningStack {
+  url: string;
+  child: ChildProcess;
+  output: () => string;
+  /** Sends SIGINT `times` times and waits for the process to exit. */
+  stop: (times?: number) => Promise<number | null>;
+}
+
+/** Starts the built local stack (what `npm start` runs) on a free port with `env` only. */
+export async function startStackProcess(env: Record<string, string>): Promise<RunningStack> {
+  const child = spawn(process.execPath, [BUILT_LOCAL_STACK], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the stack did not start:\n${output}`)), 20_000);
+    const onData = () => {
+      const match = /running at (http:\/\/\S+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    };
+    child.stdout!.on('data', onData);
+    void exited.then((code) => reject(new Error(`the stack exited with ${code}:\n${output}`)));
+  });
+  return {
+    url,
+    child,
+    output: () => output,
+    stop: async (times = 1) => {
+      for (let i = 0; i < times; i++) {
+        child.kill('SIGINT');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      return exited;
+    },
+  };
+}
+
+/** Worker processes of one stack, found by the DATABASE_URI in their environment. */
+export function workerProcesses(dataDir: string): number[] {
+  const marker = `DATABASE_URI=sqlite:${dataDir}`;
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const environ = readFileSync(`/proc/${entry}/environ`, 'utf8');
+      if (environ.split('\0').some((v) => v.startsWith(marker))) pids.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
+}
+
+export async function postJob(url: string, message: string): Promise<{ id: string; containerName: string }> {
+  const response = await fetch(`${url}/api/jobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ message }),
+  });
+  if (response.status !== 202) throw new Error(`POST /api/jobs answered ${response.status}: ${await response.text()}`);
+  return (await response.json()) as { id: string; containerName: string };
+}
+
+export async function getJob(url: string, id: string): Promise<Record<string, unknown>> {
+  return (await (await fetch(`${url}/api/jobs/${id}`)).json()) as Record<string, unknown>;
+}
