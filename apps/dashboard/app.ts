@@ -8,7 +8,12 @@ import Fastify, {
 } from 'fastify';
 import type { DashboardDeps } from './deps.js';
 import { HttpError } from './http-errors.js';
+import { refuseCrossOrigin, securityHeaders } from './same-origin.js';
 import { MESSAGE_LIMIT_BYTES } from './submit-work.js';
+import { html } from './views/html.js';
+
+// A form-encoded message may be three times its size (%XX for every byte).
+const FORM_BODY_LIMIT = MESSAGE_LIMIT_BYTES * 3 + 1024;
 import { containerRoutes } from './routes/containers.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
@@ -24,10 +29,12 @@ export async function buildApp(deps: DashboardDeps, options: FastifyServerOption
     // A number is not a message: no type coercion, so wrong types are refused with 400.
     ajv: { customOptions: { coerceTypes: false } },
   });
-  await app.register(formBody);
+  await app.register(formBody, { bodyLimit: FORM_BODY_LIMIT });
+  app.addHook('onRequest', securityHeaders);
+  app.addHook('onRequest', refuseCrossOrigin);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}` });
+    sendError(request, reply, 404, `no route ${request.method} ${request.url.split('?')[0]}`);
   });
   await app.register(async (scope) => jobRoutes(scope, deps));
   await app.register(async (scope) => containerRoutes(scope, deps));
@@ -55,5 +62,14 @@ function handleError(error: FastifyError, request: FastifyRequest, reply: Fastif
     request.log.error({ err: error }, 'request failed');
     if (!(error instanceof HttpError)) message = 'internal error';
   }
-  reply.code(status).send({ error: message });
+  sendError(request, reply, status, message);
+}
+
+/** JSON for scripts; an HTML fragment for htmx, which swaps error responses in. */
+function sendError(request: FastifyRequest, reply: FastifyReply, status: number, message: string): void {
+  if (request.headers['hx-request'] === 'true') {
+    reply.code(status).type('text/html; charset=utf-8').send(html`<p class="error" role="alert">${message}</p>`.value);
+  } else {
+    reply.code(status).send({ error: message });
+  }
 }

@@ -157,6 +157,22 @@ export function jobStoreContract(name: string, open: () => Promise<StoreUnderTes
       expect(active).not.toContain(queued.id);
     });
 
+    it('sums the billed seconds of finished jobs, each started second whole', async () => {
+      expect(await store.usageTotals()).toEqual({ vcpuSeconds: 0, gbSeconds: 0 });
+      const a = await store.insert(pending());
+      const b = await store.insert(pending());
+      const running = await store.insert(pending());
+      const t0 = Date.parse('2026-01-01T00:00:00.000Z');
+      await store.markDispatched(a.id, new Date(t0), 1, { cpu: 1, memoryGb: 2 });
+      await store.markDone(a.containerName, new Date(t0 + 10_000), 'x'); // 10 s
+      await store.markDispatched(b.id, new Date(t0), 1, { cpu: 2, memoryGb: 0.5 });
+      await store.markFailed(b.containerName, new Date(t0 + 2_300), 'y'); // 3 s
+      await store.markDispatched(running.id, new Date(t0), 1, { cpu: 4, memoryGb: 4 });
+      const totals = await store.usageTotals();
+      expect(totals.vcpuSeconds).toBeCloseTo(10 * 1 + 3 * 2, 9);
+      expect(totals.gbSeconds).toBeCloseTo(10 * 2 + 3 * 0.5, 9);
+    });
+
     it('keeps a container’s logs and metrics after the container is gone', async () => {
       const metrics = { cpu: [{ t: '2026-01-01T00:00:00.000Z', v: 120 }], memory: [{ t: '2026-01-01T00:00:00.000Z', v: 1024 }] };
       await store.saveArtifacts('task-x', { logs: 'line 1\n', metrics });

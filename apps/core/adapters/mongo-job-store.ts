@@ -7,6 +7,7 @@ import type {
   JobStore,
   ListQuery,
   Resources,
+  UsageTotals,
 } from '../domain/job-store.port.js';
 
 type JobDocument = Omit<Job, 'id'> & { _id: string };
@@ -147,6 +148,32 @@ export class MongoJobStore implements JobStore {
       counts[state] = await retryThrottled(() => this.jobs.countDocuments({ state }));
     }
     return counts;
+  }
+
+  async usageTotals(): Promise<UsageTotals> {
+    const seconds = {
+      $max: [
+        0,
+        {
+          $ceil: {
+            $divide: [
+              { $subtract: [{ $toDate: '$finishedAt' }, { $toDate: { $ifNull: ['$dispatchedAt', '$startedAt'] } }] },
+              1000,
+            ],
+          },
+        },
+      ],
+    };
+    const [row] = await retryThrottled(() =>
+      this.jobs
+        .aggregate<{ vcpu: number; gb: number }>([
+          { $match: { finishedAt: { $ne: null }, cpu: { $ne: null }, $or: [{ dispatchedAt: { $ne: null } }, { startedAt: { $ne: null } }] } },
+          { $project: { cpu: 1, memoryGb: 1, seconds } },
+          { $group: { _id: null, vcpu: { $sum: { $multiply: ['$seconds', '$cpu'] } }, gb: { $sum: { $multiply: ['$seconds', '$memoryGb'] } } } },
+        ])
+        .toArray(),
+    );
+    return { vcpuSeconds: row?.vcpu ?? 0, gbSeconds: row?.gb ?? 0 };
   }
 
   async listActive(): Promise<Job[]> {

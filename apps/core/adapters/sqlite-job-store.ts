@@ -7,6 +7,7 @@ import type {
   JobStore,
   ListQuery,
   Resources,
+  UsageTotals,
 } from '../domain/job-store.port.js';
 import { openSqlite } from './sqlite-open.js';
 
@@ -170,6 +171,21 @@ export class SqliteJobStore implements JobStore {
     const counts = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>;
     for (const row of rows) counts[row.state] = row.n;
     return counts;
+  }
+
+  async usageTotals(): Promise<UsageTotals> {
+    // Billed from dispatch (the nearest recorded moment to the image pull) to finish, whole seconds.
+    const row = this.db
+      .prepare(
+        `WITH billed AS (
+           SELECT cpu, memory_gb,
+             MAX(0, CAST(CEIL((julianday(finished_at) - julianday(COALESCE(dispatched_at, started_at))) * 86400 - 1e-6) AS INTEGER)) AS seconds
+           FROM jobs
+           WHERE finished_at IS NOT NULL AND cpu IS NOT NULL AND COALESCE(dispatched_at, started_at) IS NOT NULL)
+         SELECT COALESCE(SUM(seconds * cpu), 0) AS vcpu, COALESCE(SUM(seconds * memory_gb), 0) AS gb FROM billed`,
+      )
+      .get() as { vcpu: number; gb: number };
+    return { vcpuSeconds: row.vcpu, gbSeconds: row.gb };
   }
 
   async listActive(): Promise<Job[]> {

@@ -13,6 +13,12 @@ export interface ListQuery {
   cursor?: string;
 }
 
+/** Per-second billing units, each started second counted whole, as ACI bills. */
+export interface UsageTotals {
+  vcpuSeconds: number;
+  gbSeconds: number;
+}
+
 export interface Resources {
   cpu: number;
   memoryGb: number;
@@ -51,6 +57,8 @@ export interface JobStore {
   /** The highest revision in the store (0 when empty). */
   currentRev(): Promise<number>;
   counts(): Promise<Record<JobState, number>>;
+  /** Billed seconds of finished jobs, summed (a cost total needs no scan of every job). */
+  usageTotals(): Promise<UsageTotals>;
   /** Jobs that have been handed to a runtime and have not finished. */
   listActive(): Promise<Job[]>;
 

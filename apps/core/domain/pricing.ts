@@ -1,4 +1,5 @@
 import type { Job } from './job.js';
+import type { UsageTotals } from './job-store.port.js';
 
 /**
  * ACI Linux pay-as-you-go prices per second (USD). Defaults are the published East US rates
@@ -22,5 +23,13 @@ export function jobCostUsd(job: Job, prices: PriceTable, now: Date = new Date())
   if (!from) return null;
   const until = job.finishedAt ? Date.parse(job.finishedAt) : now.getTime();
   const seconds = Math.max(0, Math.ceil((until - Date.parse(from)) / 1000));
-  return seconds * (job.cpu * prices.vcpuSecondUsd + job.memoryGb * prices.gbSecondUsd);
+  return seconds * costPerSecondUsd(job.cpu, job.memoryGb, prices);
+}
+
+export function costPerSecondUsd(cpu: number, memoryGb: number, prices: PriceTable): number {
+  return cpu * prices.vcpuSecondUsd + memoryGb * prices.gbSecondUsd;
+}
+
+export function usageCostUsd(usage: UsageTotals, prices: PriceTable): number {
+  return usage.vcpuSeconds * prices.vcpuSecondUsd + usage.gbSeconds * prices.gbSecondUsd;
 }

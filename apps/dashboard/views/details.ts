@@ -1,0 +1,70 @@
+import type { JobView } from '../job-view.js';
+import { STATE_WORDS, stateClass, type ViewContext } from './card.js';
+import { between, formatDuration, formatUsd } from './format.js';
+import { html, type SafeHtml } from './html.js';
+
+interface Step {
+  label: string;
+  at: string | null;
+  /** What the time since the previous step was spent on. */
+  spent: string;
+}
+
+/**
+ * The More Details modal for one container: a native <dialog> the page's script opens, which
+ * loads the metrics (drawn as SVG) and the logs from the JSON endpoints named on it.
+ */
+export function details(job: JobView, { prices, costLabel }: ViewContext): SafeHtml {
+  const steps: Step[] = [
+    { label: 'Enqueued', at: job.enqueuedAt, spent: '' },
+    { label: 'Dispatched', at: job.dispatchedAt, spent: 'queue wait' },
+    { label: 'Started', at: job.startedAt, spent: 'container start' },
+    { label: 'Finished', at: job.finishedAt, spent: 'run' },
+  ];
+  const live = job.state === 'Pending' || job.state === 'InProgress';
+  const name = job.containerName;
+  return html`<dialog class="details ${stateClass(job.state)}" aria-labelledby="details-title"
+  data-container="${name}" data-live="${live}"
+  data-metrics-url="/api/containers/${name}/metrics" data-logs-url="/api/containers/${name}/logs">
+  <header class="details-head">
+    <h2 id="details-title"><code>${name}</code></h2>
+    <span class="badge">${STATE_WORDS[job.state]}</span>
+    <form method="dialog"><button type="submit" class="close" aria-label="Close">Close</button></form>
+  </header>
+  <section>
+    <h3>Message</h3>
+    <pre class="message-full">${job.message}</pre>
+    ${job.error ? html`<p class="reason">${job.error}</p>` : ''}
+    ${job.output ? html`<p class="output">${job.output}</p>` : ''}
+  </section>
+  <section>
+    <h3>Timeline</h3>
+    <ol class="timeline">
+      ${steps.map((step, i) => {
+        const took = i > 0 ? between(steps[i - 1]!.at, step.at) : null;
+        return html`<li class="${step.at ? 'reached' : 'waiting'}">
+        <span class="step">${step.label}</span>
+        ${step.at ? html`<time datetime="${step.at}">${step.at.slice(11, 23)} UTC</time>` : html`<span class="not-yet">not yet</span>`}
+        ${took !== null ? html`<span class="took">${step.spent}: ${formatDuration(took)}</span>` : ''}
+      </li>`;
+      })}
+    </ol>
+  </section>
+  <section>
+    <h3>Cost</h3>
+    <p class="details-cost">${job.cpu !== null
+      ? html`${formatUsd(job.costUsd)} for ${job.cpu} vCPU and ${job.memoryGb} GiB, billed per second (${costLabel}: ${formatUsd(prices.vcpuSecondUsd)}/vCPU-s, ${formatUsd(prices.gbSecondUsd)}/GiB-s)`
+      : 'Nothing yet: no container has been started.'}</p>
+  </section>
+  <section>
+    <h3>CPU <small>(millicores)</small></h3>
+    <div class="chart" data-series="cpu" data-unit="m">Loading metrics…</div>
+    <h3>Memory <small>(MiB)</small></h3>
+    <div class="chart" data-series="memory" data-unit="MiB">Loading metrics…</div>
+  </section>
+  <section>
+    <h3>Logs</h3>
+    <pre class="logs">Loading logs…</pre>
+  </section>
+</dialog>`;
+}

@@ -1,0 +1,131 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, tempDir } from '../helpers.js';
+import { startStackProcess, type RunningStack } from '../local-stack-process.js';
+
+// Page-side code is passed as strings: the project's type-check has no DOM library.
+// Debian's Chromium (apt-get install -y chromium); never a downloaded browser. CI installs it
+// and requires this test; elsewhere it says plainly that it did not run.
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) {
+  if (process.env.CI) throw new Error(`CI requires the browser test, and ${CHROMIUM} is missing (apt-get install -y chromium)`);
+  console.warn(`browser test SKIPPED: ${CHROMIUM} not found (apt-get install -y chromium to run it)`);
+}
+
+const SCREENSHOTS = join(ROOT, 'test-output/screenshots');
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+describe.runIf(hasChromium)('the dashboard in a real browser', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let stack: RunningStack;
+  let browser: Browser;
+  let page: Page;
+  const alerts: string[] = [];
+
+  beforeAll(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    dir = tempDir();
+    stack = await startStackProcess({ DATA_DIR: join(dir.path, 'data'), WORK_SECONDS: '4', METRICS_INTERVAL_MS: '200' });
+    // launch() gives the browser a fresh, empty profile of its own each time.
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('dialog', async (dialog) => {
+      alerts.push(dialog.message());
+      await dialog.dismiss();
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop(2);
+    dir?.remove();
+  });
+
+  it('adds work: yellow at once, blue with the container name, details with metrics, then green', async () => {
+    await page.goto(stack.url);
+    await expect(page.locator('h1').textContent()).resolves.toBe('event-driven-aci');
+
+    // Hold every live update back: the yellow card must come from the POST's own answer.
+    const heldUpdates: (() => Promise<void>)[] = [];
+    await page.route('**/ui/updates**', (route) => {
+      heldUpdates.push(() => route.continue());
+    });
+    await page.fill('#message', 'hello from the browser');
+    await page.click('button[type="submit"]');
+    const card = page.locator('.card', { hasText: 'hello from the browser' });
+    await card.waitFor({ timeout: 5_000 });
+    expect(await card.getAttribute('class')).toContain('state-pending');
+    await expect(card.locator('.badge').textContent()).resolves.toBe('Pending');
+    expect(await page.inputValue('#message')).toBe(''); // the form is ready for more work
+    await page.screenshot({ path: join(SCREENSHOTS, '1-pending.png') });
+
+    await page.unroute('**/ui/updates**');
+    for (const release of heldUpdates) await release().catch(() => {});
+    const cardId = (await card.getAttribute('id'))!;
+    const containerName = `task-${cardId.replace(/^job-/, '')}`;
+    const running = page.locator(`#${cardId}.state-inprogress`);
+    await running.waitFor({ timeout: 10_000 });
+    await expect(running.locator('code.container').textContent()).resolves.toBe(containerName);
+    await expect(running.locator('.badge').textContent()).resolves.toBe('In progress');
+    await running.locator('progress').waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, '2-in-progress.png') });
+
+    const metricsRequest = page.waitForRequest((request) => request.url().endsWith(`/api/containers/${containerName}/metrics`));
+    await page.locator(`#${cardId} .details-button`).click();
+    await metricsRequest;
+    const dialog = page.locator('dialog.details[open]');
+    await dialog.waitFor();
+    await dialog.locator('[data-series="cpu"] svg').waitFor({ timeout: 5_000 });
+    await dialog.locator('[data-series="memory"] svg').waitFor();
+    expect(await dialog.locator('[data-series="memory"] svg polyline, [data-series="memory"] svg circle').count()).toBe(1);
+    await expect(dialog.locator('h2').textContent()).resolves.toBe(containerName);
+    await expect(dialog.locator('.timeline').textContent()).resolves.toMatch(/Enqueued[\s\S]*Dispatched[\s\S]*queue wait[\s\S]*Started[\s\S]*container start/);
+    await page.waitForFunction(`document.querySelector('dialog.details .logs')?.textContent?.includes('InProgress')`);
+    await expect(dialog.locator('.details-cost').textContent()).resolves.toMatch(/\$[\d.]+ for 1 vCPU and 1\.5 GiB/);
+    await page.screenshot({ path: join(SCREENSHOTS, '3-details.png') });
+    await page.keyboard.press('Escape');
+    await page.locator('dialog.details').waitFor({ state: 'detached' });
+
+    const done = page.locator(`#${cardId}.state-done`);
+    await done.waitFor({ timeout: 15_000 });
+    await expect(done.locator('.badge').textContent()).resolves.toBe('Done');
+    expect(await page.evaluate(`getComputedStyle(document.getElementById('${cardId}')).backgroundColor`)).toBe('rgb(227, 245, 232)');
+    await expect(done.locator('.cost').textContent()).resolves.toMatch(/^\$0\.0000\d+$/);
+    await expect(page.locator('#totals').textContent()).resolves.toMatch(/Done\s*1/);
+    await page.screenshot({ path: join(SCREENSHOTS, '4-done.png') });
+  });
+
+  it('shows a hostile message as text and runs nothing', async () => {
+    const hostile = '<img src=x onerror=alert(1)><script>window.__pwned = 1</script><b hx-get="/api/jobs" hx-trigger="load">x</b>';
+    await page.fill('#message', hostile);
+    await page.click('button[type="submit"]');
+    const card = page.locator('.card', { hasText: '<img src=x onerror=alert(1)>' });
+    await card.waitFor({ timeout: 5_000 });
+    await expect(card.locator('.message').textContent()).resolves.toBe(hostile);
+    expect(await page.locator('#cards img, #cards script, #cards b').count()).toBe(0);
+    await page.waitForTimeout(1500);
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
+    expect(alerts).toEqual([]);
+    await page.screenshot({ path: join(SCREENSHOTS, '5-hostile-message.png') });
+  });
+
+  it('shows what was wrong with bad input, in the form', async () => {
+    await page.fill('#message', '   ');
+    // The browser's own `required` check passes whitespace: the server's answer is shown.
+    await page.click('button[type="submit"]');
+    await page.locator('#form-error .error').waitFor({ timeout: 5_000 });
+    await expect(page.locator('#form-error').textContent()).resolves.toBe('message must not be empty or only whitespace');
+  });
+});
