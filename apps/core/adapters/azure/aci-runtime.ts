@@ -1,0 +1,175 @@
+import type { ContainerGroup, ContainerInstanceManagementClient } from '@azure/arm-containerinstance';
+import { AppError } from '../../domain/errors.js';
+import type {
+  ContainerRuntime,
+  ContainerSpec,
+  ContainerStatus,
+} from '../../domain/container-runtime.port.js';
+
+export interface AciRuntimeOptions {
+  resourceGroup: string;
+  location: string;
+  /** The worker image in the stack's registry, e.g. `myacr.azurecr.io/worker:sha`. */
+  workerImage: string;
+  /** The registry's login server; the image is pulled with `pullIdentityId`, no password. */
+  registryServer: string;
+  /** Resource id of the user-assigned identity that has AcrPull on the registry. */
+  pullIdentityId: string;
+  /** How often a create is polled until ACI has deployed the group. */
+  pollIntervalMs?: number;
+  /** ACI's create quota per region (100 per 5 minutes); creates past it are refused here. */
+  createQuota?: { max: number; windowMs: number };
+  now?: () => number;
+}
+
+/** The container inside each group: one per task. */
+export const WORKER_CONTAINER = 'worker';
+/** Groups this system made carry this tag, so the reaper never touches anything else. */
+export const MANAGED_BY_TAG = { 'managed-by': 'event-driven-aci' };
+
+/** Thrown when a create would exceed ACI's quota: the caller defers the message, it is not an error. */
+export class CreateQuotaError extends AppError {
+  constructor(readonly retryAfterMs: number) {
+    super('CREATE_QUOTA', `ACI create quota reached; retry in ${Math.ceil(retryAfterMs / 1000)} s`);
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  return (error as { statusCode?: number } | null)?.statusCode === 404;
+}
+
+/**
+ * One Azure Container Instance group per task, through the ARM SDK (its pipeline retries 429
+ * with Retry-After; nothing here defeats that). `restartPolicy: Never`, no public IP, the
+ * worker image pulled with a user-assigned identity, DATABASE_URI as a secure value.
+ */
+export class AciRuntime implements ContainerRuntime {
+  private readonly creates: number[] = [];
+  private readonly now: () => number;
+
+  constructor(
+    private readonly client: ContainerInstanceManagementClient,
+    private readonly options: AciRuntimeOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async start(spec: ContainerSpec): Promise<{ created: boolean }> {
+    // A group that exists (running or finished) is this task's: a redelivery starts nothing.
+    if (await this.get(spec.name)) return { created: false };
+    this.takeCreateQuota();
+    await this.client.containerGroups.beginCreateOrUpdateAndWait(
+      this.options.resourceGroup,
+      spec.name,
+      this.groupFor(spec),
+      { updateIntervalInMs: this.options.pollIntervalMs ?? 2000 },
+    );
+    return { created: true };
+  }
+
+  async status(name: string): Promise<ContainerStatus | null> {
+    const group = await this.get(name);
+    return group ? toStatus(group) : null;
+  }
+
+  async list(): Promise<ContainerStatus[]> {
+    const statuses: ContainerStatus[] = [];
+    for await (const listed of this.client.containerGroups.listByResourceGroup(this.options.resourceGroup)) {
+      if (listed.tags?.['managed-by'] !== MANAGED_BY_TAG['managed-by'] || !listed.name) continue;
+      // The list leaves out each group's instance view (exit codes): read each one.
+      const group = await this.get(listed.name);
+      if (group) statuses.push(toStatus(group));
+    }
+    return statuses;
+  }
+
+  async stop(name: string): Promise<void> {
+    try {
+      await this.client.containerGroups.stop(this.options.resourceGroup, name);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+
+  async delete(name: string): Promise<void> {
+    try {
+      await this.client.containerGroups.beginDeleteAndWait(this.options.resourceGroup, name, {
+        updateIntervalInMs: this.options.pollIntervalMs ?? 2000,
+      });
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+
+  async logs(name: string): Promise<string | null> {
+    try {
+      const logs = await this.client.containers.listLogs(this.options.resourceGroup, name, WORKER_CONTAINER);
+      return logs.content ?? '';
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  /** The request body: what ACI is asked to run for one task. */
+  groupFor(spec: ContainerSpec): ContainerGroup {
+    const { pullIdentityId, registryServer, workerImage, location } = this.options;
+    return {
+      location,
+      tags: { ...MANAGED_BY_TAG },
+      identity: { type: 'UserAssigned', userAssignedIdentities: { [pullIdentityId]: {} } },
+      osType: 'Linux',
+      restartPolicy: 'Never',
+      imageRegistryCredentials: [{ server: registryServer, identity: pullIdentityId }],
+      containers: [
+        {
+          name: WORKER_CONTAINER,
+          image: workerImage,
+          resources: { requests: { cpu: spec.cpu, memoryInGB: spec.memoryGb } },
+          environmentVariables: Object.entries(spec.env).map(([name, value]) =>
+            spec.secureEnv.includes(name) ? { name, secureValue: value } : { name, value },
+          ),
+        },
+      ],
+    };
+  }
+
+  private async get(name: string): Promise<ContainerGroup | null> {
+    try {
+      return await this.client.containerGroups.get(this.options.resourceGroup, name);
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  private takeCreateQuota(): void {
+    const { max, windowMs } = this.options.createQuota ?? { max: 100, windowMs: 5 * 60_000 };
+    const now = this.now();
+    while (this.creates.length > 0 && this.creates[0]! <= now - windowMs) this.creates.shift();
+    if (this.creates.length >= max) throw new CreateQuotaError(this.creates[0]! + windowMs - now);
+    this.creates.push(now);
+  }
+}
+
+/** The group's state from its worker container's instance view (exit code included). */
+export function toStatus(group: ContainerGroup): ContainerStatus {
+  const container = group.containers.find((c) => c.name === WORKER_CONTAINER) ?? group.containers[0];
+  const current = container?.instanceView?.currentState;
+  const name = group.name ?? '';
+  const startedAt = current?.startTime?.toISOString() ?? new Date(0).toISOString();
+  if (group.provisioningState === 'Failed') {
+    return { name, state: 'Failed', exitCode: current?.exitCode ?? -1, startedAt, finishedAt: current?.finishTime?.toISOString() ?? startedAt };
+  }
+  if (current?.state === 'Terminated') {
+    const exitCode = current.exitCode ?? -1;
+    return {
+      name,
+      state: exitCode === 0 ? 'Succeeded' : 'Failed',
+      exitCode,
+      startedAt,
+      finishedAt: current.finishTime?.toISOString() ?? startedAt,
+    };
+  }
+  return { name, state: 'Running', exitCode: null, startedAt, finishedAt: null };
+}

@@ -1,0 +1,276 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Agent, createServer, get as httpsGet, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { TokenCredential } from '@azure/core-auth';
+import type { PipelinePolicy } from '@azure/core-rest-pipeline';
+import { generate } from 'selfsigned';
+import { ProcessRuntime } from '../../apps/core/adapters/process-runtime.js';
+import { containerGroupValidators, describeErrors } from './container-instance-spec.js';
+
+const TOKEN = 'fake-arm-token';
+const GROUPS = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ContainerInstance\/containerGroups$/i;
+const GROUP = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ContainerInstance\/containerGroups\/([^/]+)(\/.*)?$/i;
+const OPERATION = /^\/subscriptions\/[^/]+\/providers\/Microsoft\.ContainerInstance\/locations\/[^/]+\/operations\/([^/]+)$/i;
+
+export interface FakeArmOptions {
+  /** The program each "container" runs (a ProcessRuntime underneath plays ACI's hosts). */
+  workerEntry: string;
+  logDir: string;
+  /** How long ACI takes to deploy a group, per create. */
+  createLatencyMs?: () => number;
+  /** Answer this request with 429 and this Retry-After (seconds), or not (null). */
+  throttle?: (method: string, path: string) => number | null;
+}
+
+interface FakeGroup {
+  name: string;
+  body: Record<string, unknown>;
+  provisioningState: 'Creating' | 'Succeeded';
+  startedAt: string | null;
+}
+
+/**
+ * A local HTTPS fake of the ARM endpoints the adapters use: container groups (PUT as a
+ * long-running operation with Azure-AsyncOperation, GET, list, DELETE, stop, logs) and Azure
+ * Monitor metrics. Every PUT body is validated against Azure's published spec; an invalid one
+ * is refused with 400 as ARM would, and recorded. Each group's container really runs.
+ */
+export class FakeArm {
+  readonly requests: { method: string; path: string; status: number }[] = [];
+  readonly invalidBodies: string[] = [];
+  readonly putBodies: Record<string, unknown>[] = [];
+  /** How many times each group was created: exactly once per task is the point. */
+  readonly creates = new Map<string, number>();
+  readonly engine: ProcessRuntime;
+  private readonly groups = new Map<string, FakeGroup>();
+  private readonly operations = new Map<string, { group: string; readyAt: number }>();
+  private server!: Server;
+  private ca!: string;
+  endpoint = '';
+
+  constructor(private readonly options: FakeArmOptions) {
+    this.engine = new ProcessRuntime({ workerEntry: options.workerEntry, logDir: options.logDir, metricsIntervalMs: 100 });
+  }
+
+  async start(): Promise<void> {
+    const pems = await generate([{ name: 'commonName', value: '127.0.0.1' }], {
+      keySize: 2048,
+      extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }],
+    });
+    this.ca = pems.cert;
+    this.server = createServer({ key: pems.private, cert: pems.cert }, (req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.endpoint = `https://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async close(): Promise<void> {
+    await this.engine.close();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** A credential the SDKs accept (any TokenCredential works with ARM's bearer policy). */
+  credential(): TokenCredential {
+    return { getToken: async () => ({ token: TOKEN, expiresOnTimestamp: Date.now() + 3600_000 }) };
+  }
+
+  /** Makes an SDK client trust this fake's self-signed certificate, and nothing else changes. */
+  trustPolicy(): PipelinePolicy {
+    const agent = new Agent({ ca: this.ca, keepAlive: true });
+    return {
+      name: 'trustFakeArm',
+      sendRequest: (request, next) => {
+        request.agent = agent;
+        return next(request);
+      },
+    };
+  }
+
+  /** GETs a path from this fake as a client would (for checking its answers). */
+  async getJson(path: string): Promise<unknown> {
+    const agent = new Agent({ ca: this.ca });
+    return new Promise((resolve, reject) => {
+      const request = httpsGet(`${this.endpoint}${path}`, { agent, headers: { authorization: `Bearer ${TOKEN}` } }, (res) => {
+        let text = '';
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => resolve(JSON.parse(text)));
+      });
+      request.on('error', reject);
+    });
+  }
+
+  groupNames(): string[] {
+    return [...this.groups.keys()];
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Joined, not resolved: a path that starts with // must stay a path (and find no route).
+    const url = new URL(`${this.endpoint}${req.url ?? '/'}`);
+    const send = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
+      this.requests.push({ method: req.method ?? '', path: url.pathname, status });
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(body === undefined ? undefined : JSON.stringify(body));
+    };
+    const error = (status: number, code: string, message: string, headers: Record<string, string> = {}) =>
+      send(status, { error: { code, message } }, headers);
+    try {
+      if (req.headers.authorization !== `Bearer ${TOKEN}`) return error(401, 'AuthenticationFailed', 'no valid bearer token');
+      const retryAfter = this.options.throttle?.(req.method ?? '', url.pathname) ?? null;
+      if (retryAfter !== null) {
+        return error(429, 'TooManyRequests', 'throttled by the fake', { 'retry-after': String(retryAfter) });
+      }
+      const body = await readBody(req);
+
+      const operation = OPERATION.exec(url.pathname);
+      if (operation && req.method === 'GET') {
+        const op = this.operations.get(operation[1]!);
+        if (!op) return error(404, 'NotFound', 'no such operation');
+        return send(200, { status: Date.now() >= op.readyAt ? 'Succeeded' : 'InProgress' });
+      }
+      const list = GROUPS.exec(url.pathname);
+      if (list && req.method === 'GET') {
+        return send(200, { value: [...this.groups.values()].map((g) => this.listView(g)) });
+      }
+      const match = GROUP.exec(url.pathname);
+      if (!match) return error(404, 'NotFound', `no route ${req.method} ${url.pathname}`);
+      const [, subscription, resourceGroup, name, rest = ''] = match;
+      const group = this.groups.get(name!);
+
+      if (rest.toLowerCase() === '/providers/microsoft.insights/metrics' && req.method === 'GET') {
+        if (!group) return error(404, 'ResourceNotFound', `container group ${name} not found`);
+        return send(200, await this.metricsView(name!, url));
+      }
+      if (rest === '' && req.method === 'PUT') {
+        const validators = containerGroupValidators();
+        this.putBodies.push(body);
+        if (!validators.request(body)) {
+          const reason = describeErrors(validators.request);
+          this.invalidBodies.push(reason);
+          return error(400, 'InvalidRequestContent', reason);
+        }
+        this.creates.set(name!, (this.creates.get(name!) ?? 0) + 1);
+        const created: FakeGroup = { name: name!, body, provisioningState: 'Creating', startedAt: null };
+        this.groups.set(name!, created);
+        const opId = randomUUID();
+        const readyAt = Date.now() + (this.options.createLatencyMs?.() ?? 0);
+        this.operations.set(opId, { group: name!, readyAt });
+        setTimeout(() => void this.deploy(created), Math.max(0, readyAt - Date.now()));
+        const location = (body.location as string) ?? 'westus';
+        const asyncOperation = `${this.endpoint}/subscriptions/${subscription}/providers/Microsoft.ContainerInstance/locations/${location}/operations/${opId}?api-version=2023-05-01`;
+        return send(201, this.groupView(created, resourceGroup!, subscription!), { 'azure-asyncoperation': asyncOperation });
+      }
+      if (!group) return error(404, 'ResourceNotFound', `container group ${name} not found`);
+      if (rest === '' && req.method === 'GET') return send(200, await this.groupView(group, resourceGroup!, subscription!));
+      if (rest === '' && req.method === 'DELETE') {
+        const view = await this.groupView(group, resourceGroup!, subscription!);
+        this.groups.delete(name!);
+        await this.engine.delete(name!);
+        return send(200, view);
+      }
+      if (rest === '/stop' && req.method === 'POST') {
+        await this.engine.stop(name!);
+        return send(204);
+      }
+      const logs = /^\/containers\/([^/]+)\/logs$/.exec(rest);
+      if (logs && req.method === 'GET') return send(200, { content: (await this.engine.logs(name!)) ?? '' });
+      return error(404, 'NotFound', `no route ${req.method} ${url.pathname}`);
+    } catch (cause) {
+      return error(500, 'InternalError', String(cause));
+    }
+  }
+
+  /** ACI has pulled the image: the container starts with the environment the PUT gave it. */
+  private async deploy(group: FakeGroup): Promise<void> {
+    if (this.groups.get(group.name) !== group) return;
+    const container = containersOf(group.body)[0]!;
+    const env: Record<string, string> = {};
+    for (const variable of container.properties.environmentVariables ?? []) {
+      env[variable.name] = variable.value ?? variable.secureValue ?? '';
+    }
+    const requests = container.properties.resources.requests;
+    await this.engine.start({ name: group.name, env, secureEnv: [], cpu: requests.cpu, memoryGb: requests.memoryInGB });
+    group.startedAt = new Date().toISOString();
+    group.provisioningState = 'Succeeded';
+  }
+
+  private listView(group: FakeGroup): Record<string, unknown> {
+    const { properties, ...rest } = group.body as { properties: Record<string, unknown> };
+    return { ...rest, name: group.name, type: 'Microsoft.ContainerInstance/containerGroups', properties: { ...properties, provisioningState: group.provisioningState } };
+  }
+
+  /** A GET response shaped as the spec's ContainerGroupsGet examples: secure values withheld. */
+  private async groupView(group: FakeGroup, resourceGroup: string, subscription: string): Promise<Record<string, unknown>> {
+    const status = await this.engine.status(group.name);
+    const body = group.body as { properties: Record<string, unknown> } & Record<string, unknown>;
+    const containers = containersOf(group.body).map((c) => ({
+      name: c.name,
+      properties: {
+        ...c.properties,
+        environmentVariables: (c.properties.environmentVariables ?? []).map(({ name, value }) => (value === undefined ? { name } : { name, value })),
+        instanceView: status
+          ? {
+              restartCount: 0,
+              currentState:
+                status.state === 'Running'
+                  ? { state: 'Running', startTime: status.startedAt, detailStatus: '' }
+                  : { state: 'Terminated', startTime: status.startedAt, finishTime: status.finishedAt, exitCode: status.exitCode, detailStatus: 'Completed' },
+              events: [],
+            }
+          : { restartCount: 0, currentState: { state: 'Waiting', detailStatus: '' }, events: [] },
+      },
+    }));
+    const groupState = !status ? 'Pending' : status.state === 'Running' ? 'Running' : status.state;
+    return {
+      ...body,
+      id: `/subscriptions/${subscription}/resourceGroups/${resourceGroup}/providers/Microsoft.ContainerInstance/containerGroups/${group.name}`,
+      name: group.name,
+      type: 'Microsoft.ContainerInstance/containerGroups',
+      properties: {
+        ...body.properties,
+        containers,
+        provisioningState: group.provisioningState,
+        instanceView: { events: [], state: groupState },
+      },
+    };
+  }
+
+  private async metricsView(name: string, url: URL): Promise<Record<string, unknown>> {
+    const samples = (await this.engine.metrics(name)) ?? { cpu: [], memory: [] };
+    const wanted = (url.searchParams.get('metricnames') ?? '').split(',');
+    const metric = (metricName: string, unit: string, points: { t: string; v: number }[]) => ({
+      id: `${url.pathname}/${metricName}`,
+      type: 'Microsoft.Insights/metrics',
+      name: { value: metricName, localizedValue: metricName },
+      unit,
+      timeseries: [{ metadatavalues: [], data: points.map((p) => ({ timeStamp: p.t, average: p.v })) }],
+    });
+    return {
+      cost: 0,
+      timespan: url.searchParams.get('timespan') ?? '',
+      interval: url.searchParams.get('interval') ?? 'PT1M',
+      value: [
+        ...(wanted.includes('CpuUsage') ? [metric('CpuUsage', 'Count', samples.cpu)] : []),
+        ...(wanted.includes('MemoryUsage') ? [metric('MemoryUsage', 'Bytes', samples.memory)] : []),
+      ],
+    };
+  }
+}
+
+interface WireContainer {
+  name: string;
+  properties: {
+    resources: { requests: { cpu: number; memoryInGB: number } };
+    environmentVariables?: { name: string; value?: string; secureValue?: string }[];
+  } & Record<string, unknown>;
+}
+
+function containersOf(body: Record<string, unknown>): WireContainer[] {
+  return ((body.properties as { containers?: WireContainer[] } | undefined)?.containers ?? []) as WireContainer[];
+}
+
+async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+}
