@@ -11,10 +11,12 @@ import type { ContainerGroup } from '@azure/arm-containerinstance';
 
 const OPTIONS = {
   resourceGroup: RESOURCE_GROUP,
-  location: 'westeurope',
-  workerImage: 'acredadev.azurecr.io/worker:1',
-  registryServer: 'acredadev.azurecr.io',
-  pullIdentityId: PULL_IDENTITY,
+  launch: {
+    location: 'westeurope',
+    workerImage: 'acredadev.azurecr.io/worker:1',
+    registryServer: 'acredadev.azurecr.io',
+    pullIdentityId: PULL_IDENTITY,
+  },
   pollIntervalMs: 50,
 };
 

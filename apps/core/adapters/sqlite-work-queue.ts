@@ -204,7 +204,9 @@ export class SqliteWorkQueue implements WorkQueue {
       .get() as { at: number | null };
     const untilVisible = nextVisible.at === null ? timeoutMs : nextVisible.at - this.now();
     const wait = Math.max(0, Math.min(timeoutMs, untilVisible));
-    if (wait === 0) return;
+    // Even with a message ready, yield to the event loop: a caller looping on this must
+    // never starve the I/O it is waiting for.
+    if (wait === 0) return new Promise((resolve) => setImmediate(resolve));
     await new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);

@@ -1,13 +1,13 @@
 import type { ContainerGroup, ContainerInstanceManagementClient } from '@azure/arm-containerinstance';
-import { AppError } from '../../domain/errors.js';
+import { AppError, SettingsError } from '../../domain/errors.js';
 import type {
   ContainerRuntime,
   ContainerSpec,
   ContainerStatus,
 } from '../../domain/container-runtime.port.js';
 
-export interface AciRuntimeOptions {
-  resourceGroup: string;
+/** What a create needs; a reader of logs and states (the dashboard) goes without. */
+export interface AciLaunch {
   location: string;
   /** The worker image in the stack's registry, e.g. `myacr.azurecr.io/worker:sha`. */
   workerImage: string;
@@ -15,6 +15,11 @@ export interface AciRuntimeOptions {
   registryServer: string;
   /** Resource id of the user-assigned identity that has AcrPull on the registry. */
   pullIdentityId: string;
+}
+
+export interface AciRuntimeOptions {
+  resourceGroup: string;
+  launch?: AciLaunch;
   /** How often a create is polled until ACI has deployed the group. */
   pollIntervalMs?: number;
   /** ACI's create quota per region (100 per 5 minutes); creates past it are refused here. */
@@ -57,11 +62,12 @@ export class AciRuntime implements ContainerRuntime {
   async start(spec: ContainerSpec): Promise<{ created: boolean }> {
     // A group that exists (running or finished) is this task's: a redelivery starts nothing.
     if (await this.get(spec.name)) return { created: false };
+    const group = this.groupFor(spec);
     this.takeCreateQuota();
     await this.client.containerGroups.beginCreateOrUpdateAndWait(
       this.options.resourceGroup,
       spec.name,
-      this.groupFor(spec),
+      group,
       { updateIntervalInMs: this.options.pollIntervalMs ?? 2000 },
     );
     return { created: true };
@@ -113,7 +119,8 @@ export class AciRuntime implements ContainerRuntime {
 
   /** The request body: what ACI is asked to run for one task. */
   groupFor(spec: ContainerSpec): ContainerGroup {
-    const { pullIdentityId, registryServer, workerImage, location } = this.options;
+    if (!this.options.launch) throw new SettingsError('this AciRuntime has no launch settings: it can read containers, not create them');
+    const { pullIdentityId, registryServer, workerImage, location } = this.options.launch;
     return {
       location,
       tags: { ...MANAGED_BY_TAG },

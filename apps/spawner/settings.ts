@@ -1,0 +1,47 @@
+import {
+  readAciLaunch,
+  readAzureScope,
+  readServiceBusSettings,
+  type AzureScope,
+  type ServiceBusSettings,
+} from '../core/adapters/azure/azure-settings.js';
+import type { AciLaunch } from '../core/adapters/azure/aci-runtime.js';
+import { SettingsReader } from '../core/settings.js';
+import { DEFAULT_WORK_SECONDS } from '../worker/worker-env.js';
+
+/** The spawner Function's settings (app settings the Pulumi program writes), read once. */
+export interface SpawnerSettings {
+  /** The store for the spawner itself (Cosmos: the connection string as Azure gives it). */
+  databaseUri: string;
+  /** The store as workers reach it (Cosmos: `ssl=true` removed; DESIGN.md). */
+  workerDatabaseUri: string;
+  serviceBus: ServiceBusSettings;
+  scope: AzureScope;
+  launch: AciLaunch;
+  workerCpu: number;
+  workerMemoryGb: number;
+  workSeconds: number;
+  maxConcurrent: number;
+  taskTimeoutSeconds: number;
+  /** How long a message waits when the spawner is at capacity or at ACI's create quota. */
+  deferSeconds: number;
+}
+
+export function readSpawnerSettings(env: Record<string, string | undefined>): SpawnerSettings {
+  const read = new SettingsReader(env);
+  const settings: SpawnerSettings = {
+    databaseUri: read.requiredString('DATABASE_URI'),
+    workerDatabaseUri: read.requiredString('WORKER_DATABASE_URI'),
+    serviceBus: readServiceBusSettings(read),
+    scope: readAzureScope(read),
+    launch: readAciLaunch(read),
+    workerCpu: read.number('WORKER_CPU', 1, { min: 0.1, max: 4 }),
+    workerMemoryGb: read.number('WORKER_MEMORY_GB', 1.5, { min: 0.1, max: 16 }),
+    workSeconds: read.number('WORK_SECONDS', DEFAULT_WORK_SECONDS, { min: 0 }),
+    maxConcurrent: read.integer('MAX_CONCURRENT', 20, { min: 1, max: 1000 }),
+    taskTimeoutSeconds: read.number('TASK_TIMEOUT_SECONDS', 600, { min: 1 }),
+    deferSeconds: read.number('DEFER_SECONDS', 15, { min: 1, max: 3600 }),
+  };
+  read.done();
+  return settings;
+}
