@@ -50,6 +50,11 @@ export class SettingsReader {
     return fallback;
   }
 
+  /** Records a problem that no single reader above can see (one setting depending on another). */
+  problem(message: string): void {
+    this.problems.push(message);
+  }
+
   /** Throws one SettingsError naming every bad setting. */
   done(): void {
     if (this.problems.length > 0) throw new SettingsError(`invalid settings: ${this.problems.join('; ')}`);

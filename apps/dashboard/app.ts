@@ -6,6 +6,7 @@ import Fastify, {
   type FastifyRequest,
   type FastifyServerOptions,
 } from 'fastify';
+import { requireAccessToken } from './access-token.js';
 import type { DashboardDeps } from './deps.js';
 import { HttpError } from './http-errors.js';
 import { refuseCrossOrigin, securityHeaders } from './same-origin.js';
@@ -23,7 +24,12 @@ import { pageRoutes } from './routes/pages.js';
  * The dashboard and its JSON API as one Fastify app, not yet listening: the local stack and
  * the App Service server both build it from their own adapters, and tests `inject()` into it.
  */
-export async function buildApp(deps: DashboardDeps, options: FastifyServerOptions = {}): Promise<FastifyInstance> {
+export interface BuildOptions extends FastifyServerOptions {
+  /** When set, every route but /healthz and /login needs it (the deployed dashboard). */
+  accessToken?: string | null;
+}
+
+export async function buildApp(deps: DashboardDeps, { accessToken, ...options }: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     ...options,
     // A number is not a message: no type coercion, so wrong types are refused with 400.
@@ -33,6 +39,7 @@ export async function buildApp(deps: DashboardDeps, options: FastifyServerOption
   app.addHook('onRequest', securityHeaders);
   app.addHook('onRequest', refuseCrossOrigin);
   app.setErrorHandler(handleError);
+  if (accessToken) requireAccessToken(app, accessToken);
   app.setNotFoundHandler((request, reply) => {
     sendError(request, reply, 404, `no route ${request.method} ${request.url.split('?')[0]}`);
   });

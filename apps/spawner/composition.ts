@@ -10,7 +10,7 @@ import type { SpawnerDeps } from './spawner-deps.js';
 
 /** The spawner on Azure: Cosmos (or any store by URI), Service Bus, ACI and Azure Monitor. */
 export async function createSpawnerDeps(settings: SpawnerSettings): Promise<SpawnerDeps> {
-  const credential = azureCredential(settings.scope);
+  const credential = azureCredential(settings.scope.managedIdentityClientId);
   return {
     store: await openJobStore(settings.databaseUri),
     runtime: openAciRuntime(settings.scope, credential, settings.launch),

@@ -53,10 +53,8 @@ export function readServiceBusSettings(read: SettingsReader): ServiceBusSettings
 }
 
 /** Managed identity on Azure, the developer's `az login` elsewhere: no secrets in settings. */
-export function azureCredential(scope: AzureScope): TokenCredential {
-  return new DefaultAzureCredential(
-    scope.managedIdentityClientId ? { managedIdentityClientId: scope.managedIdentityClientId } : {},
-  );
+export function azureCredential(managedIdentityClientId?: string | null): TokenCredential {
+  return new DefaultAzureCredential(managedIdentityClientId ? { managedIdentityClientId } : {});
 }
 
 export function openAciRuntime(scope: AzureScope, credential: TokenCredential, launch?: AciLaunch): AciRuntime {
