@@ -1,0 +1,97 @@
+import * as pulumi from '@pulumi/pulumi';
+import * as cosmosdb from '@pulumi/azure-native/cosmosdb/index.js';
+import { withoutSslParameter } from './connection-strings.js';
+
+type MongoIndex = { key: { keys: string[] }; options?: { unique?: boolean } };
+
+export interface DatabaseArgs {
+  resourceGroupName: pulumi.Input<string>;
+  location: pulumi.Input<string>;
+  accountName: pulumi.Input<string>;
+  /** The database the apps use when the connection string names none. */
+  databaseName: pulumi.Input<string>;
+}
+
+/**
+ * The job store: a Cosmos DB for MongoDB account, serverless (no idle throughput cost), with
+ * the database and the collections the MongoJobStore uses, and their indexes. Two connection
+ * strings, both secrets: as Azure gives it (dashboard, spawner) and the worker's, with `ssl`
+ * removed and every other parameter kept.
+ */
+export class Database extends pulumi.ComponentResource {
+  readonly accountName: pulumi.Output<string>;
+  readonly connectionString: pulumi.Output<string>;
+  readonly workerConnectionString: pulumi.Output<string>;
+
+  constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('event-driven-aci:database:Database', name, {}, opts);
+
+    const account = new cosmosdb.DatabaseAccount(
+      `${name}-account`,
+      {
+        accountName: args.accountName,
+        resourceGroupName: args.resourceGroupName,
+        location: args.location,
+        kind: 'MongoDB',
+        databaseAccountOfferType: 'Standard',
+        capabilities: [{ name: 'EnableServerless' }, { name: 'EnableMongo' }],
+        apiProperties: { serverVersion: '4.2' },
+        consistencyPolicy: { defaultConsistencyLevel: 'Session' },
+        locations: [{ locationName: args.location, failoverPriority: 0 }],
+        minimalTlsVersion: 'Tls12',
+      },
+      { parent: this },
+    );
+
+    const database = new cosmosdb.MongoDBResourceMongoDBDatabase(
+      `${name}-db`,
+      {
+        accountName: account.name,
+        resourceGroupName: args.resourceGroupName,
+        databaseName: args.databaseName,
+        resource: { id: args.databaseName },
+      },
+      { parent: this },
+    );
+
+    const collection = (suffix: string, id: string, indexes: MongoIndex[]) =>
+      new cosmosdb.MongoDBResourceMongoDBCollection(
+        `${name}-${suffix}`,
+        {
+          accountName: account.name,
+          resourceGroupName: args.resourceGroupName,
+          databaseName: database.name,
+          collectionName: id,
+          resource: { id, indexes: [{ key: { keys: ['_id'] } }, ...indexes] },
+        },
+        { parent: this },
+      );
+    // The indexes MongoJobStore relies on exist before its first write.
+    collection('jobs', 'jobs', [
+      { key: { keys: ['containerName'] }, options: { unique: true } },
+      { key: { keys: ['state'] } },
+      { key: { keys: ['rev'] } },
+    ]);
+    collection('artifacts', 'artifacts', []);
+    collection('counters', 'counters', []);
+
+    const strings = cosmosdb.listDatabaseAccountConnectionStringsOutput({
+      accountName: account.name,
+      resourceGroupName: args.resourceGroupName,
+    });
+    const primary = strings.apply((result) => {
+      const found = result.connectionStrings?.find((c) => c.connectionString.startsWith('mongodb://'));
+      if (!found) throw new Error('Cosmos DB returned no MongoDB connection string');
+      return found.connectionString;
+    });
+
+    this.accountName = account.name;
+    this.connectionString = pulumi.secret(primary);
+    this.workerConnectionString = pulumi.secret(primary.apply(withoutSslParameter));
+    this.registerOutputs({
+      accountName: this.accountName,
+      connectionString: this.connectionString,
+      workerConnectionString: this.workerConnectionString,
+    });
+  }
+}

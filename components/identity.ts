@@ -1,0 +1,87 @@
+import * as pulumi from '@pulumi/pulumi';
+import * as authorization from '@pulumi/azure-native/authorization/index.js';
+import * as managedidentity from '@pulumi/azure-native/managedidentity/index.js';
+import { BUILT_IN_ROLES, CONTAINER_GROUP_ACTIONS, roleDefinitionId } from './role-definitions.js';
+
+export interface IdentitiesArgs {
+  resourceGroupName: pulumi.Input<string>;
+  resourceGroupId: pulumi.Input<string>;
+  location: pulumi.Input<string>;
+  subscriptionId: pulumi.Input<string>;
+  names: { pull: pulumi.Input<string>; spawner: pulumi.Input<string>; dashboard: pulumi.Input<string> };
+  spawnerRole: { name: pulumi.Input<string>; id: pulumi.Input<string> };
+}
+
+export interface IdentityOutputs {
+  id: pulumi.Output<string>;
+  clientId: pulumi.Output<string>;
+  principalId: pulumi.Output<string>;
+}
+
+/**
+ * Who is who, with the least each needs: the pull identity that container groups use to pull
+ * the worker image; the spawner's identity, which may only manage container groups in this
+ * resource group (a custom role) and attach the pull identity to them; and the dashboard's,
+ * which reads container logs and metrics. Data-plane access (queue, registry, storage) is
+ * granted by the component that owns the data.
+ */
+export class Identities extends pulumi.ComponentResource {
+  readonly pull: IdentityOutputs;
+  readonly spawner: IdentityOutputs;
+  readonly dashboard: IdentityOutputs;
+  readonly spawnerRoleDefinitionId: pulumi.Output<string>;
+
+  constructor(name: string, args: IdentitiesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('event-driven-aci:identity:Identities', name, {}, opts);
+
+    const identity = (role: keyof IdentitiesArgs['names']): IdentityOutputs => {
+      const created = new managedidentity.UserAssignedIdentity(
+        `${name}-${role}`,
+        { resourceName: args.names[role], resourceGroupName: args.resourceGroupName, location: args.location },
+        { parent: this },
+      );
+      return { id: created.id, clientId: created.clientId, principalId: created.principalId };
+    };
+    this.pull = identity('pull');
+    this.spawner = identity('spawner');
+    this.dashboard = identity('dashboard');
+
+    const spawnerRole = new authorization.RoleDefinition(
+      `${name}-spawner-role`,
+      {
+        roleDefinitionId: args.spawnerRole.id,
+        roleName: args.spawnerRole.name,
+        description: 'Create, read, stop and delete container groups, and read their logs: what the event-driven-aci spawner does.',
+        roleType: 'CustomRole',
+        scope: args.resourceGroupId,
+        assignableScopes: [args.resourceGroupId],
+        permissions: [{ actions: [...CONTAINER_GROUP_ACTIONS], notActions: [] }],
+      },
+      { parent: this },
+    );
+    this.spawnerRoleDefinitionId = spawnerRole.id;
+
+    const builtIn = (role: string) => pulumi.output(args.subscriptionId).apply((s) => roleDefinitionId(s, role));
+    const assign = (suffix: string, principalId: pulumi.Input<string>, role: pulumi.Input<string>, scope: pulumi.Input<string>) =>
+      new authorization.RoleAssignment(
+        `${name}-${suffix}`,
+        { principalId, principalType: 'ServicePrincipal', roleDefinitionId: role, scope },
+        { parent: this },
+      );
+
+    assign('spawner-container-groups', this.spawner.principalId, spawnerRole.id, args.resourceGroupId);
+    // Creating a group that runs as the pull identity needs the right to assign that identity, and only that one.
+    assign('spawner-assign-pull', this.spawner.principalId, builtIn(BUILT_IN_ROLES.managedIdentityOperator), this.pull.id);
+    // The reaper copies each group's metrics before deleting it.
+    assign('spawner-metrics', this.spawner.principalId, builtIn(BUILT_IN_ROLES.monitoringReader), args.resourceGroupId);
+    // The dashboard shows live logs and metrics: read only.
+    assign('dashboard-reader', this.dashboard.principalId, builtIn(BUILT_IN_ROLES.reader), args.resourceGroupId);
+
+    this.registerOutputs({
+      pullIdentityId: this.pull.id,
+      spawnerIdentityId: this.spawner.id,
+      dashboardIdentityId: this.dashboard.id,
+      spawnerRoleDefinitionId: this.spawnerRoleDefinitionId,
+    });
+  }
+}

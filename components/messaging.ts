@@ -1,0 +1,91 @@
+import * as pulumi from '@pulumi/pulumi';
+import * as authorization from '@pulumi/azure-native/authorization/index.js';
+import * as servicebus from '@pulumi/azure-native/servicebus/index.js';
+import { BUILT_IN_ROLES, roleDefinitionId } from './role-definitions.js';
+
+export interface MessagingArgs {
+  resourceGroupName: pulumi.Input<string>;
+  location: pulumi.Input<string>;
+  subscriptionId: pulumi.Input<string>;
+  namespaceName: pulumi.Input<string>;
+  queueName: pulumi.Input<string>;
+  lockDurationSeconds: pulumi.Input<number>;
+  maxDeliveryCount: pulumi.Input<number>;
+  duplicateWindowMinutes: pulumi.Input<number>;
+  /** Identities that send work (the dashboard; the spawner, for deferred resends). */
+  senderPrincipalIds: pulumi.Input<string>[];
+  /** Identities that receive and settle work and dead letters. */
+  receiverPrincipalIds: pulumi.Input<string>[];
+}
+
+/**
+ * The work queue: a Service Bus namespace (Standard, for duplicate detection) and one queue
+ * with peek-lock, a delivery limit, dead-lettering on expiry and duplicate detection by
+ * messageId (the job id). Access is by identity only, at the queue.
+ */
+export class Messaging extends pulumi.ComponentResource {
+  readonly namespaceName: pulumi.Output<string>;
+  readonly fullyQualifiedNamespace: pulumi.Output<string>;
+  readonly queueName: pulumi.Output<string>;
+  readonly queueId: pulumi.Output<string>;
+
+  constructor(name: string, args: MessagingArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('event-driven-aci:messaging:Messaging', name, {}, opts);
+
+    const namespace = new servicebus.Namespace(
+      `${name}-namespace`,
+      {
+        namespaceName: args.namespaceName,
+        resourceGroupName: args.resourceGroupName,
+        location: args.location,
+        sku: { name: 'Standard', tier: 'Standard' },
+        // Identity only: no shared access keys in use anywhere.
+        disableLocalAuth: true,
+        minimumTlsVersion: '1.2',
+      },
+      { parent: this },
+    );
+
+    const queue = new servicebus.Queue(
+      `${name}-queue`,
+      {
+        queueName: args.queueName,
+        namespaceName: namespace.name,
+        resourceGroupName: args.resourceGroupName,
+        lockDuration: pulumi.output(args.lockDurationSeconds).apply((s) => `PT${s}S`),
+        maxDeliveryCount: args.maxDeliveryCount,
+        deadLetteringOnMessageExpiration: true,
+        requiresDuplicateDetection: true,
+        duplicateDetectionHistoryTimeWindow: pulumi.output(args.duplicateWindowMinutes).apply((m) => `PT${m}M`),
+        // A task that waits a week for capacity is still not lost.
+        defaultMessageTimeToLive: 'P14D',
+      },
+      { parent: this },
+    );
+
+    const grant = (role: string, principalId: pulumi.Input<string>, index: number, kind: string) =>
+      new authorization.RoleAssignment(
+        `${name}-${kind}-${index}`,
+        {
+          principalId,
+          principalType: 'ServicePrincipal',
+          roleDefinitionId: pulumi.interpolate`${pulumi.output(args.subscriptionId).apply((s) => roleDefinitionId(s, role))}`,
+          scope: queue.id,
+        },
+        { parent: this },
+      );
+    args.senderPrincipalIds.forEach((id, i) => grant(BUILT_IN_ROLES.serviceBusDataSender, id, i, 'sender'));
+    args.receiverPrincipalIds.forEach((id, i) => grant(BUILT_IN_ROLES.serviceBusDataReceiver, id, i, 'receiver'));
+
+    this.namespaceName = namespace.name;
+    this.fullyQualifiedNamespace = pulumi.interpolate`${namespace.name}.servicebus.windows.net`;
+    this.queueName = queue.name;
+    this.queueId = queue.id;
+    this.registerOutputs({
+      namespaceName: this.namespaceName,
+      fullyQualifiedNamespace: this.fullyQualifiedNamespace,
+      queueName: this.queueName,
+      queueId: this.queueId,
+    });
+  }
+}

@@ -1,0 +1,141 @@
+import * as pulumi from '@pulumi/pulumi';
+import * as authorization from '@pulumi/azure-native/authorization/index.js';
+import * as storage from '@pulumi/azure-native/storage/index.js';
+import * as web from '@pulumi/azure-native/web/index.js';
+import { BUILT_IN_ROLES, roleDefinitionId } from './role-definitions.js';
+
+export interface SpawnerFunctionArgs {
+  resourceGroupName: pulumi.Input<string>;
+  location: pulumi.Input<string>;
+  subscriptionId: pulumi.Input<string>;
+  storageAccountName: pulumi.Input<string>;
+  planName: pulumi.Input<string>;
+  appName: pulumi.Input<string>;
+  /** The bundled Function app (index.mjs, host.json, package.json). */
+  packageDir: string;
+  /** A digest of the package: a new one restarts the app onto the new code. */
+  packageHash: string;
+  identity: { id: pulumi.Input<string>; clientId: pulumi.Input<string>; principalId: pulumi.Input<string> };
+  serviceBusNamespace: pulumi.Input<string>;
+  maxInstances: pulumi.Input<number>;
+  /** The spawner's own settings (SpawnerSettings); secrets as secret Outputs. */
+  settings: Record<string, pulumi.Input<string>>;
+}
+
+// Flex Consumption reads the code from this blob in the deployment container (OneDeploy's name).
+const PACKAGE_BLOB = 'released-package.zip';
+
+/**
+ * The spawner as an Azure Function on the Flex Consumption plan (nothing runs, nothing bills
+ * when idle; Node 22): its code package in blob storage, the host's storage and the Service
+ * Bus trigger reached with the spawner's managed identity. The app's settings are the
+ * spawner's settings (apps/spawner/settings.ts).
+ */
+export class SpawnerFunction extends pulumi.ComponentResource {
+  readonly appName: pulumi.Output<string>;
+
+  constructor(name: string, args: SpawnerFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('event-driven-aci:spawner:SpawnerFunction', name, {}, opts);
+
+    const account = new storage.StorageAccount(
+      `${name}-storage`,
+      {
+        accountName: args.storageAccountName,
+        resourceGroupName: args.resourceGroupName,
+        location: args.location,
+        kind: 'StorageV2',
+        sku: { name: 'Standard_LRS' },
+        allowBlobPublicAccess: false,
+        minimumTlsVersion: 'TLS1_2',
+        enableHttpsTrafficOnly: true,
+      },
+      { parent: this },
+    );
+    const container = new storage.BlobContainer(
+      `${name}-deployments`,
+      { accountName: account.name, resourceGroupName: args.resourceGroupName, containerName: 'deployments', publicAccess: 'None' },
+      { parent: this },
+    );
+    const code = new storage.Blob(
+      `${name}-package`,
+      {
+        accountName: account.name,
+        resourceGroupName: args.resourceGroupName,
+        containerName: container.name,
+        blobName: PACKAGE_BLOB,
+        type: 'Block',
+        contentType: 'application/zip',
+        source: new pulumi.asset.FileArchive(args.packageDir),
+      },
+      { parent: this },
+    );
+    const blobOwner = new authorization.RoleAssignment(
+      `${name}-storage-owner`,
+      {
+        principalId: args.identity.principalId,
+        principalType: 'ServicePrincipal',
+        roleDefinitionId: pulumi.output(args.subscriptionId).apply((s) => roleDefinitionId(s, BUILT_IN_ROLES.storageBlobDataOwner)),
+        scope: account.id,
+      },
+      { parent: this },
+    );
+
+    const plan = new web.AppServicePlan(
+      `${name}-plan`,
+      {
+        name: args.planName,
+        resourceGroupName: args.resourceGroupName,
+        location: args.location,
+        kind: 'functionapp',
+        reserved: true,
+        sku: { name: 'FC1', tier: 'FlexConsumption' },
+      },
+      { parent: this },
+    );
+
+    const identitySettings = (prefix: string, extra: Record<string, pulumi.Input<string>>) => ({
+      ...extra,
+      [`${prefix}__credential`]: 'managedidentity',
+      [`${prefix}__clientId`]: args.identity.clientId,
+    });
+    const settings: Record<string, pulumi.Input<string>> = {
+      ...identitySettings('AzureWebJobsStorage', { AzureWebJobsStorage__accountName: account.name }),
+      ...identitySettings('ServiceBusConnection', { ServiceBusConnection__fullyQualifiedNamespace: args.serviceBusNamespace }),
+      ...args.settings,
+      EDA_PACKAGE_SHA256: args.packageHash,
+    };
+
+    const app = new web.WebApp(
+      `${name}-app`,
+      {
+        name: args.appName,
+        resourceGroupName: args.resourceGroupName,
+        location: args.location,
+        kind: 'functionapp,linux',
+        serverFarmId: plan.id,
+        httpsOnly: true,
+        identity: { type: 'UserAssigned', userAssignedIdentities: [args.identity.id] },
+        functionAppConfig: {
+          deployment: {
+            storage: {
+              type: 'blobContainer',
+              value: pulumi.interpolate`${account.primaryEndpoints.blob}${container.name}`,
+              authentication: { type: 'UserAssignedIdentity', userAssignedIdentityResourceId: args.identity.id },
+            },
+          },
+          runtime: { name: 'node', version: '22' },
+          scaleAndConcurrency: { maximumInstanceCount: args.maxInstances, instanceMemoryMB: 2048 },
+        },
+        siteConfig: {
+          minTlsVersion: '1.2',
+          ftpsState: 'Disabled',
+          appSettings: Object.entries(settings).map(([name, value]) => ({ name, value })),
+        },
+      },
+      { parent: this, dependsOn: [code, blobOwner] },
+    );
+
+    this.appName = app.name;
+    this.registerOutputs({ appName: this.appName });
+  }
+}

@@ -1,0 +1,170 @@
+import * as pulumi from '@pulumi/pulumi';
+import * as authorization from '@pulumi/azure-native/authorization/index.js';
+import * as resources from '@pulumi/azure-native/resources/index.js';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { exchangeAcrRefreshToken, type AcrTokenExchange } from '../../components/acr-token.js';
+import { DashboardHosting } from '../../components/dashboard-hosting.js';
+import { Database } from '../../components/database.js';
+import { Identities } from '../../components/identity.js';
+import { Messaging } from '../../components/messaging.js';
+import { RegistryImages } from '../../components/registry-images.js';
+import { SpawnerFunction } from '../../components/spawner-function.js';
+import type { AzureStackConfig } from './config.js';
+import { buildFunctionPackage } from './function-package.js';
+import { stackNames } from './naming.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const QUEUE_NAME = 'work';
+const DATABASE_NAME = 'event-driven-aci';
+
+export interface AzureStackOptions {
+  /** How the deployer's Azure AD token becomes an ACR token (tests replace the network call). */
+  exchangeAcrToken?: AcrTokenExchange;
+}
+
+export interface AzureStack {
+  dashboardUrl: pulumi.Output<string>;
+  resourceGroupName: pulumi.Output<string>;
+  queueName: pulumi.Output<string>;
+  registryLoginServer: pulumi.Output<string>;
+  spawnerAppName: pulumi.Output<string>;
+  dashboardToken: pulumi.Output<string>;
+  /** Secrets the apps receive; exposed for checks, never exported in plain text. */
+  secrets: Record<string, pulumi.Output<string>>;
+}
+
+/**
+ * The whole Azure environment as one stack: resource group, identities and roles, the Service
+ * Bus queue, Cosmos DB for MongoDB, the registry with both images, the dashboard on App
+ * Service and the spawner Function. Config is read by the caller (config.ts) and passed in.
+ */
+export function azureStack(config: AzureStackConfig, options: AzureStackOptions = {}): AzureStack {
+  const client = authorization.getClientConfigOutput();
+  const deployerToken = pulumi.secret(authorization.getClientTokenOutput().token);
+  const names = client.subscriptionId.apply((subscriptionId) =>
+    stackNames(subscriptionId, pulumi.getProject(), pulumi.getStack()),
+  );
+  const name = (key: keyof ReturnType<typeof stackNames>) => names.apply((n) => n[key]);
+  const { location } = config;
+
+  const group = new resources.ResourceGroup('group', { resourceGroupName: name('resourceGroup'), location });
+  const resourceGroupName = group.name;
+
+  const identities = new Identities('identity', {
+    resourceGroupName,
+    resourceGroupId: group.id,
+    location,
+    subscriptionId: client.subscriptionId,
+    names: { pull: name('pullIdentity'), spawner: name('spawnerIdentity'), dashboard: name('dashboardIdentity') },
+    spawnerRole: { name: name('spawnerRoleName'), id: name('spawnerRoleId') },
+  });
+
+  const messaging = new Messaging('messaging', {
+    resourceGroupName,
+    location,
+    subscriptionId: client.subscriptionId,
+    namespaceName: name('serviceBusNamespace'),
+    queueName: QUEUE_NAME,
+    lockDurationSeconds: config.lockDurationSeconds,
+    maxDeliveryCount: config.maxDeliveryCount,
+    duplicateWindowMinutes: config.duplicateWindowMinutes,
+    senderPrincipalIds: [identities.dashboard.principalId, identities.spawner.principalId],
+    // The dashboard's health check peeks at the queue, which needs the receiver's right.
+    receiverPrincipalIds: [identities.spawner.principalId, identities.dashboard.principalId],
+  });
+
+  const database = new Database('database', {
+    resourceGroupName,
+    location,
+    accountName: name('cosmosAccount'),
+    databaseName: DATABASE_NAME,
+  });
+
+  const registry = new RegistryImages('registry', {
+    resourceGroupName,
+    location,
+    subscriptionId: client.subscriptionId,
+    tenantId: client.tenantId,
+    registryName: name('registry'),
+    contextDir: REPO_ROOT,
+    deployer: { objectId: client.objectId, principalType: config.deployerPrincipalType, accessToken: deployerToken },
+    pullPrincipalIds: [identities.pull.principalId, identities.dashboard.principalId],
+    exchangeToken: options.exchangeAcrToken ?? exchangeAcrRefreshToken,
+  });
+
+  const prices = {
+    PRICE_VCPU_SECOND: String(config.prices.vcpuSecondUsd),
+    PRICE_GB_SECOND: String(config.prices.gbSecondUsd),
+  };
+
+  const dashboard = new DashboardHosting('dashboard', {
+    resourceGroupName,
+    location,
+    planName: name('dashboardPlan'),
+    appName: name('dashboardApp'),
+    sku: config.dashboardSku,
+    image: registry.dashboardImage,
+    identity: identities.dashboard,
+    settings: {
+      DATABASE_URI: database.connectionString,
+      DASHBOARD_TOKEN: config.dashboardToken,
+      QUEUE: 'servicebus',
+      QUEUE_NAME: messaging.queueName,
+      SERVICEBUS_NAMESPACE: messaging.fullyQualifiedNamespace,
+      CONTAINERS: 'aci',
+      AZURE_CLIENT_ID: identities.dashboard.clientId,
+      AZURE_SUBSCRIPTION_ID: client.subscriptionId,
+      RESOURCE_GROUP: resourceGroupName,
+      COST_LABEL: 'ACI',
+      ...prices,
+    },
+  });
+
+  const functionPackage = buildFunctionPackage(REPO_ROOT, join(REPO_ROOT, 'dist/function-app'));
+  const spawner = new SpawnerFunction('spawner', {
+    resourceGroupName,
+    location,
+    subscriptionId: client.subscriptionId,
+    storageAccountName: name('storageAccount'),
+    planName: name('spawnerPlan'),
+    appName: name('spawnerApp'),
+    packageDir: functionPackage.dir,
+    packageHash: functionPackage.sha256,
+    identity: identities.spawner,
+    serviceBusNamespace: messaging.fullyQualifiedNamespace,
+    maxInstances: config.spawnerMaxInstances,
+    settings: {
+      DATABASE_URI: database.connectionString,
+      WORKER_DATABASE_URI: database.workerConnectionString,
+      QUEUE_NAME: messaging.queueName,
+      SERVICEBUS_NAMESPACE: messaging.fullyQualifiedNamespace,
+      AZURE_CLIENT_ID: identities.spawner.clientId,
+      AZURE_SUBSCRIPTION_ID: client.subscriptionId,
+      RESOURCE_GROUP: resourceGroupName,
+      LOCATION: location,
+      WORKER_IMAGE: registry.workerImage,
+      REGISTRY_SERVER: registry.loginServer,
+      PULL_IDENTITY_ID: identities.pull.id,
+      WORKER_CPU: String(config.workerCpu),
+      WORKER_MEMORY_GB: String(config.workerMemoryGb),
+      WORK_SECONDS: String(config.workSeconds),
+      MAX_CONCURRENT: String(config.maxConcurrent),
+      TASK_TIMEOUT_SECONDS: String(config.taskTimeoutSeconds),
+    },
+  });
+
+  return {
+    dashboardUrl: dashboard.url,
+    resourceGroupName,
+    queueName: messaging.queueName,
+    registryLoginServer: registry.loginServer,
+    spawnerAppName: spawner.appName,
+    dashboardToken: config.dashboardToken,
+    secrets: {
+      databaseUri: database.connectionString,
+      workerDatabaseUri: database.workerConnectionString,
+      dashboardToken: config.dashboardToken,
+    },
+  };
+}

@@ -1,0 +1,76 @@
+import * as pulumi from '@pulumi/pulumi';
+import { DEFAULT_PRICES } from '../../apps/core/domain/pricing.js';
+
+/** The stack's settings, read once from Pulumi config (Pulumi.<stack>.yaml), typed and checked. */
+export interface AzureStackConfig {
+  location: string;
+  workerCpu: number;
+  workerMemoryGb: number;
+  workSeconds: number;
+  maxConcurrent: number;
+  taskTimeoutSeconds: number;
+  maxDeliveryCount: number;
+  lockDurationSeconds: number;
+  duplicateWindowMinutes: number;
+  spawnerMaxInstances: number;
+  dashboardSku: string;
+  /** Who runs `pulumi up`: a person (User) or a pipeline (ServicePrincipal); gets AcrPush. */
+  deployerPrincipalType: 'User' | 'ServicePrincipal';
+  /** The dashboard's access token (a Pulumi secret). */
+  dashboardToken: pulumi.Output<string>;
+  prices: { vcpuSecondUsd: number; gbSecondUsd: number };
+}
+
+type Range = { min: number; max: number; integer?: boolean };
+
+function checkedNumber(config: pulumi.Config, key: string, fallback: number, { min, max, integer }: Range): number {
+  const raw = config.get(key);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    throw new Error(
+      `config ${config.name}:${key} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max} (got "${raw}")`,
+    );
+  }
+  return value;
+}
+
+/** ACI's Linux limits per container group, and what Service Bus Standard allows. */
+export function readAzureStackConfig(): AzureStackConfig {
+  const config = new pulumi.Config();
+  const azure = new pulumi.Config('azure-native');
+  const location = azure.get('location');
+  if (!location) throw new Error('config azure-native:location is required (e.g. pulumi config set azure-native:location westeurope)');
+  const token = config.requireSecret('dashboardToken');
+  const dashboardToken = token.apply((value) => {
+    if (value.length < 24) throw new Error(`config ${config.name}:dashboardToken must be at least 24 characters (got ${value.length})`);
+    return value;
+  });
+  const dashboardSku = config.get('dashboardSku') ?? 'B1';
+  if (!/^(B[1-3]|S[1-3]|P[0-3]v[23])$/.test(dashboardSku)) {
+    throw new Error(`config ${config.name}:dashboardSku must be a Linux App Service plan SKU such as B1, S1 or P0v3 (got "${dashboardSku}")`);
+  }
+  const deployerPrincipalType = config.get('deployerPrincipalType') ?? 'User';
+  if (deployerPrincipalType !== 'User' && deployerPrincipalType !== 'ServicePrincipal') {
+    throw new Error(`config ${config.name}:deployerPrincipalType must be User or ServicePrincipal (got "${deployerPrincipalType}")`);
+  }
+  return {
+    location,
+    deployerPrincipalType,
+    workerCpu: checkedNumber(config, 'workerCpu', 1, { min: 0.1, max: 4 }),
+    workerMemoryGb: checkedNumber(config, 'workerMemoryGb', 1.5, { min: 0.1, max: 16 }),
+    workSeconds: checkedNumber(config, 'workSeconds', 5, { min: 0, max: 3600 }),
+    maxConcurrent: checkedNumber(config, 'maxConcurrent', 20, { min: 1, max: 1000, integer: true }),
+    taskTimeoutSeconds: checkedNumber(config, 'taskTimeoutSeconds', 600, { min: 10, max: 86_400 }),
+    maxDeliveryCount: checkedNumber(config, 'maxDeliveryCount', 5, { min: 1, max: 2000, integer: true }),
+    lockDurationSeconds: checkedNumber(config, 'lockDurationSeconds', 60, { min: 5, max: 300, integer: true }),
+    duplicateWindowMinutes: checkedNumber(config, 'duplicateWindowMinutes', 10, { min: 1, max: 10_080, integer: true }),
+    spawnerMaxInstances: checkedNumber(config, 'spawnerMaxInstances', 10, { min: 1, max: 1000, integer: true }),
+    dashboardSku,
+    dashboardToken: pulumi.secret(dashboardToken),
+    prices: {
+      vcpuSecondUsd: checkedNumber(config, 'priceVcpuSecond', DEFAULT_PRICES.vcpuSecondUsd, { min: 0, max: 1 }),
+      gbSecondUsd: checkedNumber(config, 'priceGbSecond', DEFAULT_PRICES.gbSecondUsd, { min: 0, max: 1 }),
+    },
+  };
+}
