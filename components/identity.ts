@@ -1,7 +1,8 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as authorization from '@pulumi/azure-native/authorization/index.js';
 import * as managedidentity from '@pulumi/azure-native/managedidentity/index.js';
-import { BUILT_IN_ROLES, CONTAINER_GROUP_ACTIONS, roleDefinitionId } from './role-definitions.js';
+import { grant } from './role-assignment.js';
+import { BUILT_IN_ROLES, CONTAINER_GROUP_ACTIONS } from './role-definitions.js';
 
 export interface IdentitiesArgs {
   resourceGroupName: pulumi.Input<string>;
@@ -61,21 +62,16 @@ export class Identities extends pulumi.ComponentResource {
     );
     this.spawnerRoleDefinitionId = spawnerRole.id;
 
-    const builtIn = (role: string) => pulumi.output(args.subscriptionId).apply((s) => roleDefinitionId(s, role));
     const assign = (suffix: string, principalId: pulumi.Input<string>, role: pulumi.Input<string>, scope: pulumi.Input<string>) =>
-      new authorization.RoleAssignment(
-        `${name}-${suffix}`,
-        { principalId, principalType: 'ServicePrincipal', roleDefinitionId: role, scope },
-        { parent: this },
-      );
+      grant(this, `${name}-${suffix}`, { principalId, role, scope, subscriptionId: args.subscriptionId });
 
     assign('spawner-container-groups', this.spawner.principalId, spawnerRole.id, args.resourceGroupId);
     // Creating a group that runs as the pull identity needs the right to assign that identity, and only that one.
-    assign('spawner-assign-pull', this.spawner.principalId, builtIn(BUILT_IN_ROLES.managedIdentityOperator), this.pull.id);
+    assign('spawner-assign-pull', this.spawner.principalId, BUILT_IN_ROLES.managedIdentityOperator, this.pull.id);
     // The reaper copies each group's metrics before deleting it.
-    assign('spawner-metrics', this.spawner.principalId, builtIn(BUILT_IN_ROLES.monitoringReader), args.resourceGroupId);
+    assign('spawner-metrics', this.spawner.principalId, BUILT_IN_ROLES.monitoringReader, args.resourceGroupId);
     // The dashboard shows live logs and metrics: read only.
-    assign('dashboard-reader', this.dashboard.principalId, builtIn(BUILT_IN_ROLES.reader), args.resourceGroupId);
+    assign('dashboard-reader', this.dashboard.principalId, BUILT_IN_ROLES.reader, args.resourceGroupId);
 
     this.registerOutputs({
       pullIdentityId: this.pull.id,

@@ -1,7 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
-import * as authorization from '@pulumi/azure-native/authorization/index.js';
 import * as servicebus from '@pulumi/azure-native/servicebus/index.js';
-import { BUILT_IN_ROLES, roleDefinitionId } from './role-definitions.js';
+import { BUILT_IN_ROLES } from './role-definitions.js';
+import { grant } from './role-assignment.js';
 
 export interface MessagingArgs {
   resourceGroupName: pulumi.Input<string>;
@@ -63,19 +63,13 @@ export class Messaging extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const grant = (role: string, principalId: pulumi.Input<string>, index: number, kind: string) =>
-      new authorization.RoleAssignment(
-        `${name}-${kind}-${index}`,
-        {
-          principalId,
-          principalType: 'ServicePrincipal',
-          roleDefinitionId: pulumi.interpolate`${pulumi.output(args.subscriptionId).apply((s) => roleDefinitionId(s, role))}`,
-          scope: queue.id,
-        },
-        { parent: this },
-      );
-    args.senderPrincipalIds.forEach((id, i) => grant(BUILT_IN_ROLES.serviceBusDataSender, id, i, 'sender'));
-    args.receiverPrincipalIds.forEach((id, i) => grant(BUILT_IN_ROLES.serviceBusDataReceiver, id, i, 'receiver'));
+    const access = { scope: queue.id, subscriptionId: args.subscriptionId };
+    args.senderPrincipalIds.forEach((principalId, i) =>
+      grant(this, `${name}-sender-${i}`, { ...access, principalId, role: BUILT_IN_ROLES.serviceBusDataSender }),
+    );
+    args.receiverPrincipalIds.forEach((principalId, i) =>
+      grant(this, `${name}-receiver-${i}`, { ...access, principalId, role: BUILT_IN_ROLES.serviceBusDataReceiver }),
+    );
 
     this.namespaceName = namespace.name;
     this.fullyQualifiedNamespace = pulumi.interpolate`${namespace.name}.servicebus.windows.net`;

@@ -1,9 +1,9 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as docker from '@pulumi/docker';
-import * as authorization from '@pulumi/azure-native/authorization/index.js';
 import * as containerregistry from '@pulumi/azure-native/containerregistry/index.js';
 import { ACR_TOKEN_USER, type AcrTokenExchange } from './acr-token.js';
-import { BUILT_IN_ROLES, roleDefinitionId } from './role-definitions.js';
+import { grant } from './role-assignment.js';
+import { BUILT_IN_ROLES } from './role-definitions.js';
 
 export interface RegistryImagesArgs {
   resourceGroupName: pulumi.Input<string>;
@@ -47,24 +47,15 @@ export class RegistryImages extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const acrRole = (role: string) => pulumi.output(args.subscriptionId).apply((s) => roleDefinitionId(s, role));
-    const push = new authorization.RoleAssignment(
-      `${name}-deployer-push`,
-      {
-        principalId: args.deployer.objectId,
-        principalType: args.deployer.principalType,
-        roleDefinitionId: acrRole(BUILT_IN_ROLES.acrPush),
-        scope: registry.id,
-      },
-      { parent: this },
-    );
-    args.pullPrincipalIds.forEach(
-      (principalId, i) =>
-        new authorization.RoleAssignment(
-          `${name}-pull-${i}`,
-          { principalId, principalType: 'ServicePrincipal', roleDefinitionId: acrRole(BUILT_IN_ROLES.acrPull), scope: registry.id },
-          { parent: this },
-        ),
+    const access = { scope: registry.id, subscriptionId: args.subscriptionId };
+    const push = grant(this, `${name}-deployer-push`, {
+      ...access,
+      principalId: args.deployer.objectId,
+      principalType: args.deployer.principalType,
+      role: BUILT_IN_ROLES.acrPush,
+    });
+    args.pullPrincipalIds.forEach((principalId, i) =>
+      grant(this, `${name}-pull-${i}`, { ...access, principalId, role: BUILT_IN_ROLES.acrPull }),
     );
 
     const password = pulumi.secret(

@@ -1,8 +1,8 @@
 import * as pulumi from '@pulumi/pulumi';
-import * as authorization from '@pulumi/azure-native/authorization/index.js';
 import * as storage from '@pulumi/azure-native/storage/index.js';
 import * as web from '@pulumi/azure-native/web/index.js';
-import { BUILT_IN_ROLES, roleDefinitionId } from './role-definitions.js';
+import { grant } from './role-assignment.js';
+import { BUILT_IN_ROLES } from './role-definitions.js';
 
 export interface SpawnerFunctionArgs {
   resourceGroupName: pulumi.Input<string>;
@@ -69,16 +69,12 @@ export class SpawnerFunction extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const blobOwner = new authorization.RoleAssignment(
-      `${name}-storage-owner`,
-      {
-        principalId: args.identity.principalId,
-        principalType: 'ServicePrincipal',
-        roleDefinitionId: pulumi.output(args.subscriptionId).apply((s) => roleDefinitionId(s, BUILT_IN_ROLES.storageBlobDataOwner)),
-        scope: account.id,
-      },
-      { parent: this },
-    );
+    const blobOwner = grant(this, `${name}-storage-owner`, {
+      principalId: args.identity.principalId,
+      role: BUILT_IN_ROLES.storageBlobDataOwner,
+      scope: account.id,
+      subscriptionId: args.subscriptionId,
+    });
 
     const plan = new web.AppServicePlan(
       `${name}-plan`,

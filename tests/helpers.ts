@@ -28,3 +28,19 @@ export async function eventually<T>(check: () => Promise<T | undefined | false> 
     await sleep(25);
   }
 }
+
+/** The embedded store and queue in a folder, as most app tests use them. */
+export async function openEmbedded(dir: string, queue: { maxDeliveryCount?: number; lockDurationMs?: number } = {}) {
+  const { SqliteJobStore } = await import('../apps/core/adapters/sqlite-job-store.js');
+  const { SqliteWorkQueue } = await import('../apps/core/adapters/sqlite-work-queue.js');
+  return {
+    databaseUri: `sqlite:${join(dir, 'jobs.db')}`,
+    store: new SqliteJobStore(join(dir, 'jobs.db')),
+    queue: new SqliteWorkQueue({
+      path: join(dir, 'queue.db'),
+      lockDurationMs: queue.lockDurationMs ?? 30_000,
+      maxDeliveryCount: queue.maxDeliveryCount ?? 3,
+      duplicateDetectionWindowMs: 600_000,
+    }),
+  };
+}

@@ -8,7 +8,7 @@ import { DEFAULT_PRICES } from '../../apps/core/domain/pricing.js';
 import { buildApp } from '../../apps/dashboard/app.js';
 import type { DashboardDeps } from '../../apps/dashboard/deps.js';
 import { MESSAGE_LIMIT_BYTES } from '../../apps/dashboard/submit-work.js';
-import { tempDir } from '../helpers.js';
+import { openEmbedded, tempDir } from '../helpers.js';
 
 /** A runtime that knows one live container, as the dashboard sees it through its ports. */
 const LIVE = 'task-live';
@@ -23,8 +23,7 @@ describe('JSON API', () => {
 
   beforeEach(async () => {
     dir = tempDir();
-    store = new SqliteJobStore(join(dir.path, 'jobs.db'));
-    queue = new SqliteWorkQueue({ path: join(dir.path, 'queue.db'), lockDurationMs: 30_000, maxDeliveryCount: 3, duplicateDetectionWindowMs: 600_000 });
+    ({ store, queue } = await openEmbedded(dir.path));
     deps = {
       store,
       queue,

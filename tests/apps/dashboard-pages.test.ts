@@ -7,7 +7,7 @@ import { DEFAULT_PRICES } from '../../apps/core/domain/pricing.js';
 import { buildApp } from '../../apps/dashboard/app.js';
 import { submitWork } from '../../apps/dashboard/submit-work.js';
 import { orderKey } from '../../apps/dashboard/views/format.js';
-import { tempDir } from '../helpers.js';
+import { openEmbedded, tempDir } from '../helpers.js';
 
 const HOSTILE = '<img src=x onerror=alert(1)><script>alert(2)</script>" hx-get="/x';
 
@@ -19,8 +19,7 @@ describe('dashboard pages and fragments', () => {
 
   beforeEach(async () => {
     dir = tempDir();
-    store = new SqliteJobStore(join(dir.path, 'jobs.db'));
-    queue = new SqliteWorkQueue({ path: join(dir.path, 'queue.db'), lockDurationMs: 30_000, maxDeliveryCount: 3, duplicateDetectionWindowMs: 600_000 });
+    ({ store, queue } = await openEmbedded(dir.path));
     app = await buildApp(
       {
         store,

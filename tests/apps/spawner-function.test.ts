@@ -9,7 +9,7 @@ import { submitWork } from '../../apps/dashboard/submit-work.js';
 import { dispatchWork } from '../../apps/spawner/functions/dispatch-work.js';
 import { reapContainers } from '../../apps/spawner/functions/reap-containers.js';
 import type { SpawnerDeps } from '../../apps/spawner/spawner-deps.js';
-import { BUILT_WORKER, eventually, sleep, tempDir } from '../helpers.js';
+import { BUILT_WORKER, eventually, openEmbedded, sleep, tempDir } from '../helpers.js';
 import { clientsFor, PULL_IDENTITY, RESOURCE_GROUP, SUBSCRIPTION } from '../fakes/azure-clients.js';
 import { FakeArm, type FakeArmOptions } from '../fakes/fake-arm.js';
 
@@ -36,8 +36,7 @@ describe('the spawner as Azure Functions', () => {
     await arm.start();
     const { aci, monitor } = clientsFor(arm);
     const dbPath = join(dir.path, 'jobs.db');
-    store = new SqliteJobStore(dbPath);
-    queue = new SqliteWorkQueue({ path: join(dir.path, 'queue.db'), lockDurationMs: 60_000, maxDeliveryCount: 10, duplicateDetectionWindowMs: 600_000 });
+    ({ store, queue } = await openEmbedded(dir.path, { lockDurationMs: 60_000, maxDeliveryCount: 10 }));
     deps = {
       store,
       queue,

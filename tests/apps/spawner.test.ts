@@ -8,7 +8,7 @@ import { dispatch, type WorkerLaunch } from '../../apps/spawner/dispatch.js';
 import { LocalConsumer } from '../../apps/spawner/local-consumer.js';
 import { reap, type ReaperDeps } from '../../apps/spawner/reaper.js';
 import { submitWork } from '../../apps/dashboard/submit-work.js';
-import { BUILT_WORKER, ECHO_WORKER, eventually, tempDir } from '../helpers.js';
+import { BUILT_WORKER, ECHO_WORKER, eventually, openEmbedded, tempDir } from '../helpers.js';
 
 describe('spawner', () => {
   let dir: ReturnType<typeof tempDir>;
@@ -20,15 +20,9 @@ describe('spawner', () => {
   const logs: string[] = [];
   const log = (line: string) => logs.push(line);
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = tempDir();
-    store = new SqliteJobStore(join(dir.path, 'jobs.db'));
-    queue = new SqliteWorkQueue({
-      path: join(dir.path, 'queue.db'),
-      lockDurationMs: 30_000,
-      maxDeliveryCount: 3,
-      duplicateDetectionWindowMs: 600_000,
-    });
+    ({ store, queue } = await openEmbedded(dir.path));
     runtime = new ProcessRuntime({ workerEntry: BUILT_WORKER, logDir: join(dir.path, 'containers'), metricsIntervalMs: 100 });
     launch = { databaseUri: `sqlite:${join(dir.path, 'jobs.db')}`, taskEnv: { WORK_SECONDS: '0.2' }, cpu: 1, memoryGb: 1.5 };
     consumer = null;

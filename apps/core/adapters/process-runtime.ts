@@ -11,6 +11,7 @@ import type {
   ContainerStatus,
 } from '../domain/container-runtime.port.js';
 import type { MetricPoint, MetricSeries } from '../domain/job-store.port.js';
+import { waitForEvent } from '../wait-for-event.js';
 
 export interface ProcessRuntimeOptions {
   /** The built worker (JavaScript): a task starts without compiling anything. */
@@ -125,16 +126,8 @@ export class ProcessRuntime implements ContainerRuntime, ContainerMetrics {
   }
 
   /** Resolves when any container exits, or after `timeoutMs`. */
-  async waitForExit(timeoutMs: number): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.exits.off('exit', done);
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      this.exits.on('exit', done);
-    });
+  waitForExit(timeoutMs: number): Promise<void> {
+    return waitForEvent(this.exits, 'exit', timeoutMs);
   }
 
   async stop(name: string): Promise<void> {

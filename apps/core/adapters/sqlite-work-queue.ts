@@ -8,6 +8,7 @@ import type {
   ReceivedMessage,
   WorkQueue,
 } from '../domain/work-queue.port.js';
+import { waitForEvent } from '../wait-for-event.js';
 import { openSqlite } from './sqlite-open.js';
 
 export interface SqliteWorkQueueOptions {
@@ -207,15 +208,7 @@ export class SqliteWorkQueue implements WorkQueue {
     // Even with a message ready, yield to the event loop: a caller looping on this must
     // never starve the I/O it is waiting for.
     if (wait === 0) return new Promise((resolve) => setImmediate(resolve));
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.sent.off('message', done);
-        resolve();
-      };
-      const timer = setTimeout(done, wait);
-      this.sent.on('message', done);
-    });
+    return waitForEvent(this.sent, 'message', wait);
   }
 
   /**
