@@ -167,6 +167,9 @@ describe('dashboard pages and fragments', () => {
       ['done', 'Done'],
     ]);
     expect((await app.inject({ method: 'POST', url: '/ui/jobs/nope/requeue' })).statusCode).toBe(404);
+    const notFailed = await app.inject({ method: 'POST', url: `/ui/jobs/${done.id}/requeue` });
+    expect(notFailed.statusCode).toBe(409);
+    expect(notFailed.json().error).toBe('only a failed task can be requeued; this one is Done');
   });
 
   it('renders More Details: a dialog with the timeline, the cost and the endpoints it loads', async () => {

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { usageCostUsd } from '../../core/domain/pricing.js';
 import type { DashboardDeps } from '../deps.js';
-import { notFound } from '../http-errors.js';
+import { HttpError, notFound } from '../http-errors.js';
 import { toJobView } from '../job-view.js';
 import { containerParams } from '../schemas.js';
 import { MAX_COPIES, submitWork, validateMessage } from '../submit-work.js';
@@ -115,6 +115,7 @@ export async function pageRoutes(app: FastifyInstance, deps: DashboardDeps): Pro
     async (request, reply) => {
       const failed = await deps.store.get(request.params.id);
       if (!failed) throw notFound(`no job with id ${request.params.id}`);
+      if (failed.state !== 'Failed') throw new HttpError(409, 'NOT_FAILED', `only a failed task can be requeued; this one is ${failed.state}`);
       // The failed task stays as history; the same message runs again as a new task.
       const job = await submitWork(failed.message, deps);
       return sendHtml(reply.code(201), upsertCards([card(toJobView(job, deps.prices), context)]));
