@@ -9,8 +9,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../helpers.js';
 
-/** Azure's published REST spec for container groups, at the SDK's api-version (2023-05-01). */
-export const SPEC_DIR = join(ROOT, '../shared/specs/containerinstance');
+/**
+ * Azure's published REST spec for container groups, at the SDK's api-version (2023-05-01),
+ * with examples: copied unchanged from Azure/azure-rest-api-specs (MIT; provenance in the
+ * folder's README), so the tests need nothing outside the repository.
+ */
+export const SPEC_DIR = join(ROOT, 'tests/fixtures/azure-rest-api-specs/containerinstance');
 const SPEC_FILE = join(SPEC_DIR, '2023-05-01/containerInstance.json');
 
 type Schema = Record<string, unknown>;
