@@ -38,10 +38,6 @@ export function isTerminal(state: JobState): boolean {
   return state === 'Done' || state === 'Failed';
 }
 
-export function isJobState(value: unknown): value is JobState {
-  return typeof value === 'string' && (JOB_STATES as readonly string[]).includes(value);
-}
-
 /** The states a job may be in for a write that moves it to `target` to apply. */
 export function statesBefore(target: JobState): JobState[] {
   return JOB_STATES.filter((s) => rankOf(s) < rankOf(target));
