@@ -61,6 +61,9 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
     metrics: runtime,
     queue,
     taskTimeoutSeconds: settings.taskTimeoutSeconds,
+    // Metrics are sampled as each process runs: nothing to wait for after it exits.
+    metricsWaitSeconds: 0,
+    watchSeconds: settings.reapIntervalSeconds,
     log,
   };
   const reaper = new Reaper(reaperDeps, settings.reapIntervalSeconds * 1000, log);
