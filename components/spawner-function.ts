@@ -144,7 +144,7 @@ export class SpawnerFunction extends pulumi.ComponentResource {
     );
 
     new FunctionPackageDeployment(
-      `${name}-package`,
+      `${name}-deploy`,
       {
         resourceGroupName: args.resourceGroupName,
         location: args.location,
