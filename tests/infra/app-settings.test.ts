@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { readDashboardSettings } from '../../apps/dashboard/settings.js';
 import { readSpawnerSettings } from '../../apps/spawner/settings.js';
-import { installMocks, registrationsSettled, TOKEN, type Recorded } from './pulumi-mocks.js';
+import { appSettingsOf, installMocks, registrationsSettled, TOKEN, type Recorded } from './pulumi-mocks.js';
 
 // The Function's triggers, as the spawner registers them with the Functions host: every
 // registration call is recorded, whatever the trigger kind, so new triggers are seen too.
@@ -54,7 +54,7 @@ describe('the app settings the Pulumi program writes are exactly what the apps r
   const settingsOf = (kind: string) => {
     const apps = resources.filter((r) => r.type === 'azure-native:web:WebApp' && r.inputs.kind === kind);
     expect(apps).toHaveLength(1);
-    return Object.fromEntries((apps[0]!.inputs.siteConfig.appSettings as { name: string; value: string }[]).map((s) => [s.name, s.value]));
+    return appSettingsOf(apps[0]!);
   };
 
   it('the spawner Function: readSpawnerSettings accepts them, and each one is read by it, by a trigger or by the host', () => {

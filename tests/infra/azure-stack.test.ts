@@ -4,7 +4,9 @@ import type { AzureStack } from '../../stacks/azure/azure-stack.js';
 import { stackNames } from '../../stacks/azure/naming.js';
 import { STACK_RESOURCE_PROVIDERS } from '../../stacks/azure/resource-providers.js';
 import {
+  appSettingsOf,
   COSMOS_CONNECTION,
+  deploymentParametersOf,
   DEPLOYER,
   installMocks,
   isSecret,
@@ -55,8 +57,7 @@ describe('the Azure stack, with Pulumi mocks', () => {
     expect(found, type).toHaveLength(1);
     return found[0]!;
   };
-  const settingsOf = (app: Recorded) =>
-    Object.fromEntries((app.inputs.siteConfig.appSettings as { name: string; value: string }[]).map((s) => [s.name, s.value]));
+  const settingsOf = appSettingsOf;
   const functionApp = () => one('azure-native:web:WebApp', (r) => r.inputs.kind === 'functionapp,linux');
   const dashboardApp = () => one('azure-native:web:WebApp', (r) => r.inputs.kind === 'app,linux,container');
   const identity = (role: 'pull' | 'spawner' | 'dashboard') =>
@@ -234,8 +235,7 @@ describe('the Azure stack, with Pulumi mocks', () => {
     const blob = one('azure-native:storage:Blob');
     const account = one('azure-native:storage:StorageAccount');
     const app = functionApp();
-    const parameters = Object.fromEntries(Object.entries(deployment.inputs.properties.parameters).map(([k, v]) => [k, (v as { value: string }).value]));
-    expect(parameters).toEqual({
+    expect(deploymentParametersOf(deployment)).toEqual({
       appName: app.state.name,
       location: 'westeurope',
       storageAccountId: account.state.id,

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { tempDir } from '../helpers.js';
 import { evaluateTemplate } from './arm-template.js';
-import { installMocks, registrationsSettled, SUBSCRIPTION, type Recorded } from './pulumi-mocks.js';
+import { deploymentParametersOf, installMocks, registrationsSettled, SUBSCRIPTION, type Recorded } from './pulumi-mocks.js';
 
 const DIGEST_1 = '1'.repeat(64);
 const DIGEST_2 = '2'.repeat(64);
@@ -46,8 +46,7 @@ describe('the Function package is deployed with OneDeploy, again only when its d
     expect(found).toHaveLength(1);
     return found[0]!;
   };
-  const parametersOf = (deployment: Recorded) =>
-    Object.fromEntries(Object.entries(deployment.inputs.properties.parameters).map(([k, v]) => [k, (v as { value: unknown }).value]));
+  const parametersOf = deploymentParametersOf;
 
   it('declares the same deployment for the same package, whenever it runs: Pulumi sees no change and ARM is not called', () => {
     expect(deploymentOf('second').inputs.properties).toEqual(deploymentOf('first').inputs.properties);

@@ -167,6 +167,18 @@ export function transitiveDependencies(resources: Recorded[], urn: string): Set<
   return seen;
 }
 
+/** A Web App's or Function App's app settings, as a name → value map. */
+export function appSettingsOf(app: Recorded): Record<string, string> {
+  return Object.fromEntries((app.inputs.siteConfig.appSettings as { name: string; value: string }[]).map((s) => [s.name, s.value]));
+}
+
+/** An ARM deployment's parameter values, as a name → value map. */
+export function deploymentParametersOf(deployment: Recorded): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(deployment.inputs.properties.parameters as Record<string, { value: unknown }>).map(([k, v]) => [k, v.value]),
+  );
+}
+
 export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => output.apply(resolve));
 }
