@@ -35,7 +35,7 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
   });
   const runtime = new ProcessRuntime({
     workerEntry: WORKER_ENTRY,
-    logDir: join(settings.dataDir, 'containers'),
+    dir: join(settings.dataDir, 'containers'),
     metricsIntervalMs: settings.metricsIntervalMs,
   });
   const launch = {

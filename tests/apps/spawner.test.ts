@@ -23,7 +23,7 @@ describe('spawner', () => {
   beforeEach(async () => {
     dir = tempDir();
     ({ store, queue } = await openEmbedded(dir.path));
-    runtime = new ProcessRuntime({ workerEntry: BUILT_WORKER, logDir: join(dir.path, 'containers'), metricsIntervalMs: 100 });
+    runtime = new ProcessRuntime({ workerEntry: BUILT_WORKER, dir: join(dir.path, 'containers'), metricsIntervalMs: 100 });
     launch = { databaseUri: `sqlite:${join(dir.path, 'jobs.db')}`, taskEnv: { WORK_SECONDS: '0.2' }, cpu: 1, memoryGb: 1.5 };
     consumer = null;
     logs.length = 0;
@@ -66,7 +66,7 @@ describe('spawner', () => {
   describe('dispatch', () => {
     it('starts the job’s container with the worker contract, once', async () => {
       const job = await submitWork('hi', { store, queue });
-      const fixture = new ProcessRuntime({ workerEntry: ECHO_WORKER, logDir: join(dir.path, 'echo'), metricsIntervalMs: 100 });
+      const fixture = new ProcessRuntime({ workerEntry: ECHO_WORKER, dir: join(dir.path, 'echo'), metricsIntervalMs: 100 });
       const deps = { store, runtime: fixture, launch };
       expect(await dispatch({ jobId: job.id, message: 'hi' }, 1, deps)).toBe('started');
       expect(await dispatch({ jobId: job.id, message: 'hi' }, 2, deps)).toBe('already-started');

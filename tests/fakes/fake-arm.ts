@@ -57,7 +57,7 @@ export class FakeArm {
   endpoint = '';
 
   constructor(private readonly options: FakeArmOptions) {
-    this.engine = new ProcessRuntime({ workerEntry: options.workerEntry, logDir: options.logDir, metricsIntervalMs: 100 });
+    this.engine = new ProcessRuntime({ workerEntry: options.workerEntry, dir: options.logDir, metricsIntervalMs: 100 });
   }
 
   async start(): Promise<void> {

@@ -15,7 +15,10 @@ export type ContainerState = 'Running' | 'Succeeded' | 'Failed';
 export interface ContainerStatus {
   name: string;
   state: ContainerState;
-  /** Null while running. */
+  /**
+   * Null while running. A container that ended with a null exit code was lost: it is gone and
+   * its end was never observed, which is the platform's fault, never the task's.
+   */
   exitCode: number | null;
   startedAt: string;
   finishedAt: string | null;
