@@ -27,5 +27,6 @@ export async function createSpawnerDeps(settings: SpawnerSettings): Promise<Spaw
     deferSeconds: settings.deferSeconds,
     watchSeconds: settings.watchSeconds,
     metricsWaitSeconds: settings.metricsWaitSeconds,
+    retryPolicy: settings.retryPolicy,
   };
 }

@@ -1,3 +1,4 @@
+import { containerNameFor } from '../core/domain/container-name.js';
 import type { DeadLetter } from '../core/domain/work-queue.port.js';
 import { recordPoison } from './poison.js';
 import { MalformedMessageError, parseQueueMessage } from './queue-messages.js';
@@ -25,7 +26,9 @@ export async function settleDeadLetter(letter: DeadLetterInfo, deps: WatchDeps, 
   if (parsed.type === 'watch') return restartWatch(parsed.watch, deps, now);
   const job = await deps.store.get(parsed.work.jobId);
   if (!job) return 'unknown-job';
+  // Keyed by the attempt's container: a dead letter of an attempt that is no longer current changes nothing.
+  const containerName = containerNameFor(job.id, parsed.work.attempt ?? 1);
   const reason = `dead-lettered after ${letter.deliveryCount} deliveries (${letter.reason}): ${letter.description}`;
-  const failed = await deps.store.markFailed(job.containerName, now, job.error ? `${reason} Last error: ${job.error}` : reason);
+  const failed = await deps.store.markFailed(containerName, now, job.error ? `${reason} Last error: ${job.error}` : reason);
   return failed ? 'failed' : 'already-finished';
 }

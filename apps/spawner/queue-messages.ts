@@ -15,14 +15,22 @@ export function parseQueueMessage(body: unknown): ParsedMessage {
   const fields = body as Record<string, unknown>;
   if (typeof fields.jobId !== 'string' || fields.jobId === '') throw new MalformedMessageError('jobId is missing');
   if (fields.type === 'watch') {
-    const { jobId, n, until } = fields;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new MalformedMessageError('a watch needs n, a whole number from 1');
+    const { jobId, containerName, n, until } = fields;
+    if (typeof containerName !== 'string' || containerName === '') throw new MalformedMessageError('a watch needs containerName');
+    if (!isWholeNumberFromOne(n)) throw new MalformedMessageError('a watch needs n, a whole number from 1');
     if (typeof until !== 'string' || Number.isNaN(Date.parse(until))) throw new MalformedMessageError('a watch needs until, an ISO time');
-    return { type: 'watch', watch: { type: 'watch', jobId: jobId as string, n, until } };
+    return { type: 'watch', watch: { type: 'watch', jobId: jobId as string, containerName, n, until } };
   }
   if (fields.type !== undefined) throw new MalformedMessageError(`unknown type ${JSON.stringify(fields.type)}`);
   if (typeof fields.message !== 'string') throw new MalformedMessageError('message is missing');
-  return { type: 'work', work: { jobId: fields.jobId as string, message: fields.message } };
+  if (fields.attempt !== undefined && !isWholeNumberFromOne(fields.attempt)) throw new MalformedMessageError('attempt must be a whole number from 1');
+  const work: WorkMessageBody = { jobId: fields.jobId as string, message: fields.message };
+  if (fields.attempt !== undefined) work.attempt = fields.attempt as number;
+  return { type: 'work', work };
+}
+
+function isWholeNumberFromOne(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1;
 }
 
 /** A work message, or MalformedMessageError: for the paths that take work alone (the local consumer). */

@@ -13,6 +13,7 @@ export interface ReaperDeps extends WatchDeps {
 export interface ReapReport {
   removed: number;
   failed: number;
+  retried: number;
   deadLettered: number;
 }
 
@@ -24,26 +25,28 @@ const DEAD_LETTER_BATCH = 100;
  * each active task gets one look (settleTask), and each dead letter is recorded.
  */
 export async function reap(deps: ReaperDeps, now = new Date()): Promise<ReapReport> {
-  const report: ReapReport = { removed: 0, failed: 0, deadLettered: 0 };
-  const count = ({ failed, removed }: Settlement) => {
+  const report: ReapReport = { removed: 0, failed: 0, retried: 0, deadLettered: 0 };
+  const count = ({ failed, retried, removed }: Settlement) => {
     if (failed) report.failed++;
+    if (retried) report.retried++;
     if (removed) report.removed++;
   };
   // Jobs before containers: a job seen as active here had its container created before this
   // read, so a container missing from the later listing is really gone.
-  const active = new Map((await deps.store.listActive()).map((job) => [job.containerName, job]));
+  const active = new Map((await deps.store.listActive()).map((job) => [job.id, job]));
   const containers = await deps.runtime.list();
   for (const container of containers) {
     try {
-      const job: Job | null = active.get(container.name) ?? (await deps.store.getByContainerName(container.name));
-      count(await settleTask(job, container, deps, now));
+      // The container names its job: an earlier attempt's container is found even after the job moved on.
+      const job: Job | null = container.jobId ? (active.get(container.jobId) ?? (await deps.store.get(container.jobId))) : null;
+      count(await settleTask(job, container.name, container, deps, now));
     } catch (error) {
       deps.log(`reaper: container ${container.name}: ${errorMessage(error)}`);
     }
   }
   const present = new Set(containers.map((c) => c.name));
   for (const job of active.values()) {
-    if (!present.has(job.containerName)) count(await settleTask(job, null, deps, now));
+    if (!present.has(job.containerName)) count(await settleTask(job, job.containerName, null, deps, now));
   }
   for (const letter of await deps.queue.receiveDeadLetters(DEAD_LETTER_BATCH)) {
     const outcome = await settleDeadLetter(letter, deps, now);

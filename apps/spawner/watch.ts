@@ -1,11 +1,8 @@
-import type { ContainerRuntime } from '../core/domain/container-runtime.port.js';
 import { isTerminal } from '../core/domain/job.js';
-import type { WatchMessageBody, WorkQueue } from '../core/domain/work-queue.port.js';
+import type { WatchMessageBody } from '../core/domain/work-queue.port.js';
 import { settleTask, type SettleDeps } from './settle-task.js';
 
 export interface WatchDeps extends SettleDeps {
-  queue: WorkQueue;
-  runtime: ContainerRuntime;
   /** Seconds between looks at a running task. */
   watchSeconds: number;
 }
@@ -22,18 +19,19 @@ const CHAIN_SLACK_SECONDS = 120;
 
 export type WatchOutcome = 'watching' | 'settled' | 'ended';
 
-export function watchMessageId(jobId: string, n: number): string {
-  return `${jobId}.watch.${n}`;
+/** One chain per attempt: its container's name is unique to it. */
+export function watchMessageId(containerName: string, n: number): string {
+  return `${containerName}.watch.${n}`;
 }
 
 /**
- * Starts a task's watch chain when its container has been started (Azure: instead of a
- * timer, which would wake the Function app around the clock). Sent again for a redelivered
- * work message, it is the same message id and the queue's duplicate detection drops it.
+ * Starts the watch chain of an attempt when its container has been started (Azure: instead
+ * of a timer, which would wake the Function app around the clock). Sent again for a
+ * redelivered work message, it is the same message id and duplicate detection drops it.
  */
-export async function startWatching(jobId: string, deps: WatchDeps, now = new Date()): Promise<void> {
+export async function startWatching(jobId: string, containerName: string, deps: WatchDeps, now = new Date()): Promise<void> {
   const untilMs = now.getTime() + (deps.taskTimeoutSeconds + deps.metricsWaitSeconds + CHAIN_SLACK_SECONDS) * 1000;
-  await sendWatch({ type: 'watch', jobId, n: 1, until: new Date(untilMs).toISOString() }, deps.watchSeconds, deps, now);
+  await sendWatch({ type: 'watch', jobId, containerName, n: 1, until: new Date(untilMs).toISOString() }, deps.watchSeconds, deps, now);
 }
 
 /**
@@ -45,7 +43,7 @@ export async function startWatching(jobId: string, deps: WatchDeps, now = new Da
 export async function watchTask(watch: WatchMessageBody, deps: WatchDeps, now = new Date()): Promise<WatchOutcome> {
   const job = await deps.store.get(watch.jobId);
   if (!job) return 'ended';
-  const settlement = await settleTask(job, await deps.runtime.status(job.containerName), deps, now);
+  const settlement = await settleTask(job, watch.containerName, await deps.runtime.status(watch.containerName), deps, now);
   if (settlement.outcome === 'settled') return 'settled';
   if (now.getTime() >= Date.parse(watch.until)) {
     await endChain(watch, deps, now);
@@ -71,7 +69,7 @@ export async function restartWatch(watch: WatchMessageBody, deps: WatchDeps, now
 
 async function sendWatch(watch: WatchMessageBody, delaySeconds: number, deps: WatchDeps, now: Date): Promise<void> {
   await deps.queue.send({
-    messageId: watchMessageId(watch.jobId, watch.n),
+    messageId: watchMessageId(watch.containerName, watch.n),
     body: watch,
     scheduledAt: new Date(now.getTime() + delaySeconds * 1000),
   });
@@ -84,7 +82,7 @@ async function sendWatch(watch: WatchMessageBody, delaySeconds: number, deps: Wa
  */
 async function endChain(watch: WatchMessageBody, deps: WatchDeps, now: Date): Promise<void> {
   const job = await deps.store.get(watch.jobId);
-  if (job && !isTerminal(job.state)) {
+  if (job && job.containerName === watch.containerName && !isTerminal(job.state)) {
     await deps.store.markFailed(job.containerName, now, `the spawner stopped watching this task at ${watch.until} without seeing it finish`);
   }
 }

@@ -147,7 +147,7 @@ describe('dashboard pages and fragments', () => {
     const done = await submitWork('done', { store, queue });
     const failed = await submitWork('broken', { store, queue });
     const t0 = new Date('2026-01-01T00:00:00Z');
-    await store.markDispatched(done.id, t0, 1, { cpu: 1, memoryGb: 1.5 });
+    await store.markDispatched(done.containerName, 1, t0, { cpu: 1, memoryGb: 1.5 });
     await store.markDone(done.containerName, new Date(t0.getTime() + 4000), 'all good');
     await store.markFailed(failed.containerName, new Date(), 'dead-lettered after 5 deliveries');
     const page = (await app.inject('/')).body;
@@ -174,7 +174,7 @@ describe('dashboard pages and fragments', () => {
 
   it('renders More Details: a dialog with the timeline, the cost and the endpoints it loads', async () => {
     const job = await submitWork('details', { store, queue });
-    await store.markDispatched(job.id, new Date('2026-01-01T00:00:00.100Z'), 1, { cpu: 1, memoryGb: 1.5 });
+    await store.markDispatched(job.containerName, 1, new Date('2026-01-01T00:00:00.100Z'), { cpu: 1, memoryGb: 1.5 });
     await store.markStarted(job.containerName, new Date('2026-01-01T00:00:00.600Z'));
     const response = await app.inject(`/ui/containers/${job.containerName}/details`);
     expect(response.statusCode).toBe(200);

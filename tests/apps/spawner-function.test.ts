@@ -5,6 +5,7 @@ import { AciRuntime, type AciRuntimeOptions } from '../../apps/core/adapters/azu
 import { AzureMonitorMetrics } from '../../apps/core/adapters/azure/azure-monitor-metrics.js';
 import type { SqliteJobStore } from '../../apps/core/adapters/sqlite-job-store.js';
 import type { SqliteWorkQueue } from '../../apps/core/adapters/sqlite-work-queue.js';
+import { DEFAULT_RETRY_POLICY } from '../../apps/core/domain/retry-policy.js';
 import type { ReceivedMessage } from '../../apps/core/domain/work-queue.port.js';
 import { submitWork } from '../../apps/dashboard/submit-work.js';
 import { onDeadLetter } from '../../apps/spawner/functions/dead-letters.js';
@@ -69,6 +70,7 @@ describe('the spawner as Azure Functions', () => {
       deferSeconds: 1,
       watchSeconds: 0.3,
       metricsWaitSeconds: 20,
+      retryPolicy: DEFAULT_RETRY_POLICY,
       ...options.deps,
     };
   }
@@ -107,7 +109,7 @@ describe('the spawner as Azure Functions', () => {
     // The second delivery sent the same first watch: the queue kept one.
     await sleep(400);
     const watches = await queue.receive(10);
-    expect(watches.map((m) => m.messageId)).toEqual([`${job.id}.watch.1`]);
+    expect(watches.map((m) => m.messageId)).toEqual([`${job.containerName}.watch.1`]);
   });
 
   it('defers at capacity: the message comes back later and no delivery is spent', async () => {
@@ -130,7 +132,8 @@ describe('the spawner as Azure Functions', () => {
     // A 429 that never ends: the SDK's retries run out and the error reaches the handler.
     const job = await submitWork('hi', { store, queue });
     await expect(onWorkQueueMessage({ jobId: job.id, message: 'hi' }, context({ messageId: job.id, deliveryCount: 4, enqueuedAt: new Date() }), deps)).rejects.toThrow();
-    expect(await store.get(job.id)).toMatchObject({ state: 'Pending', attempts: 4 });
+    expect(await store.get(job.id)).toMatchObject({ state: 'Pending', attempts: 0 });
+    expect((await store.get(job.id))!.error).toMatch(/^delivery 4: /);
     expect((await store.get(job.id))!.error).toBeTruthy();
   }, 120_000);
 
@@ -187,17 +190,17 @@ describe('the spawner as Azure Functions', () => {
       const ready = await queue.receive(1);
       return ready.length ? ready : undefined;
     });
-    expect(first!.messageId).toBe(`${job.id}.watch.1`);
+    expect(first!.messageId).toBe(`${job.containerName}.watch.1`);
     // The handler runs (and sends watch 2), then the instance dies before the message is
     // completed: the lock is released and the same watch is delivered again.
     expect(await onWorkQueueMessage(first!.body, context(first), deps)).toBe('watching');
     await queue.abandon(first!);
     const [again] = await queue.receive(1);
-    expect(again).toMatchObject({ messageId: `${job.id}.watch.1`, deliveryCount: 2 });
+    expect(again).toMatchObject({ messageId: `${job.containerName}.watch.1`, deliveryCount: 2 });
     expect(await onWorkQueueMessage(again!.body, context(again), deps)).toBe('watching');
     await queue.complete(again!);
     await sleep(400);
-    expect((await queue.receive(10)).map((m) => m.messageId)).toEqual([`${job.id}.watch.2`]);
+    expect((await queue.receive(10)).map((m) => m.messageId)).toEqual([`${job.containerName}.watch.2`]);
   }, 30_000);
 
   it('a watch that was dead-lettered restarts its chain; dead-lettered work fails its task', async () => {
@@ -209,16 +212,16 @@ describe('the spawner as Azure Functions', () => {
     await queue.abandon(watch);
     expect(await queue.receive(10)).toEqual([]);
     const [letter] = await queue.receiveDeadLetters(10);
-    expect(letter!.messageId).toBe(`${job.id}.watch.1`);
+    expect(letter!.messageId).toBe(`${job.containerName}.watch.1`);
     const dlqContext = context(letter, { applicationProperties: { DeadLetterReason: letter!.reason, DeadLetterErrorDescription: letter!.description } });
     expect(await onDeadLetter(letter!.body, dlqContext, deps)).toBe('watching');
     await queue.complete(letter!);
     await sleep(400);
-    expect((await queue.receive(10)).map((m) => m.messageId)).toEqual([`${job.id}.watch.2`]);
+    expect((await queue.receive(10)).map((m) => m.messageId)).toEqual([`${job.containerName}.watch.2`]);
 
     const stuck = await submitWork('never started', { store, queue });
     const [work] = await queue.receive(1);
-    await store.noteDispatchError(stuck.id, 1, 'ACI said no');
+    await store.noteDispatchError(stuck.containerName, 'ACI said no');
     await queue.abandon(work!);
     const [workLetter] = await queue.receiveDeadLetters(10);
     const workContext = context(workLetter, { applicationProperties: { DeadLetterReason: workLetter!.reason, DeadLetterErrorDescription: workLetter!.description } });

@@ -10,6 +10,7 @@ import { containerRuntimeContract } from './container-runtime.contract.js';
 function echoSpec(name: string, runMs: number, exitCode: number): ContainerSpec {
   return {
     name,
+    jobId: `job-of-${name}`,
     env: { CONTAINER_NAME: name, MESSAGE: 'hi', DATABASE_URI: 'sqlite:/nowhere', SLEEP_MS: String(runMs), EXIT_CODE: String(exitCode) },
     secureEnv: ['DATABASE_URI'],
     cpu: 1,

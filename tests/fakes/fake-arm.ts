@@ -195,7 +195,7 @@ export class FakeArm {
       env[variable.name] = variable.value ?? variable.secureValue ?? '';
     }
     const requests = container.properties.resources.requests;
-    await this.engine.start({ name: group.name, env, secureEnv: [], cpu: requests.cpu, memoryGb: requests.memoryInGB });
+    await this.engine.start({ name: group.name, jobId: String((group.body.tags as Record<string, string> | undefined)?.['job-id'] ?? ''), env, secureEnv: [], cpu: requests.cpu, memoryGb: requests.memoryInGB });
     group.startedAt = new Date().toISOString();
     group.provisioningState = 'Succeeded';
   }

@@ -5,6 +5,7 @@ import type { MetricPoint, MetricSeries } from '../domain/job-store.port.js';
 /** What is known of a container from the moment it is started: enough to find it again after a restart. */
 export interface ContainerRecord {
   name: string;
+  jobId: string;
   /** The supervisor's pid; null in the instant between the record and the spawn. */
   pid: number | null;
   /** The supervisor's start in clock ticks after boot (/proc): with the pid, it names one process. */

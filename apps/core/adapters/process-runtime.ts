@@ -34,6 +34,7 @@ export class WorkerNotBuiltError extends AppError {
 
 interface ProcessContainer {
   name: string;
+  jobId: string | null;
   pid: number | null;
   startTicks: number | null;
   startedAt: string;
@@ -97,7 +98,7 @@ export class ProcessRuntime implements ContainerRuntime, ContainerMetrics {
     if (this.containers.has(spec.name)) return { created: false };
     const startedAt = new Date().toISOString();
     // Recorded before the spawn: after a crash in between, the record leads to the process.
-    this.files.writeRecord({ name: spec.name, pid: null, startTicks: null, startedAt });
+    this.files.writeRecord({ name: spec.name, jobId: spec.jobId, pid: null, startTicks: null, startedAt });
     const fd = openSync(this.files.log(spec.name), 'a');
     const keepPwd = Object.hasOwn(spec.env, 'PWD') ? '1' : '0';
     let child;
@@ -116,6 +117,7 @@ export class ProcessRuntime implements ContainerRuntime, ContainerMetrics {
     const pid = child.pid ?? null;
     const container: ProcessContainer = {
       name: spec.name,
+      jobId: spec.jobId,
       pid,
       startTicks: pid === null ? null : processStartTicks(pid),
       startedAt,
@@ -129,7 +131,7 @@ export class ProcessRuntime implements ContainerRuntime, ContainerMetrics {
       lastSampleAt: Date.now(),
     };
     this.containers.set(spec.name, container);
-    if (pid !== null) this.files.writeRecord({ name: spec.name, pid, startTicks: container.startTicks, startedAt });
+    if (pid !== null) this.files.writeRecord({ name: spec.name, jobId: spec.jobId, pid, startTicks: container.startTicks, startedAt });
     child.once('exit', (code, signal) => {
       const written = this.files.readExit(spec.name);
       if (!written) this.files.writeExit(spec.name, code ?? SIGNAL_EXIT_BASE + signalNumber(signal));
@@ -221,6 +223,7 @@ export class ProcessRuntime implements ContainerRuntime, ContainerMetrics {
       const samples = this.files.samples(record.name);
       const container: ProcessContainer = {
         name: record.name,
+        jobId: record.jobId ?? null,
         pid,
         startTicks,
         startedAt: record.startedAt,
@@ -305,6 +308,7 @@ function toStatus(container: ProcessContainer): ContainerStatus {
   const state = !container.finishedAt ? 'Running' : container.exitCode === 0 ? 'Succeeded' : 'Failed';
   return {
     name: container.name,
+    jobId: container.jobId,
     state,
     exitCode: container.exitCode,
     startedAt: container.startedAt,

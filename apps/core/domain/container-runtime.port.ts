@@ -2,6 +2,8 @@ import type { MetricSeries } from './job-store.port.js';
 
 export interface ContainerSpec {
   name: string;
+  /** The job it runs an attempt of, kept with the container (ACI: a tag) so it is found again. */
+  jobId: string;
   /** The container's whole environment: nothing is inherited from the spawner. */
   env: Record<string, string>;
   /** Names in `env` that must not be shown (ACI secure environment variables). */
@@ -14,6 +16,8 @@ export type ContainerState = 'Running' | 'Succeeded' | 'Failed';
 
 export interface ContainerStatus {
   name: string;
+  /** The job the container runs an attempt of; null for one made without it. */
+  jobId: string | null;
   state: ContainerState;
   /**
    * Null while running. A container that ended with a null exit code was lost: it is gone and

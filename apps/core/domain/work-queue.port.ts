@@ -1,7 +1,9 @@
-/** What the dashboard sends and the spawner receives: one message per job. */
+/** What the dashboard sends and the spawner receives: one message per attempt of a job. */
 export interface WorkMessageBody {
   jobId: string;
   message: string;
+  /** The attempt it starts; 1 when absent (the dashboard's message). */
+  attempt?: number;
 }
 
 /**
@@ -11,6 +13,8 @@ export interface WorkMessageBody {
 export interface WatchMessageBody {
   type: 'watch';
   jobId: string;
+  /** The attempt's container it looks at. */
+  containerName: string;
   n: number;
   /** ISO time after which the chain ends whatever the task's state. */
   until: string;

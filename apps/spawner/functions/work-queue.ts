@@ -1,5 +1,6 @@
 import { app, type InvocationContext } from '@azure/functions';
 import { CreateQuotaError } from '../../core/adapters/azure/aci-runtime.js';
+import { containerNameFor } from '../../core/domain/container-name.js';
 import { errorMessage } from '../../core/domain/errors.js';
 import type { WorkMessageBody } from '../../core/domain/work-queue.port.js';
 import { dispatch, type DispatchResult } from '../dispatch.js';
@@ -56,7 +57,7 @@ export async function dispatchWork(work: WorkMessageBody, context: InvocationCon
   }
   let result: DispatchResult;
   try {
-    result = await dispatch(work, deliveryCount, deps);
+    result = await dispatch(work, deps);
   } catch (error) {
     if (error instanceof CreateQuotaError) {
       await defer(work, deps, error.retryAfterMs, context, error.message);
@@ -64,12 +65,12 @@ export async function dispatchWork(work: WorkMessageBody, context: InvocationCon
     }
     const reason = errorMessage(error);
     context.error(`job ${work.jobId}: delivery ${deliveryCount} failed: ${reason}`);
-    await deps.store.noteDispatchError(work.jobId, deliveryCount, reason);
+    await deps.store.noteDispatchError(containerNameFor(work.jobId, work.attempt ?? 1), `delivery ${deliveryCount}: ${reason}`);
     throw error;
   }
   // Also for a redelivery (already-started): if the first delivery died before sending it, this
   // one does; if not, the same message id is dropped as a duplicate.
-  if (result === 'started' || result === 'already-started') await startWatching(work.jobId, deps);
+  if (result === 'started' || result === 'already-started') await startWatching(work.jobId, containerNameFor(work.jobId, work.attempt ?? 1), deps);
   context.log(`job ${work.jobId}: ${result} (delivery ${deliveryCount})`);
   return result;
 }
