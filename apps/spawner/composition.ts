@@ -12,7 +12,8 @@ import type { SpawnerDeps } from './spawner-deps.js';
 export async function createSpawnerDeps(settings: SpawnerSettings): Promise<SpawnerDeps> {
   const credential = azureCredential(settings.scope.managedIdentityClientId);
   return {
-    store: await openJobStore(settings.databaseUri),
+    // Opened at every cold start; it inserts nothing and sorts only by _id: the dashboard checks indexes.
+    store: await openJobStore(settings.databaseUri, { verifyIndexes: false }),
     runtime: openAciRuntime(settings.scope, credential, settings.launch),
     metrics: openAzureMonitorMetrics(settings.scope, credential),
     queue: openServiceBusQueue(settings.serviceBus, () => credential),

@@ -16,7 +16,8 @@ try {
 }
 
 try {
-  const store = await openJobStore(env.databaseUri);
+  // One container per task: the dashboard checks the indexes, not every worker (each check costs RUs).
+  const store = await openJobStore(env.databaseUri, { verifyIndexes: false });
   try {
     const outcome = await runWorker({
       containerName: env.containerName,

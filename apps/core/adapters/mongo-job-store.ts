@@ -1,4 +1,4 @@
-import { MongoClient, MongoServerError, type Collection, type Db, type Filter } from 'mongodb';
+import { MongoClient, type Collection, type Db, type Filter, type MongoClientOptions, type UpdateFilter } from 'mongodb';
 import { DuplicateJobError } from '../domain/errors.js';
 import { JOB_STATES, statesBefore, type Job, type JobState } from '../domain/job.js';
 import type {
@@ -9,6 +9,8 @@ import type {
   Resources,
   UsageTotals,
 } from '../domain/job-store.port.js';
+import { databaseName, isCosmosDb, mongoClientOptions, retryThrottled } from './mongo-connection.js';
+import { verifyIndexes } from './mongo-indexes.js';
 
 type JobDocument = Omit<Job, 'id'> & { _id: string };
 interface ArtifactsDocument extends ContainerArtifacts {
@@ -19,59 +21,37 @@ interface CounterDocument {
   value: number;
 }
 
-const DEFAULT_DATABASE = 'event-driven-aci';
-// Cosmos DB answers 16500 (TooManyRequests) when a request exceeds the provisioned rate.
-const THROTTLED = 16500;
-const MAX_THROTTLE_RETRIES = 6;
-
-/**
- * Options for a connection string as the store receives it. The worker's Cosmos string has
- * `ssl=true` removed (a contract kept from the original system), so TLS is turned on here for
- * any host that is not this machine, unless the string says otherwise itself. Everything else
- * in the string (retrywrites=false for Cosmos, replicaSet, …) is respected as given.
- */
-export function mongoClientOptions(uri: string): { tls?: boolean } {
-  const query = uri.split('?')[1] ?? '';
-  const params = new URLSearchParams(query);
-  if (params.has('tls') || params.has('ssl') || uri.startsWith('mongodb+srv://')) return {};
-  const authority = uri.replace(/^mongodb:\/\//, '').split(/[/?]/)[0]!;
-  const hosts = authority.slice(authority.lastIndexOf('@') + 1).split(',');
-  const local = hosts.every((host) => /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host));
-  return local ? {} : { tls: true };
-}
-
-function databaseName(uri: string): string {
-  const path = uri.replace(/^mongodb(\+srv)?:\/\/[^/]*/, '').split('?')[0]!.replace(/^\//, '');
-  return path || DEFAULT_DATABASE;
+export interface MongoJobStoreOptions {
+  /**
+   * Check the indexes the store relies on before the first write (default true). Who checks:
+   * the dashboard and the local stack, which insert jobs (the unique containerName index guards
+   * them) and sort by rev. The worker and the spawner pass false: a worker starts per task and
+   * the spawner at every cold start, neither inserts nor sorts on anything but `_id`, and on
+   * Cosmos DB every command costs request units.
+   */
+  verifyIndexes?: boolean;
+  /** Driver options added to the ones the string implies (a test's DNS lookup and CA). */
+  clientOptions?: MongoClientOptions;
 }
 
 function toJob({ _id, ...rest }: JobDocument): Job {
   return { id: _id, ...rest };
 }
 
-/** Retries a Cosmos throttle with the backoff it asks for (RetryAfterMs), or exponential. */
-export async function retryThrottled<T>(operation: () => Promise<T>, sleep = defaultSleep): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await operation();
-    } catch (error) {
-      if (!(error instanceof MongoServerError) || error.code !== THROTTLED || attempt >= MAX_THROTTLE_RETRIES) {
-        throw error;
-      }
-      const asked = Number(/RetryAfterMs=(\d+)/.exec(error.message)?.[1]);
-      await sleep(Number.isFinite(asked) && asked > 0 ? asked : 100 * 2 ** attempt);
-    }
-  }
-}
-
-function defaultSleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * A filter for "state is one of these". Equality under `$or`, not `$in`: the Cosmos feature
+ * page does not support comparison expressions with an array literal in the query
+ * (docs/cosmos.md), and equality needs no reading of that note.
+ */
+function stateIn(states: readonly JobState[]): Filter<JobDocument> {
+  return states.length === 1 ? { state: states[0]! } : { $or: states.map((state) => ({ state })) };
 }
 
 /**
  * The job store in MongoDB (Cosmos DB for MongoDB on Azure). Transitions are conditional
  * updates on the current state, so they are idempotent and forward-only like the SQLite
- * store's; revisions come from a counter document.
+ * store's; revisions come from a counter document. Every update uses classic update operators
+ * ($set, $max, $setOnInsert, $inc): Cosmos documents those, and not pipeline-style updates.
  */
 export class MongoJobStore implements JobStore {
   private constructor(
@@ -81,21 +61,27 @@ export class MongoJobStore implements JobStore {
     private readonly counters: Collection<CounterDocument>,
   ) {}
 
-  /** Connects and creates the indexes before any write can happen. */
-  static async connect(uri: string): Promise<MongoJobStore> {
-    const client = new MongoClient(uri, { ...mongoClientOptions(uri), serverSelectionTimeoutMS: 10_000 });
+  /** Connects and, unless told not to, checks the indexes before any write can happen. */
+  static async connect(uri: string, options: MongoJobStoreOptions = {}): Promise<MongoJobStore> {
+    const client = new MongoClient(uri, {
+      ...mongoClientOptions(uri),
+      serverSelectionTimeoutMS: 10_000,
+      ...options.clientOptions,
+    });
     await client.connect();
-    const db: Db = client.db(databaseName(uri));
-    const store = new MongoJobStore(
-      client,
-      db.collection<JobDocument>('jobs'),
-      db.collection<ArtifactsDocument>('artifacts'),
-      db.collection<CounterDocument>('counters'),
-    );
-    await retryThrottled(() => store.jobs.createIndex({ containerName: 1 }, { unique: true }));
-    await retryThrottled(() => store.jobs.createIndex({ state: 1, _id: -1 }));
-    await retryThrottled(() => store.jobs.createIndex({ rev: 1 }));
-    return store;
+    try {
+      const db: Db = client.db(databaseName(uri));
+      if (options.verifyIndexes ?? true) await verifyIndexes(db, { mayCreate: !isCosmosDb(uri) });
+      return new MongoJobStore(
+        client,
+        db.collection<JobDocument>('jobs'),
+        db.collection<ArtifactsDocument>('artifacts'),
+        db.collection<CounterDocument>('counters'),
+      );
+    } catch (error) {
+      await client.close();
+      throw error;
+    }
   }
 
   async insert(job: Job): Promise<Job> {
@@ -144,9 +130,10 @@ export class MongoJobStore implements JobStore {
 
   async counts(): Promise<Record<JobState, number>> {
     const counts = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>;
-    for (const state of JOB_STATES) {
-      counts[state] = await retryThrottled(() => this.jobs.countDocuments({ state }));
-    }
+    const rows = await retryThrottled(() =>
+      this.jobs.aggregate<{ _id: JobState; n: number }>([{ $group: { _id: '$state', n: { $sum: 1 } } }]).toArray(),
+    );
+    for (const row of rows) counts[row._id] = row.n;
     return counts;
   }
 
@@ -187,35 +174,30 @@ export class MongoJobStore implements JobStore {
   }
 
   async markDispatched(id: string, at: Date, attempt: number, resources: Resources): Promise<boolean> {
-    return this.change({ _id: id, state: 'Pending' }, [
-      {
-        $set: {
-          dispatchedAt: { $ifNull: ['$dispatchedAt', at.toISOString()] },
-          attempts: { $max: ['$attempts', attempt] },
-          cpu: resources.cpu,
-          memoryGb: resources.memoryGb,
-          error: null,
-        },
-      },
-    ]);
+    const update = { $set: { cpu: resources.cpu, memoryGb: resources.memoryGb, error: null }, $max: { attempts: attempt } };
+    // The first dispatch time is kept: it is set only while still null.
+    return this.changeFirstOrKeep(
+      { _id: id, state: 'Pending' },
+      { field: 'dispatchedAt', value: at.toISOString() },
+      update,
+    );
   }
 
   async noteDispatchError(id: string, attempt: number, error: string): Promise<boolean> {
-    return this.change({ _id: id, state: 'Pending' }, [
-      { $set: { attempts: { $max: ['$attempts', attempt] }, error: { $literal: error } } },
-    ]);
+    return this.change({ _id: id, state: 'Pending' }, { $set: { error }, $max: { attempts: attempt } });
   }
 
   async markStarted(containerName: string, at: Date): Promise<boolean> {
-    return this.change({ containerName, state: { $in: statesBefore('InProgress') } }, [
+    return this.change(
+      { containerName, ...stateIn(statesBefore('InProgress')) },
       { $set: { state: 'InProgress', startedAt: at.toISOString(), progress: 0, error: null } },
-    ]);
+    );
   }
 
   async reportProgress(containerName: string, progress: number): Promise<boolean> {
     return this.change(
       { containerName, state: 'InProgress', $or: [{ progress: null }, { progress: { $lt: progress } }] },
-      [{ $set: { progress } }],
+      { $set: { progress } },
     );
   }
 
@@ -229,7 +211,11 @@ export class MongoJobStore implements JobStore {
 
   async saveArtifacts(containerName: string, artifacts: ContainerArtifacts): Promise<void> {
     await retryThrottled(() =>
-      this.artifacts.replaceOne({ _id: containerName }, { ...artifacts }, { upsert: true }),
+      this.artifacts.updateOne(
+        { _id: containerName },
+        { $set: { logs: artifacts.logs, metrics: artifacts.metrics } },
+        { upsert: true },
+      ),
     );
   }
 
@@ -238,8 +224,12 @@ export class MongoJobStore implements JobStore {
     return doc ? { logs: doc.logs, metrics: doc.metrics } : null;
   }
 
+  /**
+   * A point read of the revision counter. Not the `ping` command: the Cosmos feature page does
+   * not list it, and a read also proves the database and the credentials.
+   */
   async ping(): Promise<void> {
-    await this.client.db('admin').command({ ping: 1 });
+    await this.counters.findOne({ _id: 'jobs' });
   }
 
   async close(): Promise<void> {
@@ -253,26 +243,37 @@ export class MongoJobStore implements JobStore {
     fields: { output: string | null; error: string | null; progress?: number },
   ): Promise<boolean> {
     const finishedAt = at.toISOString();
-    return this.change({ containerName, state: { $in: statesBefore(state) } }, [
-      {
-        $set: {
-          state,
-          finishedAt,
-          startedAt: { $ifNull: ['$startedAt', finishedAt] },
-          output: fields.output === null ? null : { $literal: fields.output },
-          error: fields.error === null ? null : { $literal: fields.error },
-          ...(fields.progress === undefined ? {} : { progress: fields.progress }),
-        },
-      },
-    ]);
+    const set = { state, finishedAt, ...fields };
+    // A job failed before it started gets startedAt = finishedAt, as the SQLite store's COALESCE.
+    return this.changeFirstOrKeep(
+      { containerName, ...stateIn(statesBefore(state)) },
+      { field: 'startedAt', value: finishedAt },
+      { $set: set },
+    );
   }
 
-  /** A conditional update (an aggregation pipeline, so fields can depend on themselves). */
-  private async change(filter: Filter<JobDocument>, pipeline: Record<string, unknown>[]): Promise<boolean> {
-    const rev = await this.nextRev();
-    const withRev = [...pipeline, { $set: { rev } }];
-    const result = await retryThrottled(() => this.jobs.updateOne(filter, withRev));
+  /** One conditional update with the next revision: true when it changed the job. */
+  private async change(filter: Filter<JobDocument>, update: UpdateFilter<JobDocument>, rev?: number): Promise<boolean> {
+    const stamped = { ...update, $set: { ...update.$set, rev: rev ?? (await this.nextRev()) } } as UpdateFilter<JobDocument>;
+    const result = await retryThrottled(() => this.jobs.updateOne(filter, stamped));
     return result.modifiedCount > 0;
+  }
+
+  /**
+   * `update`, also setting `first.field` to `first.value` when that field is still null (SQL's
+   * COALESCE without a pipeline update): first the update that sets it, on the condition that it
+   * is null; if that matched nothing, the update without it. Each step is one atomic conditional
+   * update, both under the same revision, and at most one of them applies.
+   */
+  private async changeFirstOrKeep(
+    filter: Filter<JobDocument>,
+    first: { field: 'dispatchedAt' | 'startedAt'; value: string },
+    update: UpdateFilter<JobDocument>,
+  ): Promise<boolean> {
+    const rev = await this.nextRev();
+    const setting = { ...update, $set: { ...update.$set, [first.field]: first.value } } as UpdateFilter<JobDocument>;
+    if (await this.change({ ...filter, [first.field]: null } as Filter<JobDocument>, setting, rev)) return true;
+    return this.change(filter, update, rev);
   }
 
   private async nextRev(): Promise<number> {

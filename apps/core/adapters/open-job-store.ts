@@ -8,12 +8,17 @@ export class StoreUnreachableError extends AppError {
   }
 }
 
+export interface OpenJobStoreOptions {
+  /** Check the store's indexes at start (MongoDB only; see MongoJobStoreOptions). Default true. */
+  verifyIndexes?: boolean;
+}
+
 /**
  * The store named by a connection string: `sqlite:` a file, `mongodb://` or `mongodb+srv://`
  * MongoDB (Cosmos DB on Azure). Adapters load on demand, so a worker that talks to MongoDB
  * never loads the SQLite driver, which the images and the Function package do not ship.
  */
-export async function openJobStore(databaseUri: string): Promise<JobStore> {
+export async function openJobStore(databaseUri: string, options: OpenJobStoreOptions = {}): Promise<JobStore> {
   if (databaseUri.startsWith('sqlite:')) {
     const [{ SqliteJobStore }, { sqlitePathFromUri }] = await importLocalOnly('DATABASE_URI', () =>
       Promise.all([import('./sqlite-job-store.js'), import('./sqlite-open.js')]),
@@ -23,8 +28,10 @@ export async function openJobStore(databaseUri: string): Promise<JobStore> {
   if (/^mongodb(\+srv)?:\/\//.test(databaseUri)) {
     const { MongoJobStore } = await import('./mongo-job-store.js');
     try {
-      return await MongoJobStore.connect(databaseUri);
+      return await MongoJobStore.connect(databaseUri, options);
     } catch (error) {
+      // The store answered with a reason of its own (such as a missing index): said as it is.
+      if (error instanceof AppError) throw error;
       throw new StoreUnreachableError(describeDatabase(databaseUri), error);
     }
   }
