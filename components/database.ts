@@ -1,8 +1,26 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as cosmosdb from '@pulumi/azure-native/cosmosdb/index.js';
+import { JOB_STORE_INDEXES, type RequiredIndex } from '../apps/core/adapters/mongo-indexes.js';
 import { withoutSslParameter } from './connection-strings.js';
 
 type MongoIndex = { key: { keys: string[] }; options?: { unique?: boolean } };
+
+/**
+ * The Cosmos DB for MongoDB server version. The mongodb driver 7.9 needs wire version 9
+ * (MongoDB 4.4) or newer (node_modules/mongodb/lib/cmap/wire_protocol/constants.js), so 4.2
+ * (wire 8) cannot connect; 6.0 answers wire 17 and is offered to serverless accounts
+ * (docs/cosmos.md). What the store sends is checked against the 6.0 feature page
+ * (tests/fixtures/cosmos-mongodb-6.0-features.json).
+ */
+export const COSMOS_SERVER_VERSION = '6.0';
+
+function armIndex(index: RequiredIndex): MongoIndex {
+  return index.unique ? { key: { keys: index.keys }, options: { unique: true } } : { key: { keys: index.keys } };
+}
+
+function indexesOf(collection: string): MongoIndex[] {
+  return JOB_STORE_INDEXES.filter((index) => index.collection === collection).map(armIndex);
+}
 
 export interface DatabaseArgs {
   resourceGroupName: pulumi.Input<string>;
@@ -35,7 +53,7 @@ export class Database extends pulumi.ComponentResource {
         kind: 'MongoDB',
         databaseAccountOfferType: 'Standard',
         capabilities: [{ name: 'EnableServerless' }, { name: 'EnableMongo' }],
-        apiProperties: { serverVersion: '4.2' },
+        apiProperties: { serverVersion: COSMOS_SERVER_VERSION },
         consistencyPolicy: { defaultConsistencyLevel: 'Session' },
         locations: [{ locationName: args.location, failoverPriority: 0 }],
         minimalTlsVersion: 'Tls12',
@@ -66,14 +84,10 @@ export class Database extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-    // The indexes MongoJobStore relies on exist before its first write.
-    collection('jobs', 'jobs', [
-      { key: { keys: ['containerName'] }, options: { unique: true } },
-      { key: { keys: ['state'] } },
-      { key: { keys: ['rev'] } },
-    ]);
-    collection('artifacts', 'artifacts', []);
-    collection('counters', 'counters', []);
+    // Every index the store relies on is created here, with its collection, while the collection
+    // is empty: Cosmos builds a unique index only on an empty collection, and the apps only
+    // check at run time (apps/core/adapters/mongo-indexes.ts).
+    for (const id of ['jobs', 'artifacts', 'counters']) collection(id, id, indexesOf(id));
 
     const strings = cosmosdb.listDatabaseAccountConnectionStringsOutput({
       accountName: account.name,

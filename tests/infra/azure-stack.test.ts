@@ -1,4 +1,6 @@
+import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { JOB_STORE_INDEXES } from '../../apps/core/adapters/mongo-indexes.js';
 import { BUILT_IN_ROLES } from '../../components/role-definitions.js';
 import type { AzureStack } from '../../stacks/azure/azure-stack.js';
 import { stackNames } from '../../stacks/azure/naming.js';
@@ -17,6 +19,14 @@ import {
   valueOf,
   type Recorded,
 } from './pulumi-mocks.js';
+import { cosmosWireVersion } from '../fakes/mongo-wire/cosmos-hello.js';
+
+const require = createRequire(import.meta.url);
+// The driver's accepted range, from the installed package itself.
+const { MIN_SUPPORTED_WIRE_VERSION, MAX_SUPPORTED_WIRE_VERSION } = require('mongodb/lib/cmap/wire_protocol/constants.js') as {
+  MIN_SUPPORTED_WIRE_VERSION: number;
+  MAX_SUPPORTED_WIRE_VERSION: number;
+};
 
 // A 40-character stack name: every derived resource name must stay valid.
 const STACK = 'dev-alexandra-with-a-long-stack-name-40c';
@@ -112,9 +122,35 @@ describe('the Azure stack, with Pulumi mocks', () => {
     const account = one('azure-native:cosmosdb:DatabaseAccount');
     expect(account.inputs).toMatchObject({ kind: 'MongoDB', databaseAccountOfferType: 'Standard' });
     expect(account.inputs.capabilities).toContainEqual({ name: 'EnableServerless' });
-    const jobs = one('azure-native:cosmosdb:MongoDBResourceMongoDBCollection', (r) => r.inputs.collectionName === 'jobs');
-    expect(jobs.inputs.resource.indexes).toContainEqual({ key: { keys: ['containerName'] }, options: { unique: true } });
     expect(one('azure-native:cosmosdb:MongoDBResourceMongoDBDatabase').inputs.databaseName).toBe('event-driven-aci');
+  });
+
+  it('asks Cosmos for a server version whose wire version the mongodb driver accepts', () => {
+    const serverVersion = one('azure-native:cosmosdb:DatabaseAccount').inputs.apiProperties.serverVersion as string;
+    expect(serverVersion).toBe('6.0');
+    // Both numbers, read where they live: what Cosmos reports for that version, and the range
+    // the installed driver accepts (it refuses any server outside it at connect).
+    const wire = cosmosWireVersion(serverVersion);
+    expect(wire).toBeGreaterThanOrEqual(MIN_SUPPORTED_WIRE_VERSION);
+    expect(wire).toBeLessThanOrEqual(MAX_SUPPORTED_WIRE_VERSION);
+    expect(cosmosWireVersion('4.2')).toBeLessThan(MIN_SUPPORTED_WIRE_VERSION);
+  });
+
+  it('creates every index the store relies on with its collection, so no app ever creates one', () => {
+    const indexesOf = (name: string) =>
+      one('azure-native:cosmosdb:MongoDBResourceMongoDBCollection', (r) => r.inputs.collectionName === name).inputs.resource.indexes;
+    expect(indexesOf('jobs')).toEqual([
+      { key: { keys: ['_id'] } },
+      { key: { keys: ['containerName'] }, options: { unique: true } },
+      { key: { keys: ['state', '_id'] } },
+      { key: { keys: ['rev'] } },
+    ]);
+    expect(indexesOf('artifacts')).toEqual([{ key: { keys: ['_id'] } }]);
+    expect(indexesOf('counters')).toEqual([{ key: { keys: ['_id'] } }]);
+    // The list the store checks at run time is the same list.
+    for (const index of JOB_STORE_INDEXES) {
+      expect(indexesOf(index.collection)).toContainEqual(index.unique ? { key: { keys: index.keys }, options: { unique: true } } : { key: { keys: index.keys } });
+    }
   });
 
   it('gives the worker a DATABASE_URI without ssl that keeps every other parameter', () => {
