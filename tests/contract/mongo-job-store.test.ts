@@ -1,21 +1,57 @@
-import { describe, expect, it } from 'vitest';
-import { MongoJobStore, mongoClientOptions } from '../../apps/core/adapters/mongo-job-store.js';
+import { MongoServerError } from 'mongodb';
+import { afterAll, describe, expect, it } from 'vitest';
+import { mongoClientOptions, retryThrottled } from '../../apps/core/adapters/mongo-connection.js';
+import { JOB_STORE_INDEXES } from '../../apps/core/adapters/mongo-indexes.js';
+import { MongoJobStore } from '../../apps/core/adapters/mongo-job-store.js';
+import { COSMOS_SERVER_VERSION } from '../../components/database.js';
+import { WireStandIn } from '../fakes/mongo-wire/stand-in.js';
+import { checkCommands, featurePage } from './cosmos-feature-check.js';
 import { jobStoreContract } from './job-store.contract.js';
 
-// No MongoDB server can run on the development machine or in CI (README: "What is verified
-// here"). The contract runs against a real server when MONGODB_URI names one.
-const uri = process.env.MONGODB_URI;
+function uniqueDatabase(): string {
+  return `eda-test-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+}
 
+// A real server when MONGODB_URI names one (none can run on the development machine or in CI).
+const uri = process.env.MONGODB_URI;
 if (uri) {
-  jobStoreContract('MongoJobStore', async () => {
-    const database = `eda-test-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
-    const dbUri = uri.replace(/(mongodb(\+srv)?:\/\/[^/?]*)(\/[^?]*)?/, `$1/${database}`);
+  jobStoreContract('MongoJobStore on a MongoDB server', async () => {
+    const dbUri = uri.replace(/(mongodb(\+srv)?:\/\/[^/?]*)(\/[^?]*)?/, `$1/${uniqueDatabase()}`);
     const store = await MongoJobStore.connect(dbUri);
     return { store, uri: dbUri, cleanup: () => store.close() };
   });
 } else {
-  console.warn('MongoJobStore contract NOT run: set MONGODB_URI to a MongoDB server to run it');
+  console.warn('MongoJobStore contract on a real server NOT run: set MONGODB_URI to a MongoDB server to run it');
 }
+
+// Always: the same contract through the real driver against the wire stand-in (tests/fakes),
+// as a plain MongoDB on this machine (the store creates its indexes). The stand-in answers from
+// an in-memory model: this proves what the store sends and that its logic holds on MongoDB's
+// semantics as modelled, not what Cosmos DB answers.
+const standIn = new WireStandIn({ serverVersion: COSMOS_SERVER_VERSION });
+const started = standIn.start();
+afterAll(() => standIn.close());
+
+jobStoreContract('MongoJobStore through the wire stand-in', async () => {
+  await started;
+  const dbUri = `mongodb://127.0.0.1:${standIn.port}/${uniqueDatabase()}`;
+  const store = await MongoJobStore.connect(dbUri);
+  return { store, uri: dbUri, cleanup: () => store.close() };
+});
+
+describe('what the contract run sent through the stand-in', () => {
+  it('created the missing indexes itself, this being a plain MongoDB on this machine', () => {
+    const created = standIn.commands.filter((c) => c.name === 'createIndexes').flatMap((c) => c.body.indexes as { key: object; unique?: boolean }[]);
+    expect(created).toContainEqual(expect.objectContaining({ key: { containerName: 1 }, unique: true }));
+    expect(created).toContainEqual(expect.objectContaining({ key: { state: 1, _id: 1 } }));
+    expect(created).toContainEqual(expect.objectContaining({ key: { rev: 1 } }));
+  });
+
+  it('used only commands, operators and update forms on the Cosmos feature page, and indexed sorts', () => {
+    expect(standIn.operations().length).toBeGreaterThan(100);
+    expect(checkCommands(standIn.commands, JOB_STORE_INDEXES, featurePage(COSMOS_SERVER_VERSION))).toEqual([]);
+  });
+});
 
 describe('MongoJobStore connection options', () => {
   it('turns TLS on for a remote host whose string lost ssl=true, keeping the other parameters', () => {
@@ -31,5 +67,27 @@ describe('MongoJobStore connection options', () => {
   it('does not force TLS on this machine', () => {
     expect(mongoClientOptions('mongodb://localhost:27017/jobs')).toEqual({});
     expect(mongoClientOptions('mongodb://u:p@127.0.0.1:27017,[::1]:27018/?replicaSet=rs')).toEqual({});
+  });
+});
+
+describe('retryThrottled', () => {
+  const throttled = (message: string) => new MongoServerError({ code: 16500, errmsg: message, ok: 0 } as never);
+
+  it('waits as long as Cosmos asks, then succeeds', async () => {
+    const waits: number[] = [];
+    let calls = 0;
+    const result = await retryThrottled(async () => {
+      if (++calls < 3) throw throttled('Request rate is large. RetryAfterMs=42, Details=...');
+      return 'ok';
+    }, async (ms) => void waits.push(ms));
+    expect(result).toBe('ok');
+    expect(waits).toEqual([42, 42]);
+  });
+
+  it('gives up after its retries and passes any other error through at once', async () => {
+    const waits: number[] = [];
+    await expect(retryThrottled(async () => { throw throttled('no hint'); }, async (ms) => void waits.push(ms))).rejects.toMatchObject({ code: 16500 });
+    expect(waits).toEqual([100, 200, 400, 800, 1600, 3200]);
+    await expect(retryThrottled(async () => { throw new Error('other'); }, async () => { throw new Error('must not wait'); })).rejects.toThrow('other');
   });
 });
