@@ -12,7 +12,8 @@ import type { SpawnerDeps } from './spawner-deps.js';
 export async function createSpawnerDeps(settings: SpawnerSettings): Promise<SpawnerDeps> {
   const credential = azureCredential(settings.scope.managedIdentityClientId);
   return {
-    // Opened at every cold start; it inserts nothing and sorts only by _id: the dashboard checks indexes.
+    // Opened at every cold start, and sorts only by _id (its one insert, a poison record, is
+    // guarded by _id): the dashboard checks the indexes, not every cold start (each check costs RUs).
     store: await openJobStore(settings.databaseUri, { verifyIndexes: false }),
     runtime: openAciRuntime(settings.scope, credential, settings.launch),
     metrics: openAzureMonitorMetrics(settings.scope, credential),

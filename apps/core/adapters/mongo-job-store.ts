@@ -24,10 +24,11 @@ interface CounterDocument {
 export interface MongoJobStoreOptions {
   /**
    * Check the indexes the store relies on before the first write (default true). Who checks:
-   * the dashboard and the local stack, which insert jobs (the unique containerName index guards
-   * them) and sort by rev. The worker and the spawner pass false: a worker starts per task and
-   * the spawner at every cold start, neither inserts nor sorts on anything but `_id`, and on
-   * Cosmos DB every command costs request units.
+   * the dashboard and the local stack, which insert the jobs (the unique containerName index
+   * guards them) and sort by rev. The worker and the spawner pass false: a worker starts per task
+   * and the spawner at every cold start, on Cosmos DB every command costs request units, and
+   * neither sorts on anything but `_id` (the spawner's one insert, a poison record, has an id
+   * taken from its message, which `_id` guards).
    */
   verifyIndexes?: boolean;
   /** Driver options added to the ones the string implies (a test's DNS lookup and CA). */
