@@ -120,16 +120,22 @@ describe('MongoJobStore against Cosmos DB for MongoDB (the wire stand-in)', () =
     const { standIn, workerUri, clientOptions } = await cosmosAccount();
     const store = await MongoJobStore.connect(workerUri, { clientOptions });
     const t0 = Date.parse('2026-01-01T00:00:00.000Z');
-    const done = await store.insert(pending('$set {"a":1}'));
+    const first = await store.insert(pending('$set {"a":1}'));
     const failed = await store.insert(pending());
-    await store.get(done.id);
-    await store.getByContainerName(done.containerName);
-    await store.noteDispatchError(done.id, 1, 'quota');
-    await store.markDispatched(done.id, new Date(t0), 2, { cpu: 1, memoryGb: 1.5 });
-    await store.markDispatched(done.id, new Date(t0 + 500), 2, { cpu: 1, memoryGb: 1.5 });
-    await store.markStarted(done.containerName, new Date(t0 + 1000));
-    await store.reportProgress(done.containerName, 0.5);
-    await store.markDone(done.containerName, new Date(t0 + 3000), 'out');
+    await store.get(first.id);
+    await store.getByContainerName(first.containerName);
+    await store.noteDispatchError(first.containerName, 'quota');
+    await store.markDispatched(first.containerName, 1, new Date(t0), { cpu: 1, memoryGb: 1.5 });
+    await store.markStarted(first.containerName, new Date(t0 + 1000));
+    // The platform killed the first container: a second attempt, under its own container.
+    const second = containerNameFor(first.id, 2);
+    const ended = { n: 1, containerName: first.containerName, dispatchedAt: new Date(t0).toISOString(), startedAt: new Date(t0 + 1000).toISOString(), finishedAt: new Date(t0 + 1500).toISOString(), cpu: 1, memoryGb: 1.5, reason: 'killed' };
+    await store.beginRetry(first.containerName, { ended, containerName: second });
+    await store.markStarted(second, new Date(t0 + 2000));
+    await store.markDispatched(second, 2, new Date(t0 + 1800), { cpu: 1, memoryGb: 1.5 });
+    await store.markDispatched(second, 2, new Date(t0 + 1900), { cpu: 1, memoryGb: 1.5 });
+    await store.reportProgress(second, 0.5);
+    await store.markDone(second, new Date(t0 + 3000), 'out');
     await store.markFailed(failed.containerName, new Date(t0 + 2000), '$literal $ifNull');
     const page = await store.list({ limit: 1 });
     await store.list({ limit: 1, cursor: page.next!, state: 'Done' });
@@ -138,16 +144,18 @@ describe('MongoJobStore against Cosmos DB for MongoDB (the wire stand-in)', () =
     expect(await store.counts()).toMatchObject({ Done: 1, Failed: 1 });
     await store.usageTotals();
     await store.listActive();
-    await store.saveArtifacts(done.containerName, { logs: 'line\n', metrics: null });
-    await store.getArtifacts(done.containerName);
+    await store.saveArtifacts(second, { logs: 'line\n', metrics: null });
+    await store.getArtifacts(second);
     await store.ping();
     await store.close();
 
-    // What the model holds after it: the dispatch time of the first dispatch is kept.
-    expect(standIn.model.documents(DATABASE, 'jobs').find((j) => j._id === done.id)).toMatchObject({
+    // What the model holds after it: the dispatch recorded once per attempt, the first attempt kept.
+    expect(standIn.model.documents(DATABASE, 'jobs').find((j) => j._id === first.id)).toMatchObject({
       state: 'Done',
-      dispatchedAt: '2026-01-01T00:00:00.000Z',
+      containerName: second,
+      dispatchedAt: '2026-01-01T00:00:01.800Z',
       attempts: 2,
+      priorAttempts: [ended],
       message: '$set {"a":1}',
     });
     const sent = new Set(storeCommands(standIn).map((c) => c.name));

@@ -1,18 +1,21 @@
 import { MongoClient, type Collection, type Db, type Filter, type MongoClientOptions, type UpdateFilter } from 'mongodb';
 import { DuplicateJobError } from '../domain/errors.js';
 import { JOB_STATES, statesBefore, type Job, type JobState } from '../domain/job.js';
+import { billedUnits } from '../domain/pricing.js';
 import type {
   ContainerArtifacts,
   JobPage,
   JobStore,
   ListQuery,
+  NextAttempt,
   Resources,
   UsageTotals,
 } from '../domain/job-store.port.js';
 import { databaseName, isCosmosDb, mongoClientOptions, retryThrottled } from './mongo-connection.js';
 import { verifyIndexes } from './mongo-indexes.js';
 
-type JobDocument = Omit<Job, 'id'> & { _id: string };
+/** A job as stored: what earlier attempts were billed is kept beside it, summed for usageTotals. */
+type JobDocument = Omit<Job, 'id'> & { _id: string; priorVcpuSeconds?: number; priorGbSeconds?: number };
 interface ArtifactsDocument extends ContainerArtifacts {
   _id: string;
 }
@@ -35,8 +38,15 @@ export interface MongoJobStoreOptions {
   clientOptions?: MongoClientOptions;
 }
 
-function toJob({ _id, ...rest }: JobDocument): Job {
-  return { id: _id, ...rest };
+function toJob({ _id, priorVcpuSeconds, priorGbSeconds, ...rest }: JobDocument): Job {
+  // Jobs stored before attempts existed have no priorAttempts.
+  return { id: _id, ...rest, priorAttempts: rest.priorAttempts ?? [] };
+}
+
+/** One way to apply a change: the extra condition it needs, and what it then sets. */
+interface Variant {
+  when: Filter<JobDocument>;
+  update: UpdateFilter<JobDocument>;
 }
 
 /**
@@ -52,7 +62,7 @@ function stateIn(states: readonly JobState[]): Filter<JobDocument> {
  * The job store in MongoDB (Cosmos DB for MongoDB on Azure). Transitions are conditional
  * updates on the current state, so they are idempotent and forward-only like the SQLite
  * store's; revisions come from a counter document. Every update uses classic update operators
- * ($set, $max, $setOnInsert, $inc): Cosmos documents those, and not pipeline-style updates.
+ * ($set, $max, $setOnInsert, $inc, $push): Cosmos documents those, not pipeline-style updates.
  */
 export class MongoJobStore implements JobStore {
   private constructor(
@@ -139,6 +149,8 @@ export class MongoJobStore implements JobStore {
   }
 
   async usageTotals(): Promise<UsageTotals> {
+    // The current attempt, billed from dispatch (or start) to finish, each started second whole
+    // (pricing.ts billedUnits); plus what earlier attempts were billed when they were retried.
     const seconds = {
       $max: [
         0,
@@ -152,12 +164,17 @@ export class MongoJobStore implements JobStore {
         },
       ],
     };
+    const billed = {
+      $and: [{ $ne: ['$finishedAt', null] }, { $ne: ['$cpu', null] }, { $or: [{ $ne: ['$dispatchedAt', null] }, { $ne: ['$startedAt', null] }] }],
+    };
+    const units = (perSecond: string, prior: string) => ({
+      $add: [{ $ifNull: [prior, 0] }, { $cond: [billed, { $multiply: [seconds, perSecond] }, 0] }],
+    });
     const [row] = await retryThrottled(() =>
       this.jobs
         .aggregate<{ vcpu: number; gb: number }>([
-          { $match: { finishedAt: { $ne: null }, cpu: { $ne: null }, $or: [{ dispatchedAt: { $ne: null } }, { startedAt: { $ne: null } }] } },
-          { $project: { cpu: 1, memoryGb: 1, seconds } },
-          { $group: { _id: null, vcpu: { $sum: { $multiply: ['$seconds', '$cpu'] } }, gb: { $sum: { $multiply: ['$seconds', '$memoryGb'] } } } },
+          { $project: { vcpu: units('$cpu', '$priorVcpuSeconds'), gb: units('$memoryGb', '$priorGbSeconds') } },
+          { $group: { _id: null, vcpu: { $sum: '$vcpu' }, gb: { $sum: '$gb' } } },
         ])
         .toArray(),
     );
@@ -174,18 +191,45 @@ export class MongoJobStore implements JobStore {
     return docs.map(toJob);
   }
 
-  async markDispatched(id: string, at: Date, attempt: number, resources: Resources): Promise<boolean> {
-    const update = { $set: { cpu: resources.cpu, memoryGb: resources.memoryGb, error: null }, $max: { attempts: attempt } };
-    // The first dispatch time is kept: it is set only while still null.
-    return this.changeFirstOrKeep(
-      { _id: id, state: 'Pending' },
-      { field: 'dispatchedAt', value: at.toISOString() },
-      update,
-    );
+  async markDispatched(containerName: string, attempt: number, at: Date, resources: Resources): Promise<boolean> {
+    // In any state (the worker may have written first), once per attempt: while dispatchedAt is
+    // null. The resources are kept if already set; the dispatch error is cleared while Pending.
+    const dispatched = { dispatchedAt: at.toISOString() };
+    const given = { cpu: resources.cpu, memoryGb: resources.memoryGb };
+    const attempts = { attempts: attempt };
+    return this.changeFirstMatching({ containerName, dispatchedAt: null }, [
+      { when: { state: 'Pending', cpu: null }, update: { $set: { ...dispatched, ...given, error: null }, $max: attempts } },
+      { when: { state: 'Pending' }, update: { $set: { ...dispatched, error: null }, $max: attempts } },
+      { when: { cpu: null }, update: { $set: { ...dispatched, ...given }, $max: attempts } },
+      { when: {}, update: { $set: dispatched, $max: attempts } },
+    ]);
   }
 
-  async noteDispatchError(id: string, attempt: number, error: string): Promise<boolean> {
-    return this.change({ _id: id, state: 'Pending' }, { $set: { error }, $max: { attempts: attempt } });
+  async noteDispatchError(containerName: string, error: string): Promise<boolean> {
+    return this.change({ containerName, state: 'Pending' }, { $set: { error } });
+  }
+
+  async beginRetry(containerName: string, next: NextAttempt): Promise<boolean> {
+    const units = billedUnits(next.ended);
+    return this.change(
+      { containerName, ...stateIn(statesBefore('Done')) },
+      {
+        $push: { priorAttempts: next.ended },
+        $inc: { priorVcpuSeconds: units?.vcpuSeconds ?? 0, priorGbSeconds: units?.gbSeconds ?? 0 },
+        $set: {
+          containerName: next.containerName,
+          state: 'Pending',
+          dispatchedAt: null,
+          startedAt: null,
+          finishedAt: null,
+          progress: null,
+          cpu: null,
+          memoryGb: null,
+          output: null,
+          error: next.ended.reason,
+        },
+      },
+    );
   }
 
   async markStarted(containerName: string, at: Date): Promise<boolean> {
@@ -246,35 +290,31 @@ export class MongoJobStore implements JobStore {
     const finishedAt = at.toISOString();
     const set = { state, finishedAt, ...fields };
     // A job failed before it started gets startedAt = finishedAt, as the SQLite store's COALESCE.
-    return this.changeFirstOrKeep(
-      { containerName, ...stateIn(statesBefore(state)) },
-      { field: 'startedAt', value: finishedAt },
-      { $set: set },
-    );
+    return this.changeFirstMatching({ containerName, ...stateIn(statesBefore(state)) }, [
+      { when: { startedAt: null }, update: { $set: { ...set, startedAt: finishedAt } } },
+      { when: {}, update: { $set: set } },
+    ]);
   }
 
   /** One conditional update with the next revision: true when it changed the job. */
-  private async change(filter: Filter<JobDocument>, update: UpdateFilter<JobDocument>, rev?: number): Promise<boolean> {
-    const stamped = { ...update, $set: { ...update.$set, rev: rev ?? (await this.nextRev()) } } as UpdateFilter<JobDocument>;
-    const result = await retryThrottled(() => this.jobs.updateOne(filter, stamped));
-    return result.modifiedCount > 0;
+  private change(filter: Filter<JobDocument>, update: UpdateFilter<JobDocument>): Promise<boolean> {
+    return this.changeFirstMatching(filter, [{ when: {}, update }]);
   }
 
   /**
-   * `update`, also setting `first.field` to `first.value` when that field is still null (SQL's
-   * COALESCE without a pipeline update): first the update that sets it, on the condition that it
-   * is null; if that matched nothing, the update without it. Each step is one atomic conditional
-   * update, both under the same revision, and at most one of them applies.
+   * A conditional update whose fields depend on the job's own (SQL's COALESCE and CASE, without a
+   * pipeline update): the variants are tried in order, each one atomic conditional update on
+   * `filter` and its own condition, all under one revision, until one applies. Their conditions
+   * exclude each other for the job as it was, so at most one applies.
    */
-  private async changeFirstOrKeep(
-    filter: Filter<JobDocument>,
-    first: { field: 'dispatchedAt' | 'startedAt'; value: string },
-    update: UpdateFilter<JobDocument>,
-  ): Promise<boolean> {
+  private async changeFirstMatching(filter: Filter<JobDocument>, variants: Variant[]): Promise<boolean> {
     const rev = await this.nextRev();
-    const setting = { ...update, $set: { ...update.$set, [first.field]: first.value } } as UpdateFilter<JobDocument>;
-    if (await this.change({ ...filter, [first.field]: null } as Filter<JobDocument>, setting, rev)) return true;
-    return this.change(filter, update, rev);
+    for (const { when, update } of variants) {
+      const stamped = { ...update, $set: { ...update.$set, rev } } as UpdateFilter<JobDocument>;
+      const result = await retryThrottled(() => this.jobs.updateOne({ ...filter, ...when } as Filter<JobDocument>, stamped));
+      if (result.modifiedCount > 0) return true;
+    }
+    return false;
   }
 
   private async nextRev(): Promise<number> {
