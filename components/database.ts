@@ -87,7 +87,8 @@ export class Database extends pulumi.ComponentResource {
     // Every index the store relies on is created here, with its collection, while the collection
     // is empty: Cosmos builds a unique index only on an empty collection, and the apps only
     // check at run time (apps/core/adapters/mongo-indexes.ts).
-    for (const id of ['jobs', 'artifacts', 'counters']) collection(id, id, indexesOf(id));
+    // The revision counter is a document in `jobs` (a transaction covers one collection).
+    for (const id of ['jobs', 'artifacts']) collection(id, id, indexesOf(id));
 
     const strings = cosmosdb.listDatabaseAccountConnectionStringsOutput({
       accountName: account.name,

@@ -46,7 +46,7 @@ afterEach(async () => {
 /** A stand-in for the account, with the collections Pulumi creates and `indexes` on jobs. */
 async function cosmosAccount(serverVersion = COSMOS_SERVER_VERSION, indexes = JOB_STORE_INDEXES) {
   standIn = await new WireStandIn({ serverVersion, hostName: ACCOUNT_HOST, tls }).start();
-  for (const name of ['jobs', 'artifacts', 'counters']) {
+  for (const name of ['jobs', 'artifacts']) {
     const own = indexes.filter((index) => index.collection === name);
     standIn.model.createCollection(DATABASE, name, own.map((index) => ({ key: Object.fromEntries(index.keys.map((k) => [k, 1])), unique: index.unique })));
   }
@@ -159,10 +159,13 @@ describe('MongoJobStore against Cosmos DB for MongoDB (the wire stand-in)', () =
       message: '$set {"a":1}',
     });
     const sent = new Set(storeCommands(standIn).map((c) => c.name));
-    expect([...sent].sort()).toEqual(['aggregate', 'find', 'findAndModify', 'listIndexes', 'update']);
+    expect([...sent].sort()).toEqual(['abortTransaction', 'aggregate', 'commitTransaction', 'find', 'findAndModify', 'listIndexes', 'update']);
     expect(checkCommands(standIn.commands, JOB_STORE_INDEXES, featurePage(COSMOS_SERVER_VERSION))).toEqual([]);
-    // Cosmos's string says retrywrites=false: no write counts on retryable-write transaction numbers.
-    expect(standIn.operations().filter((c) => c.txnNumber !== undefined)).toEqual([]);
+    // Cosmos's string says retrywrites=false: no write outside a transaction carries a
+    // transaction number (a retryable write); every job write is in one, on `jobs` alone.
+    expect(standIn.operations().filter((c) => c.txnNumber !== undefined && c.autocommit !== false)).toEqual([]);
+    const inTransactions = standIn.operations().filter((c) => c.autocommit === false && !c.name.endsWith('Transaction'));
+    expect(new Set(inTransactions.map((c) => `${c.db}.${c.body[c.name]}`))).toEqual(new Set([`${DATABASE}.jobs`]));
   });
 
   it('records the session and transaction fields of each command (what a transaction on jobs sends)', async () => {

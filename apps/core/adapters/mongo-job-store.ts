@@ -1,4 +1,4 @@
-import { MongoClient, type Collection, type Db, type Filter, type MongoClientOptions, type UpdateFilter } from 'mongodb';
+import { MongoClient, type ClientSession, type Collection, type Db, type Filter, type MongoClientOptions, type UpdateFilter } from 'mongodb';
 import { DuplicateJobError } from '../domain/errors.js';
 import { JOB_STATES, statesBefore, type Job, type JobState } from '../domain/job.js';
 import { billedUnits } from '../domain/pricing.js';
@@ -19,10 +19,19 @@ type JobDocument = Omit<Job, 'id'> & { _id: string; priorVcpuSeconds?: number; p
 interface ArtifactsDocument extends ContainerArtifacts {
   _id: string;
 }
-interface CounterDocument {
+/**
+ * The revision counter: a document in `jobs`, so that taking a revision and writing the job with
+ * it are one transaction (Cosmos runs a transaction within one collection only). It is not a
+ * job: its own unique containerName, and no `state`, keep it out of every job query.
+ */
+interface RevisionDocument {
   _id: string;
+  containerName: string;
   value: number;
 }
+const REVISION = '~revision';
+/** What only jobs have, and the revision document has not. */
+const IS_JOB = { state: { $exists: true } } as const;
 
 export interface MongoJobStoreOptions {
   /**
@@ -68,8 +77,10 @@ export class MongoJobStore implements JobStore {
   private constructor(
     private readonly client: MongoClient,
     private readonly jobs: Collection<JobDocument>,
+    private readonly revisions: Collection<RevisionDocument>,
     private readonly artifacts: Collection<ArtifactsDocument>,
-    private readonly counters: Collection<CounterDocument>,
+    /** False only on a standalone MongoDB, which runs no transactions (local development). */
+    private readonly transactions: boolean,
   ) {}
 
   /** Connects and, unless told not to, checks the indexes before any write can happen. */
@@ -86,8 +97,9 @@ export class MongoJobStore implements JobStore {
       return new MongoJobStore(
         client,
         db.collection<JobDocument>('jobs'),
+        db.collection<RevisionDocument>('jobs'),
         db.collection<ArtifactsDocument>('artifacts'),
-        db.collection<CounterDocument>('counters'),
+        isCosmosDb(uri) || (await runsTransactions(client)),
       );
     } catch (error) {
       await client.close();
@@ -97,28 +109,27 @@ export class MongoJobStore implements JobStore {
 
   async insert(job: Job): Promise<Job> {
     const { id, ...rest } = job;
-    const rev = await this.nextRev();
     // An upsert that only inserts: a retried insert of the same job is harmless.
-    const result = await retryThrottled(() =>
-      this.jobs.updateOne({ _id: id }, { $setOnInsert: { ...rest, rev } }, { upsert: true }),
-    );
-    if (result.upsertedCount === 0) throw new DuplicateJobError(id);
+    const rev = await this.withRevision(async (rev, session) => {
+      const result = await this.jobs.updateOne({ _id: id }, { $setOnInsert: { ...rest, rev } }, { upsert: true, session });
+      return result.upsertedCount > 0;
+    });
+    if (rev === null) throw new DuplicateJobError(id);
     return { ...job, rev };
   }
 
   async get(id: string): Promise<Job | null> {
-    const doc = await retryThrottled(() => this.jobs.findOne({ _id: id }));
+    const doc = await retryThrottled(() => this.jobs.findOne({ _id: id, ...IS_JOB }));
     return doc ? toJob(doc) : null;
   }
 
   async getByContainerName(containerName: string): Promise<Job | null> {
-    const doc = await retryThrottled(() => this.jobs.findOne({ containerName }));
+    const doc = await retryThrottled(() => this.jobs.findOne({ containerName, ...IS_JOB }));
     return doc ? toJob(doc) : null;
   }
 
   async list({ state, limit, cursor }: ListQuery): Promise<JobPage> {
-    const filter: Filter<JobDocument> = {};
-    if (state) filter.state = state;
+    const filter: Filter<JobDocument> = state ? { state } : { ...IS_JOB };
     if (cursor) filter._id = { $lt: cursor };
     const docs = await retryThrottled(() =>
       this.jobs.find(filter).sort({ _id: -1 }).limit(limit + 1).toArray(),
@@ -135,14 +146,14 @@ export class MongoJobStore implements JobStore {
   }
 
   async currentRev(): Promise<number> {
-    const counter = await retryThrottled(() => this.counters.findOne({ _id: 'jobs' }));
+    const counter = await retryThrottled(() => this.revisions.findOne({ _id: REVISION }));
     return counter?.value ?? 0;
   }
 
   async counts(): Promise<Record<JobState, number>> {
     const counts = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>;
     const rows = await retryThrottled(() =>
-      this.jobs.aggregate<{ _id: JobState; n: number }>([{ $group: { _id: '$state', n: { $sum: 1 } } }]).toArray(),
+      this.jobs.aggregate<{ _id: JobState; n: number }>([{ $match: IS_JOB }, { $group: { _id: '$state', n: { $sum: 1 } } }]).toArray(),
     );
     for (const row of rows) counts[row._id] = row.n;
     return counts;
@@ -173,6 +184,7 @@ export class MongoJobStore implements JobStore {
     const [row] = await retryThrottled(() =>
       this.jobs
         .aggregate<{ vcpu: number; gb: number }>([
+          { $match: IS_JOB },
           { $project: { vcpu: units('$cpu', '$priorVcpuSeconds'), gb: units('$memoryGb', '$priorGbSeconds') } },
           { $group: { _id: null, vcpu: { $sum: '$vcpu' }, gb: { $sum: '$gb' } } },
         ])
@@ -274,7 +286,7 @@ export class MongoJobStore implements JobStore {
    * not list it, and a read also proves the database and the credentials.
    */
   async ping(): Promise<void> {
-    await this.counters.findOne({ _id: 'jobs' });
+    await this.revisions.findOne({ _id: REVISION });
   }
 
   async close(): Promise<void> {
@@ -308,23 +320,60 @@ export class MongoJobStore implements JobStore {
    * exclude each other for the job as it was, so at most one applies.
    */
   private async changeFirstMatching(filter: Filter<JobDocument>, variants: Variant[]): Promise<boolean> {
-    const rev = await this.nextRev();
-    for (const { when, update } of variants) {
-      const stamped = { ...update, $set: { ...update.$set, rev } } as UpdateFilter<JobDocument>;
-      const result = await retryThrottled(() => this.jobs.updateOne({ ...filter, ...when } as Filter<JobDocument>, stamped));
-      if (result.modifiedCount > 0) return true;
-    }
-    return false;
+    const rev = await this.withRevision(async (rev, session) => {
+      for (const { when, update } of variants) {
+        const stamped = { ...update, $set: { ...update.$set, rev } } as UpdateFilter<JobDocument>;
+        const result = await this.jobs.updateOne({ ...filter, ...when } as Filter<JobDocument>, stamped, { session });
+        if (result.modifiedCount > 0) return true;
+      }
+      return false;
+    });
+    return rev !== null;
   }
 
-  private async nextRev(): Promise<number> {
-    const counter = await retryThrottled(() =>
-      this.counters.findOneAndUpdate(
-        { _id: 'jobs' },
-        { $inc: { value: 1 } },
-        { upsert: true, returnDocument: 'after' },
-      ),
-    );
-    return counter!.value;
+  /**
+   * Takes the next revision and runs `write` with it, in one transaction: a reader that has
+   * seen revision n has seen every write with a revision below n, since two writers both
+   * increment the revision document, and the later one waits for (or retries after) the first
+   * to commit. Returns the revision, or null when `write` changed nothing (then nothing is kept).
+   */
+  private async withRevision(write: (rev: number, session?: ClientSession) => Promise<boolean>): Promise<number | null> {
+    return retryThrottled(async () => {
+      if (!this.transactions) {
+        const rev = await this.nextRev();
+        return (await write(rev)) ? rev : null;
+      }
+      return this.client.withSession(async (session) => {
+        let outcome: number | null = null;
+        await session.withTransaction(async () => {
+          const rev = await this.nextRev(session);
+          outcome = (await write(rev, session)) ? rev : null;
+          // Nothing to keep: the revision is given back, and no reader waits for it.
+          if (outcome === null) await session.abortTransaction();
+        });
+        return outcome;
+      });
+    });
   }
+
+  private async nextRev(session?: ClientSession): Promise<number> {
+    const counter = await this.revisions.findOneAndUpdate(
+      { _id: REVISION },
+      { $inc: { value: 1 }, $setOnInsert: { containerName: REVISION } },
+      { upsert: true, returnDocument: 'after', session },
+    );
+    if (counter!.value !== 1) return counter!.value;
+    // The document was just made: a store whose revisions were counted elsewhere before goes on
+    // above its highest one, so that no reader's mark is ahead of the new revisions.
+    const [latest] = await this.jobs.find({ rev: { $gt: 0 } }, { session }).sort({ rev: -1 }).limit(1).toArray();
+    if (!latest) return 1;
+    await this.revisions.updateOne({ _id: REVISION }, { $set: { value: latest.rev + 1 } }, { session });
+    return latest.rev + 1;
+  }
+}
+
+/** Whether the server runs transactions: a replica set member or mongos, not a standalone. */
+async function runsTransactions(client: MongoClient): Promise<boolean> {
+  const hello = await client.db('admin').command({ hello: 1 });
+  return Boolean(hello.setName) || hello.msg === 'isdbgrid';
 }

@@ -5,9 +5,16 @@ import { update as applyUpdate } from 'mingo/updater';
 /**
  * The stand-in's answers: databases of collections held in memory, queried with mingo (MongoDB's
  * query language for JavaScript objects). It models what the store uses (find, insert, update,
- * findAndModify, delete, aggregate, listIndexes, createIndexes with unique indexes) so the job
- * store's contract can run through the real driver. Its answers are MongoDB's semantics as mingo
- * has them, not Cosmos DB's: it proves what the store sends, not what Cosmos answers.
+ * findAndModify, delete, aggregate, listIndexes, createIndexes with unique indexes, and
+ * transactions) so the job store's contract can run through the real driver. Its answers are
+ * MongoDB's semantics as mingo has them, not Cosmos DB's: it proves what the store sends, not
+ * what Cosmos answers.
+ *
+ * A transaction works on its own copy of each collection it touches and sees no other writes
+ * until it commits; at commit, if another writer changed a document it changed since it copied
+ * it, it fails with WriteConflict and the TransientTransactionError label, so the driver runs it
+ * again (MongoDB reports the conflict at the second write; reporting it at commit is coarser, and
+ * serializes the same way).
  */
 
 interface IndexSpec {
@@ -17,8 +24,15 @@ interface IndexSpec {
 }
 
 interface CollectionData {
+  ns: string;
   docs: Document[];
   indexes: IndexSpec[];
+}
+
+interface Transaction {
+  txnNumber: number;
+  /** Per namespace: the transaction's copy, the documents as copied, and their versions then. */
+  copies: Map<string, { data: CollectionData; original: Map<string, Document>; versions: Map<string, number> }>;
 }
 
 export class CommandError extends Error {
@@ -26,6 +40,7 @@ export class CommandError extends Error {
     readonly code: number,
     readonly codeName: string,
     message: string,
+    readonly errorLabels: string[] = [],
   ) {
     super(message);
   }
@@ -40,6 +55,10 @@ function indexName(key: Record<string, number>): string {
 
 function clone<T>(value: T): T {
   return structuredClone(value);
+}
+
+function idKey(id: unknown): string {
+  return JSON.stringify(id);
 }
 
 function keyOf(doc: Document, index: IndexSpec): string {
@@ -61,6 +80,11 @@ function isOperatorUpdate(update: unknown): update is Document {
 
 export class InMemoryMongo {
   private readonly collections = new Map<string, CollectionData>();
+  /** How often each committed document has changed, by namespace and _id. */
+  private readonly versions = new Map<string, number>();
+  private readonly transactions = new Map<string, Transaction>();
+  /** The transaction the command being run belongs to, if any. */
+  private active: Transaction | undefined;
 
   /** Creates a collection with indexes, as the Pulumi program does before any app runs. */
   createCollection(db: string, name: string, indexes: { key: Record<string, number>; unique?: boolean }[]): void {
@@ -73,7 +97,62 @@ export class InMemoryMongo {
     return clone(this.collections.get(`${db}.${name}`)?.docs ?? []);
   }
 
-  run(db: string, command: Document): Document {
+  /** Runs a command, inside the session's open transaction when `session` is given. */
+  run(db: string, command: Document, session?: string): Document {
+    this.active = session === undefined ? undefined : this.transactions.get(session);
+    if (session !== undefined && !this.active) {
+      throw new CommandError(251, 'NoSuchTransaction', 'no transaction is open on this session', ['TransientTransactionError']);
+    }
+    try {
+      return this.dispatch(db, command);
+    } finally {
+      this.active = undefined;
+    }
+  }
+
+  begin(session: string, txnNumber: number): void {
+    this.transactions.set(session, { txnNumber, copies: new Map() });
+  }
+
+  abort(session: string): void {
+    this.transactions.delete(session);
+  }
+
+  /** Applies a transaction's writes at once, or fails with WriteConflict if another writer came first. */
+  commit(session: string): void {
+    const transaction = this.transactions.get(session);
+    if (!transaction) return;
+    this.transactions.delete(session);
+    const changes: { ns: string; id: string; doc: Document | undefined }[] = [];
+    for (const [ns, copy] of transaction.copies) {
+      const now = new Map(copy.data.docs.map((doc) => [idKey(doc._id), doc]));
+      for (const id of new Set([...copy.original.keys(), ...now.keys()])) {
+        const before = copy.original.get(id);
+        const after = now.get(id);
+        if (JSON.stringify(before) === JSON.stringify(after)) continue;
+        if ((this.versions.get(`${ns}|${id}`) ?? 0) !== (copy.versions.get(id) ?? 0)) {
+          throw new CommandError(112, 'WriteConflict', `write conflict on ${ns} ${id}`, ['TransientTransactionError']);
+        }
+        changes.push({ ns, id, doc: after });
+      }
+    }
+    const find = (data: CollectionData, id: string) => data.docs.findIndex((d) => idKey(d._id) === id);
+    // Checked before anything is applied: a commit applies all of its writes or none.
+    for (const { ns, id, doc } of changes) {
+      const data = this.collectionIn(this.collections, ns, true);
+      if (doc) this.checkUnique(data, doc, data.docs[find(data, id)]);
+    }
+    for (const { ns, id, doc } of changes) {
+      const data = this.collectionIn(this.collections, ns, true);
+      const at = find(data, id);
+      if (doc && at >= 0) data.docs[at] = clone(doc);
+      else if (doc) data.docs.push(clone(doc));
+      else if (at >= 0) data.docs.splice(at, 1);
+      this.touch(ns, doc?._id ?? JSON.parse(id));
+    }
+  }
+
+  private dispatch(db: string, command: Document): Document {
     const name = Object.keys(command)[0]!;
     switch (name) {
       case 'find':
@@ -99,23 +178,43 @@ export class InMemoryMongo {
         return this.createIndexes(db, command);
       case 'ping':
       case 'endSessions':
-      case 'commitTransaction':
-        // Writes in a transaction are applied at once: the stand-in records the session and
-        // transaction fields of each command, it does not isolate or roll back.
         return {};
       default:
         throw new CommandError(59, 'CommandNotFound', `no such command: '${name}' (not modelled by the stand-in)`);
     }
   }
 
+  /** The collection as the running command sees it: committed, or its transaction's copy. */
   private collection(db: string, name: string, create = false): CollectionData {
-    const key = `${db}.${name}`;
-    let data = this.collections.get(key);
+    const ns = `${db}.${name}`;
+    const transaction = this.active;
+    if (!transaction) return this.collectionIn(this.collections, ns, create);
+    let copy = transaction.copies.get(ns);
+    if (!copy) {
+      const committed = this.collectionIn(this.collections, ns, false);
+      const data: CollectionData = { ns, docs: clone(committed.docs), indexes: committed.indexes };
+      const original = new Map(data.docs.map((doc) => [idKey(doc._id), clone(doc)]));
+      const versions = new Map([...original.keys()].map((id) => [id, this.versions.get(`${ns}|${id}`) ?? 0]));
+      copy = { data, original, versions };
+      transaction.copies.set(ns, copy);
+    }
+    return copy.data;
+  }
+
+  private collectionIn(collections: Map<string, CollectionData>, ns: string, create: boolean): CollectionData {
+    let data = collections.get(ns);
     if (!data) {
-      data = { docs: [], indexes: [ID_INDEX] };
-      if (create) this.collections.set(key, data);
+      data = { ns, docs: [], indexes: [ID_INDEX] };
+      if (create) collections.set(ns, data);
     }
     return data;
+  }
+
+  /** Counts a committed change to a document, so a transaction that copied it before conflicts. */
+  private touch(ns: string, id: unknown): void {
+    if (this.active) return;
+    const key = `${ns}|${idKey(id)}`;
+    this.versions.set(key, (this.versions.get(key) ?? 0) + 1);
   }
 
   private cursor(db: string, collection: string, docs: Document[]): Document {
@@ -149,6 +248,7 @@ export class InMemoryMongo {
       try {
         this.checkUnique(data, stored);
         data.docs.push(stored);
+        this.touch(data.ns, stored._id);
         n++;
       } catch (error) {
         if (!(error instanceof CommandError)) throw error;
@@ -184,6 +284,7 @@ export class InMemoryMongo {
       if (next._id === undefined) next._id = new ObjectId();
       this.checkUnique(data, next);
       data.docs.push(next);
+      this.touch(data.ns, next._id);
       return { n: 1, nModified: 0, upserted: next._id };
     }
     let nModified = 0;
@@ -192,6 +293,7 @@ export class InMemoryMongo {
       if (!changed) continue;
       this.checkUnique(data, next, doc);
       data.docs[data.docs.indexOf(doc)] = next;
+      this.touch(data.ns, next._id);
       nModified++;
     }
     return { n: targets.length, nModified };
@@ -225,6 +327,7 @@ export class InMemoryMongo {
       const matched = find(data.docs, statement.q ?? {}).all() as Document[];
       for (const doc of statement.limit === 1 ? matched.slice(0, 1) : matched) {
         data.docs.splice(data.docs.indexOf(doc), 1);
+        this.touch(data.ns, doc._id);
         n++;
       }
     }
@@ -237,7 +340,10 @@ export class InMemoryMongo {
     if (command.sort) cursor = cursor.sort(command.sort);
     const [before] = cursor.limit(1).all() as Document[];
     if (command.remove) {
-      if (before) data.docs.splice(data.docs.indexOf(before), 1);
+      if (before) {
+        data.docs.splice(data.docs.indexOf(before), 1);
+        this.touch(data.ns, before._id);
+      }
       return { lastErrorObject: { n: before ? 1 : 0 }, value: before ? clone(before) : null };
     }
     const result = this.updateOne(data, before ? { _id: before._id } : (command.query ?? {}), command.update, !!command.upsert, false);

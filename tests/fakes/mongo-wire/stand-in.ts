@@ -111,10 +111,21 @@ export class WireStandIn {
     });
     if (HANDSHAKE.has(name)) return cosmosHello(this.options.serverVersion, this.address, connectionId);
     const { $db, lsid, txnNumber, autocommit, startTransaction, $clusterTime, $readPreference, ...rest } = command;
+    // A command of a transaction carries autocommit: false (and the first, startTransaction).
+    const session = autocommit === false ? JSON.stringify(lsid) : undefined;
     try {
-      return { ...this.model.run(db, rest), ok: 1 };
+      if (name === 'commitTransaction') this.model.commit(session!);
+      else if (name === 'abortTransaction') this.model.abort(session!);
+      else {
+        if (startTransaction) this.model.begin(session!, Number(txnNumber));
+        return { ...this.model.run(db, rest, session), ok: 1 };
+      }
+      return { ok: 1 };
     } catch (error) {
-      if (error instanceof CommandError) return { ok: 0, errmsg: error.message, code: error.code, codeName: error.codeName };
+      if (error instanceof CommandError) {
+        const labels = error.errorLabels.length ? { errorLabels: error.errorLabels } : {};
+        return { ok: 0, errmsg: error.message, code: error.code, codeName: error.codeName, ...labels };
+      }
       return { ok: 0, errmsg: `stand-in failure: ${String(error)}`, code: 1, codeName: 'InternalError' };
     }
   }
