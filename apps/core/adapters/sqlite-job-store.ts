@@ -3,13 +3,14 @@ import { DuplicateJobError } from '../domain/errors.js';
 import { JOB_STATES, statesBefore, type Job, type JobState } from '../domain/job.js';
 import type {
   ContainerArtifacts,
+  IdempotencyClaim,
   JobPage,
   JobStore,
   ListQuery,
   Resources,
   UsageTotals,
 } from '../domain/job-store.port.js';
-import { openSqlite } from './sqlite-open.js';
+import { openSqlite, watchForDamage, type DamageWatch } from './sqlite-open.js';
 
 interface JobRow {
   id: string;
@@ -54,6 +55,13 @@ CREATE TABLE IF NOT EXISTS container_artifacts (
   logs TEXT NOT NULL,
   metrics TEXT
 );
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+  key TEXT PRIMARY KEY,
+  fingerprint TEXT NOT NULL,
+  job_id TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idempotency_keys_by_age ON idempotency_keys(created_at);
 `;
 
 // Every write takes the next store-wide revision inside the same statement; SQLite runs one
@@ -87,9 +95,11 @@ function placeholders(values: readonly unknown[]): string {
 /** The job store in one SQLite file, shared by the dashboard, the spawner and every worker. */
 export class SqliteJobStore implements JobStore {
   private readonly db: Database.Database;
+  private readonly damage: DamageWatch;
 
   constructor(path: string) {
     this.db = openSqlite(path);
+    this.damage = watchForDamage(this.db, path);
     this.db.exec(SCHEMA);
   }
 
@@ -258,8 +268,35 @@ export class SqliteJobStore implements JobStore {
     return row ? { logs: row.logs, metrics: row.metrics ? JSON.parse(row.metrics) : null } : null;
   }
 
+  async claimIdempotencyKey(claim: IdempotencyClaim, expiredBefore: Date): Promise<IdempotencyClaim> {
+    return this.db.transaction(() => {
+      // Forgetting every expired claim here keeps the table to one window of keys.
+      this.db.prepare('DELETE FROM idempotency_keys WHERE created_at < ?').run(expiredBefore.toISOString());
+      this.db
+        .prepare('INSERT INTO idempotency_keys (key, fingerprint, job_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
+        .run(claim.key, claim.fingerprint, claim.jobId, claim.createdAt);
+      const row = this.db.prepare('SELECT * FROM idempotency_keys WHERE key = ?').get(claim.key) as {
+        key: string;
+        fingerprint: string;
+        job_id: string;
+        created_at: string;
+      };
+      return { key: row.key, fingerprint: row.fingerprint, jobId: row.job_id, createdAt: row.created_at };
+    }).immediate();
+  }
+
+  async releaseIdempotencyKey(key: string, jobId: string): Promise<void> {
+    this.db.prepare('DELETE FROM idempotency_keys WHERE key = ? AND job_id = ?').run(key, jobId);
+  }
+
+  /** Reads real pages (the revision index), and fails for good once damage has been seen. */
   async ping(): Promise<void> {
-    this.db.prepare('SELECT 1').get();
+    try {
+      this.db.prepare('SELECT MAX(rev) FROM jobs').get();
+    } catch (error) {
+      throw this.damage.found ?? error;
+    }
+    if (this.damage.found) throw this.damage.found;
   }
 
   async close(): Promise<void> {
