@@ -117,7 +117,10 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
   reaper.start();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : settings.port;
-  const url = `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}`;
+  // A bind to every address is reached by one of ALLOWED_HOSTS: that is the URL that works.
+  const bindName = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
+  const reachedAs = ['0.0.0.0', '[::]'].includes(bindName) ? settings.servedAs.hosts[0]! : bindName;
+  const url = `http://${reachedAs}:${port}`;
 
   return {
     url,
