@@ -1,3 +1,4 @@
+import { importLocalOnly } from '../core/adapters/local-only.js';
 import { openJobStore } from '../core/adapters/open-job-store.js';
 import {
   azureCredential,
@@ -23,7 +24,7 @@ export async function createDashboardDeps(
   const store = openWhenReachable('store', () => openJobStore(settings.databaseUri), reachability);
   const queue = openWhenReachable<WorkQueue>('queue', async () => {
     if (settings.queue.kind === 'servicebus') return openServiceBusQueue(settings.queue.serviceBus, credential);
-    const { SqliteWorkQueue } = await import('../core/adapters/sqlite-work-queue.js');
+    const { SqliteWorkQueue } = await importLocalOnly('QUEUE', () => import('../core/adapters/sqlite-work-queue.js'));
     return new SqliteWorkQueue({ path: settings.queue.path, lockDurationMs: 60_000, maxDeliveryCount: 5, duplicateDetectionWindowMs: 600_000 });
   }, reachability);
   const common = { store, queue, prices: settings.prices, costLabel: settings.costLabel };

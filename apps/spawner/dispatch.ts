@@ -1,4 +1,3 @@
-import { AppError } from '../core/domain/errors.js';
 import { isTerminal, type Job } from '../core/domain/job.js';
 import type { JobStore } from '../core/domain/job-store.port.js';
 import type { ContainerRuntime } from '../core/domain/container-runtime.port.js';
@@ -21,21 +20,6 @@ export interface DispatchDeps {
 }
 
 export type DispatchResult = 'started' | 'already-started' | 'already-finished' | 'unknown-job';
-
-export class MalformedMessageError extends AppError {
-  constructor(detail: string) {
-    super('MALFORMED_MESSAGE', `the queue message is not a work message: ${detail}`);
-  }
-}
-
-/** Validates what came off the queue: anything else is dead-lettered, never retried. */
-export function parseWorkMessage(body: unknown): WorkMessageBody {
-  if (typeof body !== 'object' || body === null) throw new MalformedMessageError('not an object');
-  const { jobId, message } = body as Record<string, unknown>;
-  if (typeof jobId !== 'string' || jobId === '') throw new MalformedMessageError('jobId is missing');
-  if (typeof message !== 'string') throw new MalformedMessageError('message is missing');
-  return { jobId, message };
-}
 
 /** The worker's whole environment (DESIGN.md's contract), nothing inherited. */
 export function workerEnvironment(job: Job, launch: WorkerLaunch): Record<string, string> {

@@ -1,6 +1,7 @@
 import { errorMessage } from '../core/domain/errors.js';
 import type { ReceivedMessage, WorkQueue } from '../core/domain/work-queue.port.js';
-import { dispatch, MalformedMessageError, parseWorkMessage, type DispatchDeps } from './dispatch.js';
+import { dispatch, type DispatchDeps } from './dispatch.js';
+import { MalformedMessageError, parseWorkMessage } from './queue-messages.js';
 
 export interface LocalConsumerOptions extends DispatchDeps {
   queue: WorkQueue;

@@ -25,6 +25,10 @@ export interface SpawnerSettings {
   taskTimeoutSeconds: number;
   /** How long a message waits when the spawner is at capacity or at ACI's create quota. */
   deferSeconds: number;
+  /** Seconds between looks at a running task. */
+  watchSeconds: number;
+  /** How long a finished group waits for Azure Monitor to report its metrics before it is deleted. */
+  metricsWaitSeconds: number;
 }
 
 export function readSpawnerSettings(env: Record<string, string | undefined>): SpawnerSettings {
@@ -41,6 +45,9 @@ export function readSpawnerSettings(env: Record<string, string | undefined>): Sp
     maxConcurrent: read.integer('MAX_CONCURRENT', 20, { min: 1, max: 1000 }),
     taskTimeoutSeconds: read.number('TASK_TIMEOUT_SECONDS', 600, { min: 1 }),
     deferSeconds: read.number('DEFER_SECONDS', 15, { min: 1, max: 3600 }),
+    watchSeconds: read.number('WATCH_SECONDS', 5, { min: 1, max: 300 }),
+    // Azure Monitor reports container metrics at a one-minute grain, minutes after the fact.
+    metricsWaitSeconds: read.number('METRICS_WAIT_SECONDS', 300, { min: 0, max: 3600 }),
   };
   read.done();
   return settings;

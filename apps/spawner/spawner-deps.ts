@@ -14,4 +14,8 @@ export interface SpawnerDeps {
   maxConcurrent: number;
   taskTimeoutSeconds: number;
   deferSeconds: number;
+  /** Seconds between looks at a running task (its watch messages). */
+  watchSeconds: number;
+  /** How long a finished group is kept for Azure Monitor's late metrics. */
+  metricsWaitSeconds: number;
 }

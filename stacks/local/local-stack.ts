@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openJobStore, sqlitePathFromUri } from '../../apps/core/adapters/open-job-store.js';
+import { describeDatabase, openJobStore, sqlitePathFromUri } from '../../apps/core/adapters/open-job-store.js';
 import { ProcessRuntime } from '../../apps/core/adapters/process-runtime.js';
 import { verifySqliteFile } from '../../apps/core/adapters/sqlite-open.js';
 import { SqliteWorkQueue } from '../../apps/core/adapters/sqlite-work-queue.js';
@@ -12,7 +12,7 @@ import { LocalConsumer } from '../../apps/spawner/local-consumer.js';
 import { reap, type ReaperDeps } from '../../apps/spawner/reaper.js';
 import { prepareDataDir } from './data-dir.js';
 import type { LocalSettings } from './settings.js';
-import { describeDatabaseUri, explainListenFailure, explainStoreFailure } from './start-up-error.js';
+import { explainListenFailure, explainStoreFailure } from './start-up-error.js';
 
 // Built layout: dist/stacks/local/local-stack.js starts dist/apps/worker/main.js.
 const WORKER_ENTRY = fileURLToPath(new URL('../../apps/worker/main.js', import.meta.url));
@@ -36,7 +36,7 @@ async function openStore(databaseUri: string): Promise<JobStore> {
     if (databaseUri.startsWith('sqlite:')) verifySqliteFile(sqlitePathFromUri(databaseUri));
     return await openJobStore(databaseUri);
   } catch (error) {
-    throw explainStoreFailure(error, `DATABASE_URI ${describeDatabaseUri(databaseUri)}`);
+    throw explainStoreFailure(error, `DATABASE_URI (${describeDatabase(databaseUri)})`);
   }
 }
 
@@ -98,6 +98,9 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
     metrics: runtime,
     queue,
     taskTimeoutSeconds: settings.taskTimeoutSeconds,
+    // Metrics are sampled as each process runs: nothing to wait for after it exits.
+    metricsWaitSeconds: 0,
+    watchSeconds: settings.reapIntervalSeconds,
     log,
   };
   const reaper = new Reaper(reaperDeps, settings.reapIntervalSeconds * 1000, log);

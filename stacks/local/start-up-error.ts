@@ -1,3 +1,4 @@
+import { StoreUnreachableError } from '../../apps/core/adapters/open-job-store.js';
 import { AppError, errorMessage, SettingsError, StoreOpenError } from '../../apps/core/domain/errors.js';
 
 /**
@@ -10,11 +11,6 @@ export class StartupError extends AppError {
   }
 }
 
-/** A connection string without its credentials and parameters, fit for a message. */
-export function describeDatabaseUri(uri: string): string {
-  return uri.replace(/^([a-z+]+:\/\/)[^@/?]*@/i, '$1').replace(/\?.*$/, '');
-}
-
 /**
  * Names the setting behind a store or queue that would not open. Errors that are not about
  * the store's file or server (a bug) pass through unchanged, stack and all.
@@ -22,10 +18,9 @@ export function describeDatabaseUri(uri: string): string {
 export function explainStoreFailure(error: unknown, setting: string): unknown {
   if (error instanceof SettingsError || error instanceof StartupError) return error;
   if (error instanceof StoreOpenError) return new StartupError(`${setting}: ${error.message}`, { cause: error });
-  // The MongoDB driver's errors (MongoServerSelectionError, MongoServerError, …).
-  if (error instanceof Error && error.name.startsWith('Mongo')) {
+  if (error instanceof StoreUnreachableError) {
     return new StartupError(
-      `${setting}: MongoDB did not accept the connection (${errorMessage(error)}): check that the server runs and is reachable, and the connection string`,
+      `${setting}: MongoDB did not accept the connection (${errorMessage(error.cause)}): check that the server runs and is reachable, and the connection string`,
       { cause: error },
     );
   }

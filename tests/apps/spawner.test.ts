@@ -57,6 +57,8 @@ describe('spawner', () => {
     metrics: runtime,
     queue,
     taskTimeoutSeconds: 60,
+    metricsWaitSeconds: 0,
+    watchSeconds: 1,
     log,
     ...overrides,
   });
@@ -118,12 +120,18 @@ describe('spawner', () => {
       expect(await queue.depth()).toEqual({ active: 0, deadLettered: 0 });
     });
 
-    it('dead-letters a message that is not work, without retrying it', async () => {
+    it('dead-letters a message that is not work, without retrying it, and the reaper records it as poison', async () => {
       await queue.send({ messageId: 'junk', body: { nothing: true } as never });
       startConsumer();
       await eventually(async () => (await queue.depth()).deadLettered === 1);
       const [letter] = await queue.peekDeadLetters(1);
       expect(letter).toMatchObject({ reason: 'MalformedMessage', deliveryCount: 1 });
+      await reap(reaperDeps());
+      const { jobs } = await store.list({ limit: 10 });
+      expect(jobs).toHaveLength(1);
+      expect(jobs[0]).toMatchObject({ state: 'Failed', message: '{"nothing":true}' });
+      expect(jobs[0]!.error).toMatch(/^poison: queue message junk was taken off the queue, not run: MalformedMessage: .*jobId is missing/);
+      expect(await queue.depth()).toEqual({ active: 0, deadLettered: 0 });
     });
 
     it('takes no message while at capacity, so waiting never counts as a delivery', async () => {
@@ -156,7 +164,7 @@ describe('spawner', () => {
       await reap(reaperDeps());
       const failed = (await store.get(job.id))!;
       expect(failed.state).toBe('Failed');
-      expect(failed.error).toMatch(/^the container exited with code 1 before the task finished: worker task-.*DATABASE_URI must start with/);
+      expect(failed.error).toMatch(/^the container exited with code 2 before the task finished: worker task-.*DATABASE_URI must start with/);
     });
 
     it('stops and fails a task that runs past the timeout', async () => {

@@ -69,7 +69,7 @@ describe('npm start stops with one clear line on a fault it cannot work around',
   it('MongoDB does not answer', async () => {
     // Port 1 on this machine: nothing listens there, so every connection is refused.
     const result = await runStackUntilExit({ DATA_DIR: join(dir.path, 'data'), DATABASE_URI: 'mongodb://eda:secret@127.0.0.1:1/jobs' }, { timeoutMs: 30_000 });
-    expectOneLine(result, /^DATABASE_URI mongodb:\/\/127\.0\.0\.1:1\/jobs: MongoDB did not accept the connection \(.*ECONNREFUSED.*\): check that the server runs and is reachable, and the connection string$/);
+    expectOneLine(result, /^DATABASE_URI \(MongoDB at 127\.0\.0\.1:1, database jobs\): MongoDB did not accept the connection \(.*ECONNREFUSED.*\): check that the server runs and is reachable, and the connection string$/);
     expect(result.stderr).not.toContain('secret');
   });
 
@@ -78,7 +78,7 @@ describe('npm start stops with one clear line on a fault it cannot work around',
     writeFileSync(file, 'these are my notes, not a database\n'.repeat(200));
     expectOneLine(
       await runStackUntilExit({ DATA_DIR: join(dir.path, 'data'), DATABASE_URI: `sqlite:${file}` }),
-      /^DATABASE_URI sqlite:.*\/notes\.db: .*\/notes\.db is not a SQLite database \(file is not a database\): move it away, and an empty one is made at the next start$/,
+      /^DATABASE_URI \(SQLite file .*\/notes\.db\): .*\/notes\.db is not a SQLite database \(file is not a database\): move it away, and an empty one is made at the next start$/,
     );
   });
 
@@ -90,7 +90,7 @@ describe('npm start stops with one clear line on a fault it cannot work around',
     damagePages(store);
     expectOneLine(
       await runStackUntilExit({ DATA_DIR: dataDir }),
-      /^DATABASE_URI sqlite:.*\/data\/jobs\.db: .*\/data\/jobs\.db is damaged \(.+\): restore it from a backup, or move it away to start with an empty one$/,
+      /^DATABASE_URI \(SQLite file .*\/data\/jobs\.db\): .*\/data\/jobs\.db is damaged \(.+\): restore it from a backup, or move it away to start with an empty one$/,
     );
   });
 

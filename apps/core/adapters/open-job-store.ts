@@ -1,5 +1,12 @@
 import type { JobStore } from '../domain/job-store.port.js';
-import { SettingsError } from '../domain/errors.js';
+import { AppError, errorMessage, SettingsError } from '../domain/errors.js';
+import { importLocalOnly } from './local-only.js';
+
+export class StoreUnreachableError extends AppError {
+  constructor(where: string, cause: unknown) {
+    super('STORE_UNREACHABLE', `the store (${where}) could not be opened: ${errorMessage(cause)}`, { cause });
+  }
+}
 
 const MONGODB_URI = /^mongodb(\+srv)?:\/\//;
 
@@ -20,16 +27,28 @@ export function databaseUriProblem(databaseUri: string): string | null {
 
 /**
  * The store named by a connection string: `sqlite:` a file, `mongodb://` or `mongodb+srv://`
- * MongoDB (Cosmos DB on Azure). Adapters load on demand, so a worker that talks to MongoDB never
- * loads the SQLite driver, and the other way round.
+ * MongoDB (Cosmos DB on Azure). Adapters load on demand, so a worker that talks to MongoDB
+ * never loads the SQLite driver, which the images and the Function package do not ship.
  */
 export async function openJobStore(databaseUri: string): Promise<JobStore> {
   const problem = databaseUriProblem(databaseUri);
   if (problem) throw new SettingsError(problem);
   if (databaseUri.startsWith('sqlite:')) {
-    const { SqliteJobStore } = await import('./sqlite-job-store.js');
+    const { SqliteJobStore } = await importLocalOnly('DATABASE_URI', () => import('./sqlite-job-store.js'));
     return new SqliteJobStore(sqlitePathFromUri(databaseUri));
   }
   const { MongoJobStore } = await import('./mongo-job-store.js');
-  return MongoJobStore.connect(databaseUri);
+  try {
+    return await MongoJobStore.connect(databaseUri);
+  } catch (error) {
+    throw new StoreUnreachableError(describeDatabase(databaseUri), error);
+  }
+}
+
+/** Where a connection string points, for messages: hosts and database, never credentials. */
+export function describeDatabase(databaseUri: string): string {
+  if (databaseUri.startsWith('sqlite:')) return `SQLite file ${databaseUri.slice('sqlite:'.length) || '(none)'}`;
+  const match = /^mongodb(?:\+srv)?:\/\/(?:[^@/]*@)?([^/?]*)(?:\/([^?]*))?/.exec(databaseUri);
+  if (!match) return 'an unrecognised DATABASE_URI';
+  return `MongoDB at ${match[1] || '(no host)'}${match[2] ? `, database ${match[2]}` : ''}`;
 }

@@ -39,4 +39,10 @@ export interface ContainerRuntime {
 /** CPU and memory over a container's life; null for a container the source does not know. */
 export interface ContainerMetrics {
   metrics(name: string): Promise<MetricSeries | null>;
+  /**
+   * Whether `series` already holds what the source will report for a container that finished
+   * at `finishedAt`. A source that reports late (Azure Monitor, minutes after the fact) says
+   * so here; one that samples as it runs leaves this out, and its series is always complete.
+   */
+  settled?(series: MetricSeries, finishedAt: Date): boolean;
 }

@@ -4,10 +4,24 @@ export interface WorkMessageBody {
   message: string;
 }
 
+/**
+ * A look at one task's container, scheduled by the spawner itself on Azure: the n-th of a
+ * chain that ends once the task is settled (so an idle stack runs nothing), or at `until`.
+ */
+export interface WatchMessageBody {
+  type: 'watch';
+  jobId: string;
+  n: number;
+  /** ISO time after which the chain ends whatever the task's state. */
+  until: string;
+}
+
+export type QueueMessageBody = WorkMessageBody | WatchMessageBody;
+
 export interface OutgoingMessage {
-  /** Duplicate detection key: the job id, so a resend inside the window is dropped. */
+  /** Duplicate detection key: the job id (or `<jobId>.watch.<n>`), so a resend inside the window is dropped. */
   messageId: string;
-  body: WorkMessageBody;
+  body: QueueMessageBody;
   /** Deliver no earlier than this (Service Bus scheduled messages). */
   scheduledAt?: Date;
 }
