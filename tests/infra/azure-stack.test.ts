@@ -122,6 +122,9 @@ describe('the Azure stack, with Pulumi mocks', () => {
     const account = one('azure-native:cosmosdb:DatabaseAccount');
     expect(account.inputs).toMatchObject({ kind: 'MongoDB', databaseAccountOfferType: 'Standard' });
     expect(account.inputs.capabilities).toContainEqual({ name: 'EnableServerless' });
+    // Idempotency keys are unique by _id alone: the collection is created empty with no other index.
+    const keys = one('azure-native:cosmosdb:MongoDBResourceMongoDBCollection', (r) => r.inputs.collectionName === 'idempotency');
+    expect(keys.inputs.resource.indexes).toEqual([{ key: { keys: ['_id'] } }]);
     expect(one('azure-native:cosmosdb:MongoDBResourceMongoDBDatabase').inputs.databaseName).toBe('event-driven-aci');
   });
 
@@ -148,7 +151,7 @@ describe('the Azure stack, with Pulumi mocks', () => {
     expect(indexesOf('artifacts')).toEqual([{ key: { keys: ['_id'] } }]);
     // No counters collection: the revision counter is a document in jobs, written in the same
     // transaction as the job (a Cosmos transaction covers one collection).
-    expect(ofType('azure-native:cosmosdb:MongoDBResourceMongoDBCollection').map((r) => r.inputs.collectionName).sort()).toEqual(['artifacts', 'jobs']);
+    expect(ofType('azure-native:cosmosdb:MongoDBResourceMongoDBCollection').map((r) => r.inputs.collectionName).sort()).toEqual(['artifacts', 'idempotency', 'jobs']);
     // The list the store checks at run time is the same list.
     for (const index of JOB_STORE_INDEXES) {
       expect(indexesOf(index.collection)).toContainEqual(index.unique ? { key: { keys: index.keys }, options: { unique: true } } : { key: { keys: index.keys } });

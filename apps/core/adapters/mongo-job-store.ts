@@ -13,6 +13,9 @@ import type {
 } from '../domain/job-store.port.js';
 import { databaseName, isCosmosDb, mongoClientOptions, retryThrottled } from './mongo-connection.js';
 import { verifyIndexes } from './mongo-indexes.js';
+// Idempotency keys (branch inputs): see mongo-idempotency-keys.ts.
+import type { IdempotencyClaim } from '../domain/job-store.port.js';
+import { IDEMPOTENCY_COLLECTION, MongoIdempotencyKeys, type IdempotencyDocument } from './mongo-idempotency-keys.js';
 
 /** A job as stored: what earlier attempts were billed is kept beside it, summed for usageTotals. */
 type JobDocument = Omit<Job, 'id'> & { _id: string; priorVcpuSeconds?: number; priorGbSeconds?: number };
@@ -280,6 +283,21 @@ export class MongoJobStore implements JobStore {
     const doc = await retryThrottled(() => this.artifacts.findOne({ _id: containerName }));
     return doc ? { logs: doc.logs, metrics: doc.metrics } : null;
   }
+
+  // ---- Idempotency keys (branch inputs): the logic lives in mongo-idempotency-keys.ts ----
+  async claimIdempotencyKey(claim: IdempotencyClaim, expiredBefore: Date): Promise<IdempotencyClaim> {
+    return this.idempotencyKeys().claim(claim, expiredBefore);
+  }
+
+  async releaseIdempotencyKey(key: string, jobId: string): Promise<void> {
+    await this.idempotencyKeys().release(key, jobId);
+  }
+
+  private idempotencyKeys(): MongoIdempotencyKeys {
+    const keys = this.client.db(this.jobs.dbName).collection<IdempotencyDocument>(IDEMPOTENCY_COLLECTION);
+    return new MongoIdempotencyKeys(keys, retryThrottled);
+  }
+  // ---- end of idempotency keys ----
 
   /**
    * A point read of the revision counter. Not the `ping` command: the Cosmos feature page does
