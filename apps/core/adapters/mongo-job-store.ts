@@ -73,8 +73,9 @@ function stateIn(states: readonly JobState[]): Filter<JobDocument> {
 /**
  * The job store in MongoDB (Cosmos DB for MongoDB on Azure). Transitions are conditional
  * updates on the current state, so they are idempotent and forward-only like the SQLite
- * store's; revisions come from a counter document. Every update uses classic update operators
- * ($set, $max, $setOnInsert, $inc, $push): Cosmos documents those, not pipeline-style updates.
+ * store's. Each write takes its revision from a counter document in `jobs` in the same
+ * transaction (withRevision). Every update uses classic update operators ($set, $max,
+ * $setOnInsert, $inc, $push): Cosmos documents those, not pipeline-style updates.
  */
 export class MongoJobStore implements JobStore {
   private constructor(
