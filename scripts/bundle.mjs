@@ -9,8 +9,11 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-// Loaded only when used: SQLite is for the local stack (DATABASE_URI sqlite:), the rest are
-// optional MongoDB driver features; the Functions host provides @azure/functions-core.
+// Not shipped. The SQLite driver is native and serves only the local stack: the adapters that
+// use it are imported on demand, and code splitting keeps them (and their import of the
+// driver) in chunks that an artifact loads only for a `sqlite:` URI, which it then refuses
+// with a clear error. The rest are optional MongoDB driver features, required inside
+// try/catch; the Functions host provides @azure/functions-core.
 const EXTERNAL = [
   'better-sqlite3',
   'kerberos',
@@ -25,9 +28,9 @@ const EXTERNAL = [
 ];
 
 const APPS = {
-  worker: { entry: 'apps/worker/main.ts', out: 'worker.mjs' },
-  dashboard: { entry: 'apps/dashboard/server.ts', out: 'server.mjs' },
-  spawner: { entry: 'apps/spawner/functions/index.ts', out: 'index.mjs' },
+  worker: { entry: 'apps/worker/main.ts', name: 'worker' },
+  dashboard: { entry: 'apps/dashboard/server.ts', name: 'server' },
+  spawner: { entry: 'apps/spawner/functions/index.ts', name: 'index' },
 };
 
 export async function bundle(app, outDir) {
@@ -35,9 +38,14 @@ export async function bundle(app, outDir) {
   if (!target) throw new Error(`unknown app "${app}": one of ${Object.keys(APPS).join(', ')}`);
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
+  const main = `${target.name}.mjs`;
   await build({
-    entryPoints: [join(ROOT, target.entry)],
-    outfile: join(outDir, target.out),
+    entryPoints: { [target.name]: join(ROOT, target.entry) },
+    outdir: outDir,
+    outExtension: { '.js': '.mjs' },
+    // Dynamic imports become chunks of their own, loaded only when reached.
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
     platform: 'node',
     target: 'node22',
@@ -48,7 +56,7 @@ export async function bundle(app, outDir) {
     banner: { js: "import { createRequire as __edaRequire } from 'node:module'; const require = __edaRequire(import.meta.url);" },
     logLevel: 'warning',
   });
-  const packageJson = { name: `event-driven-aci-${app}`, private: true, type: 'module', main: target.out };
+  const packageJson = { name: `event-driven-aci-${app}`, private: true, type: 'module', main };
   writeFileSync(join(outDir, 'package.json'), `${JSON.stringify(packageJson, null, 2)}\n`);
   if (app === 'dashboard') {
     // The layout the dashboard looks for: its static folder below the package root, htmx in node_modules.

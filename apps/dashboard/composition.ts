@@ -1,3 +1,4 @@
+import { importLocalOnly } from '../core/adapters/local-only.js';
 import { openJobStore } from '../core/adapters/open-job-store.js';
 import {
   azureCredential,
@@ -17,7 +18,7 @@ export async function createDashboardDeps(settings: DashboardSettings): Promise<
   if (settings.queue.kind === 'servicebus') {
     queue = openServiceBusQueue(settings.queue.serviceBus, credential);
   } else {
-    const { SqliteWorkQueue } = await import('../core/adapters/sqlite-work-queue.js');
+    const { SqliteWorkQueue } = await importLocalOnly('QUEUE', () => import('../core/adapters/sqlite-work-queue.js'));
     queue = new SqliteWorkQueue({ path: settings.queue.path, lockDurationMs: 60_000, maxDeliveryCount: 5, duplicateDetectionWindowMs: 600_000 });
   }
   const common = { store, queue, prices: settings.prices, costLabel: settings.costLabel };

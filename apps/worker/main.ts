@@ -1,5 +1,5 @@
 import { openJobStore } from '../core/adapters/open-job-store.js';
-import { errorMessage } from '../core/domain/errors.js';
+import { errorMessage, SettingsError } from '../core/domain/errors.js';
 import { defaultTask } from './default-task.js';
 import { runWorker } from './run-worker.js';
 import { parseWorkerEnv, type WorkerEnv } from './worker-env.js';
@@ -31,5 +31,6 @@ try {
   }
 } catch (error) {
   console.error(`worker ${env.containerName}: ${errorMessage(error)}`);
-  process.exitCode = 1;
+  // A setting the runtime got wrong (such as a store this build cannot open) is exit 2, as above.
+  process.exitCode = error instanceof SettingsError ? 2 : 1;
 }
