@@ -408,7 +408,7 @@ async function checkDashboard(image) {
   const state = async () => JSON.parse(await dockerOk('inspect', '--format', '{{json .State}}', name));
   const exited = async (s) => {
     const logs = await docker('logs', name);
-    return `the dashboard exited (code ${s.ExitCode}); its log (stack frames left out):\n${said(logs.stdout + logs.stderr, 20)}`;
+    return `the dashboard exited (code ${s.ExitCode}); its log (stack frames left out):\n${said(logs.stdout + logs.stderr)}`;
   };
 
   let report = null;
