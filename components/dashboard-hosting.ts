@@ -10,6 +10,11 @@ export interface DashboardHostingArgs {
   /** The dashboard image, by digest, in the stack's registry. */
   image: pulumi.Input<string>;
   identity: { id: pulumi.Input<string>; clientId: pulumi.Input<string> };
+  /**
+   * The identity's AcrPull grant on the registry. The app is created after it, so its first
+   * image pull is authorized rather than answered with 401.
+   */
+  imagePullGrant: pulumi.Resource;
   /** App settings (secrets stay secret: pass them as secret Outputs). */
   settings: Record<string, pulumi.Input<string>>;
 }
@@ -61,7 +66,7 @@ export class DashboardHosting extends pulumi.ComponentResource {
           appSettings: Object.entries({ ...args.settings, WEBSITES_PORT: '8080' }).map(([name, value]) => ({ name, value })),
         },
       },
-      { parent: this },
+      { parent: this, dependsOn: [args.imagePullGrant] },
     );
 
     this.appName = app.name;

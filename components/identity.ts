@@ -65,7 +65,14 @@ export class Identities extends pulumi.ComponentResource {
     const assign = (suffix: string, principalId: pulumi.Input<string>, role: pulumi.Input<string>, scope: pulumi.Input<string>) =>
       grant(this, `${name}-${suffix}`, { principalId, role, scope, subscriptionId: args.subscriptionId });
 
-    assign('spawner-container-groups', this.spawner.principalId, spawnerRole.id, args.resourceGroupId);
+    // Assigned by the subscription-level id built from the role's GUID
+    // (/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}), which is how
+    // ARM names a role definition in an assignment; the id ARM returns for a definition made at
+    // resource-group scope carries the group's path and is not that form
+    // (https://learn.microsoft.com/azure/role-based-access-control/role-assignments-rest). The GUID comes through
+    // the definition's output, so the assignment waits for the definition to exist.
+    const spawnerRoleGuid = pulumi.all([spawnerRole.id, args.spawnerRole.id]).apply(([, guid]) => guid);
+    assign('spawner-container-groups', this.spawner.principalId, spawnerRoleGuid, args.resourceGroupId);
     // Creating a group that runs as the pull identity needs the right to assign that identity, and only that one.
     assign('spawner-assign-pull', this.spawner.principalId, BUILT_IN_ROLES.managedIdentityOperator, this.pull.id);
     // The reaper copies each group's metrics before deleting it.

@@ -12,10 +12,20 @@ export interface MessagingArgs {
   lockDurationSeconds: pulumi.Input<number>;
   maxDeliveryCount: pulumi.Input<number>;
   duplicateWindowMinutes: pulumi.Input<number>;
-  /** Identities that send work (the dashboard; the spawner, for deferred resends). */
+  /** Identities that only send work (the dashboard). */
   senderPrincipalIds: pulumi.Input<string>[];
-  /** Identities that receive and settle work and dead letters. */
+  /** Identities that only receive or peek (the dashboard's health check peeks). */
   receiverPrincipalIds: pulumi.Input<string>[];
+  /**
+   * Identities that run a Functions trigger on the queue (the spawner): Azure Service Bus Data
+   * Owner, because the Functions scale controller reads the queue's length with them, which
+   * needs Manage rights; it also covers send (deferred and watch messages), receive and the
+   * dead-letter subqueue. Microsoft's Flex Consumption Service Bus sample grants the same role:
+   * https://github.com/Azure-Samples/azure-functions-flex-consumption-samples/blob/main/E2E/SB-VNET/infra/main.bicep
+   * and the trigger's documented roles are Data Receiver or Data Owner:
+   * https://learn.microsoft.com/azure/azure-functions/functions-bindings-service-bus#identity-based-connections
+   */
+  triggerPrincipalIds: pulumi.Input<string>[];
 }
 
 /**
@@ -69,6 +79,10 @@ export class Messaging extends pulumi.ComponentResource {
     );
     args.receiverPrincipalIds.forEach((principalId, i) =>
       grant(this, `${name}-receiver-${i}`, { ...access, principalId, role: BUILT_IN_ROLES.serviceBusDataReceiver }),
+    );
+    // At the queue, not the namespace (the sample's scope): Manage on this one entity is all the trigger reads.
+    args.triggerPrincipalIds.forEach((principalId, i) =>
+      grant(this, `${name}-trigger-${i}`, { ...access, principalId, role: BUILT_IN_ROLES.serviceBusDataOwner }),
     );
 
     this.namespaceName = namespace.name;

@@ -15,8 +15,8 @@ export interface RegistryImagesArgs {
   contextDir: string;
   /** Who runs `pulumi up`: gets AcrPush, and pushes with their own Azure AD token. */
   deployer: { objectId: pulumi.Input<string>; principalType: 'User' | 'ServicePrincipal'; accessToken: pulumi.Input<string> };
-  /** Identities that pull images (container groups, the dashboard's App Service). */
-  pullPrincipalIds: pulumi.Input<string>[];
+  /** Identities that pull images, by who they are (container groups, the dashboard's App Service). */
+  pullers: Record<string, pulumi.Input<string>>;
   exchangeToken: AcrTokenExchange;
 }
 
@@ -30,6 +30,7 @@ export class RegistryImages extends pulumi.ComponentResource {
   readonly registryId: pulumi.Output<string>;
   readonly workerImage: pulumi.Output<string>;
   readonly dashboardImage: pulumi.Output<string>;
+  private readonly pullGrants = new Map<string, pulumi.Resource>();
 
   constructor(name: string, args: RegistryImagesArgs, opts?: pulumi.ComponentResourceOptions) {
     super('event-driven-aci:registry:RegistryImages', name, {}, opts);
@@ -54,9 +55,9 @@ export class RegistryImages extends pulumi.ComponentResource {
       principalType: args.deployer.principalType,
       role: BUILT_IN_ROLES.acrPush,
     });
-    args.pullPrincipalIds.forEach((principalId, i) =>
-      grant(this, `${name}-pull-${i}`, { ...access, principalId, role: BUILT_IN_ROLES.acrPull }),
-    );
+    for (const [puller, principalId] of Object.entries(args.pullers)) {
+      this.pullGrants.set(puller, grant(this, `${name}-pull-${puller}`, { ...access, principalId, role: BUILT_IN_ROLES.acrPull }));
+    }
 
     const password = pulumi.secret(
       pulumi
@@ -86,5 +87,12 @@ export class RegistryImages extends pulumi.ComponentResource {
       workerImage: this.workerImage,
       dashboardImage: this.dashboardImage,
     });
+  }
+
+  /** A puller's AcrPull grant: an app that pulls on its first start is created after it. */
+  pullGrant(puller: string): pulumi.Resource {
+    const found = this.pullGrants.get(puller);
+    if (!found) throw new Error(`no AcrPull grant for "${puller}": pullers are ${[...this.pullGrants.keys()].join(', ')}`);
+    return found;
   }
 }

@@ -7,6 +7,7 @@ export const BUILT_IN_ROLES = {
   managedIdentityOperator: 'f1a07417-d97a-45cb-824c-7a7467783830',
   serviceBusDataSender: '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39',
   serviceBusDataReceiver: '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0',
+  serviceBusDataOwner: '090c5cfd-751d-490a-894a-3ce6f1109419',
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b',
 } as const;
 

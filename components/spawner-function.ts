@@ -1,6 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as storage from '@pulumi/azure-native/storage/index.js';
 import * as web from '@pulumi/azure-native/web/index.js';
+import { FunctionPackageDeployment } from './function-package-deployment.js';
 import { grant } from './role-assignment.js';
 import { BUILT_IN_ROLES } from './role-definitions.js';
 
@@ -13,7 +14,7 @@ export interface SpawnerFunctionArgs {
   appName: pulumi.Input<string>;
   /** The bundled Function app (index.mjs, host.json, package.json). */
   packageDir: string;
-  /** A digest of the package: a new one restarts the app onto the new code. */
+  /** A digest of the package: a new one is deployed again, and only a new one. */
   packageHash: string;
   identity: { id: pulumi.Input<string>; clientId: pulumi.Input<string>; principalId: pulumi.Input<string> };
   serviceBusNamespace: pulumi.Input<string>;
@@ -22,14 +23,16 @@ export interface SpawnerFunctionArgs {
   settings: Record<string, pulumi.Input<string>>;
 }
 
-// Flex Consumption reads the code from this blob in the deployment container (OneDeploy's name).
-const PACKAGE_BLOB = 'released-package.zip';
+// Flex Consumption's package name (Microsoft Learn, "Deployment package": it must be
+// released-package.zip), below a folder named by the digest so that a new package is a new blob.
+const PACKAGE_FILE = 'released-package.zip';
 
 /**
  * The spawner as an Azure Function on the Flex Consumption plan (nothing runs, nothing bills
- * when idle; Node 22): its code package in blob storage, the host's storage and the Service
- * Bus trigger reached with the spawner's managed identity. The app's settings are the
- * spawner's settings (apps/spawner/settings.ts).
+ * when idle; Node 22): its code package uploaded to a private container and deployed with
+ * OneDeploy (FunctionPackageDeployment), the host's storage and the Service Bus trigger reached
+ * with the spawner's managed identity. The app's settings are the spawner's settings
+ * (apps/spawner/settings.ts).
  */
 export class SpawnerFunction extends pulumi.ComponentResource {
   readonly appName: pulumi.Output<string>;
@@ -46,14 +49,24 @@ export class SpawnerFunction extends pulumi.ComponentResource {
         kind: 'StorageV2',
         sku: { name: 'Standard_LRS' },
         allowBlobPublicAccess: false,
+        // The package's SAS is signed with the account key (listServiceSas in the one-deploy
+        // template), and Pulumi uploads the blob with it. The apps themselves use identities only.
+        allowSharedKeyAccess: true,
         minimumTlsVersion: 'TLS1_2',
         enableHttpsTrafficOnly: true,
       },
       { parent: this },
     );
+    // Where the platform keeps the deployed package (functionAppConfig.deployment); one deploy writes it.
     const container = new storage.BlobContainer(
       `${name}-deployments`,
       { accountName: account.name, resourceGroupName: args.resourceGroupName, containerName: 'deployments', publicAccess: 'None' },
+      { parent: this },
+    );
+    // Where the program uploads each package for one deploy to read (through a short-lived SAS).
+    const packages = new storage.BlobContainer(
+      `${name}-packages`,
+      { accountName: account.name, resourceGroupName: args.resourceGroupName, containerName: 'packages', publicAccess: 'None' },
       { parent: this },
     );
     const code = new storage.Blob(
@@ -61,8 +74,8 @@ export class SpawnerFunction extends pulumi.ComponentResource {
       {
         accountName: account.name,
         resourceGroupName: args.resourceGroupName,
-        containerName: container.name,
-        blobName: PACKAGE_BLOB,
+        containerName: packages.name,
+        blobName: `${args.packageHash}/${PACKAGE_FILE}`,
         type: 'Block',
         contentType: 'application/zip',
         source: new pulumi.asset.FileArchive(args.packageDir),
@@ -98,7 +111,6 @@ export class SpawnerFunction extends pulumi.ComponentResource {
       ...identitySettings('AzureWebJobsStorage', { AzureWebJobsStorage__accountName: account.name }),
       ...identitySettings('ServiceBusConnection', { ServiceBusConnection__fullyQualifiedNamespace: args.serviceBusNamespace }),
       ...args.settings,
-      EDA_PACKAGE_SHA256: args.packageHash,
     };
 
     const app = new web.WebApp(
@@ -128,7 +140,23 @@ export class SpawnerFunction extends pulumi.ComponentResource {
           appSettings: Object.entries(settings).map(([name, value]) => ({ name, value })),
         },
       },
-      { parent: this, dependsOn: [code, blobOwner] },
+      { parent: this, dependsOn: [blobOwner] },
+    );
+
+    new FunctionPackageDeployment(
+      `${name}-deploy`,
+      {
+        resourceGroupName: args.resourceGroupName,
+        location: args.location,
+        appName: app.name,
+        storageAccountId: account.id,
+        storageAccountName: account.name,
+        blobEndpoint: account.primaryEndpoints.blob,
+        containerName: packages.name,
+        blobName: code.name,
+        waitFor: [blobOwner],
+      },
+      { parent: this },
     );
 
     this.appName = app.name;

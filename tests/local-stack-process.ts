@@ -47,15 +47,22 @@ export async function startStackProcess(env: Record<string, string>): Promise<Ru
   };
 }
 
-/** Worker processes of one stack, found by the DATABASE_URI in their environment. */
-export function workerProcesses(dataDir: string): number[] {
+/**
+ * Processes of one stack's containers, found by the DATABASE_URI in their environment: the
+ * workers, or with `supervisors` also the shell that runs each one. Zombies are not counted.
+ */
+export function workerProcesses(dataDir: string, { supervisors = false } = {}): number[] {
   const marker = `DATABASE_URI=sqlite:${dataDir}`;
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2)[0] === 'Z') continue;
       const environ = readFileSync(`/proc/${entry}/environ`, 'utf8');
-      if (environ.split('\0').some((v) => v.startsWith(marker))) pids.push(Number(entry));
+      if (!environ.split('\0').some((v) => v.startsWith(marker))) continue;
+      const program = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')[0];
+      if (supervisors || program !== '/bin/sh') pids.push(Number(entry));
     } catch {
       // The process ended while we looked.
     }

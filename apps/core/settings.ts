@@ -50,6 +50,16 @@ export class SettingsReader {
     return fallback;
   }
 
+  /** A comma-separated list, each item checked by `valid` (described as `what` when it is not). */
+  list(name: string, fallback: string[], valid: (item: string) => boolean, what: string): string[] {
+    const raw = this.env[name]?.trim();
+    if (!raw) return fallback;
+    const items = raw.split(',').map((item) => item.trim()).filter(Boolean);
+    const bad = items.filter((item) => !valid(item));
+    if (bad.length > 0) this.problems.push(`${name} must be a comma-separated list of ${what} (got ${bad.map((b) => `"${b}"`).join(', ')})`);
+    return bad.length > 0 ? fallback : items;
+  }
+
   /** Records a problem that no single reader above can see (one setting depending on another). */
   problem(message: string): void {
     this.problems.push(message);

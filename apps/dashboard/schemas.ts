@@ -23,6 +23,23 @@ export const jobSchema = {
     startedAt: nullableString,
     finishedAt: nullableString,
     attempts: { type: 'integer' },
+    priorAttempts: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['n', 'containerName', 'finishedAt', 'reason'],
+        properties: {
+          n: { type: 'integer' },
+          containerName: { type: 'string' },
+          dispatchedAt: nullableString,
+          startedAt: nullableString,
+          finishedAt: { type: 'string' },
+          cpu: nullableNumber,
+          memoryGb: nullableNumber,
+          reason: { type: 'string' },
+        },
+      },
+    },
     error: nullableString,
     output: nullableString,
     progress: nullableNumber,

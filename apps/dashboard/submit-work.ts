@@ -1,5 +1,6 @@
 import { containerNameFor } from '../core/domain/container-name.js';
 import { errorMessage } from '../core/domain/errors.js';
+import { workMessage } from '../core/domain/work-message.js';
 import { newPendingJob, type Job } from '../core/domain/job.js';
 import { newJobId } from '../core/domain/job-id.js';
 import type { JobStore } from '../core/domain/job-store.port.js';
@@ -35,7 +36,7 @@ export async function submitWork(message: string, { store, queue }: SubmitDeps):
   const id = newJobId();
   const job = await store.insert(newPendingJob(id, containerNameFor(id), message, new Date()));
   try {
-    await queue.send({ messageId: id, body: { jobId: id, message } });
+    await queue.send(workMessage(job));
   } catch (error) {
     const reason = `could not be queued: ${errorMessage(error)}`;
     await store.markFailed(job.containerName, new Date(), reason);

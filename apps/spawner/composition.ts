@@ -25,5 +25,8 @@ export async function createSpawnerDeps(settings: SpawnerSettings): Promise<Spaw
     maxConcurrent: settings.maxConcurrent,
     taskTimeoutSeconds: settings.taskTimeoutSeconds,
     deferSeconds: settings.deferSeconds,
+    watchSeconds: settings.watchSeconds,
+    metricsWaitSeconds: settings.metricsWaitSeconds,
+    retryPolicy: settings.retryPolicy,
   };
 }

@@ -1,4 +1,4 @@
-import { AppError } from '../core/domain/errors.js';
+import { containerNameFor } from '../core/domain/container-name.js';
 import { isTerminal, type Job } from '../core/domain/job.js';
 import type { JobStore } from '../core/domain/job-store.port.js';
 import type { ContainerRuntime } from '../core/domain/container-runtime.port.js';
@@ -20,24 +20,9 @@ export interface DispatchDeps {
   launch: WorkerLaunch;
 }
 
-export type DispatchResult = 'started' | 'already-started' | 'already-finished' | 'unknown-job';
+export type DispatchResult = 'started' | 'already-started' | 'already-finished' | 'unknown-job' | 'superseded';
 
-export class MalformedMessageError extends AppError {
-  constructor(detail: string) {
-    super('MALFORMED_MESSAGE', `the queue message is not a work message: ${detail}`);
-  }
-}
-
-/** Validates what came off the queue: anything else is dead-lettered, never retried. */
-export function parseWorkMessage(body: unknown): WorkMessageBody {
-  if (typeof body !== 'object' || body === null) throw new MalformedMessageError('not an object');
-  const { jobId, message } = body as Record<string, unknown>;
-  if (typeof jobId !== 'string' || jobId === '') throw new MalformedMessageError('jobId is missing');
-  if (typeof message !== 'string') throw new MalformedMessageError('message is missing');
-  return { jobId, message };
-}
-
-/** The worker's whole environment (DESIGN.md's contract), nothing inherited. */
+/** The worker's whole environment (the worker contract), nothing inherited. */
 export function workerEnvironment(job: Job, launch: WorkerLaunch): Record<string, string> {
   return {
     ...launch.taskEnv,
@@ -48,25 +33,26 @@ export function workerEnvironment(job: Job, launch: WorkerLaunch): Record<string
 }
 
 /**
- * One delivery of a work message: start the job's container unless the job is finished or
- * its container exists. Throws when the container cannot be started, so the delivery is
- * retried (and dead-lettered after the maximum); safe to run twice for one message.
+ * One delivery of a work message: start the container of the job's current attempt unless the
+ * job is finished, the message is for an attempt that is not current, or the container exists.
+ * Throws when the container cannot be started, so the delivery is retried (and dead-lettered
+ * after the maximum); safe to run twice for one message. The dispatch is recorded after the
+ * start, in whatever state the worker has written by then.
  */
-export async function dispatch(
-  work: WorkMessageBody,
-  deliveryCount: number,
-  { store, runtime, launch }: DispatchDeps,
-): Promise<DispatchResult> {
+export async function dispatch(work: WorkMessageBody, { store, runtime, launch }: DispatchDeps): Promise<DispatchResult> {
   const job = await store.get(work.jobId);
   if (!job) return 'unknown-job';
   if (isTerminal(job.state)) return 'already-finished';
+  const attempt = work.attempt ?? 1;
+  if (job.containerName !== containerNameFor(job.id, attempt)) return 'superseded';
   const { created } = await runtime.start({
     name: job.containerName,
+    jobId: job.id,
     env: workerEnvironment(job, launch),
     secureEnv: ['DATABASE_URI'],
     cpu: launch.cpu,
     memoryGb: launch.memoryGb,
   });
-  await store.markDispatched(job.id, new Date(), deliveryCount, { cpu: launch.cpu, memoryGb: launch.memoryGb });
+  await store.markDispatched(job.containerName, attempt, new Date(), { cpu: launch.cpu, memoryGb: launch.memoryGb });
   return created ? 'started' : 'already-started';
 }

@@ -1,6 +1,8 @@
+import { containerNameFor } from '../core/domain/container-name.js';
 import { errorMessage } from '../core/domain/errors.js';
 import type { ReceivedMessage, WorkQueue } from '../core/domain/work-queue.port.js';
-import { dispatch, MalformedMessageError, parseWorkMessage, type DispatchDeps } from './dispatch.js';
+import { dispatch, type DispatchDeps } from './dispatch.js';
+import { MalformedMessageError, parseWorkMessage } from './queue-messages.js';
 
 export interface LocalConsumerOptions extends DispatchDeps {
   queue: WorkQueue;
@@ -72,13 +74,13 @@ export class LocalConsumer {
       return;
     }
     try {
-      const result = await dispatch(work, message.deliveryCount, this.options);
+      const result = await dispatch(work, this.options);
       if (result === 'unknown-job') log(`spawner: no job ${work.jobId} for message ${message.messageId}; dropped`);
       await queue.complete(message);
     } catch (error) {
       const reason = errorMessage(error);
       log(`spawner: job ${work.jobId} delivery ${message.deliveryCount} failed: ${reason}`);
-      await store.noteDispatchError(work.jobId, message.deliveryCount, reason);
+      await store.noteDispatchError(containerNameFor(work.jobId, work.attempt ?? 1), `delivery ${message.deliveryCount}: ${reason}`);
       await queue.abandon(message);
     }
   }

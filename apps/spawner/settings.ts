@@ -6,6 +6,8 @@ import {
   type ServiceBusSettings,
 } from '../core/adapters/azure/azure-settings.js';
 import type { AciLaunch } from '../core/adapters/azure/aci-runtime.js';
+import type { RetryPolicy } from '../core/domain/retry-policy.js';
+import { readRetryPolicy } from '../core/retry-settings.js';
 import { SettingsReader } from '../core/settings.js';
 import { DEFAULT_WORK_SECONDS } from '../worker/worker-env.js';
 
@@ -25,6 +27,11 @@ export interface SpawnerSettings {
   taskTimeoutSeconds: number;
   /** How long a message waits when the spawner is at capacity or at ACI's create quota. */
   deferSeconds: number;
+  /** Seconds between looks at a running task. */
+  watchSeconds: number;
+  /** How long a finished group waits for Azure Monitor to report its metrics before it is deleted. */
+  metricsWaitSeconds: number;
+  retryPolicy: RetryPolicy;
 }
 
 export function readSpawnerSettings(env: Record<string, string | undefined>): SpawnerSettings {
@@ -41,6 +48,10 @@ export function readSpawnerSettings(env: Record<string, string | undefined>): Sp
     maxConcurrent: read.integer('MAX_CONCURRENT', 20, { min: 1, max: 1000 }),
     taskTimeoutSeconds: read.number('TASK_TIMEOUT_SECONDS', 600, { min: 1 }),
     deferSeconds: read.number('DEFER_SECONDS', 15, { min: 1, max: 3600 }),
+    watchSeconds: read.number('WATCH_SECONDS', 5, { min: 1, max: 300 }),
+    // Azure Monitor reports container metrics at a one-minute grain, minutes after the fact.
+    metricsWaitSeconds: read.number('METRICS_WAIT_SECONDS', 300, { min: 0, max: 3600 }),
+    retryPolicy: readRetryPolicy(read),
   };
   read.done();
   return settings;

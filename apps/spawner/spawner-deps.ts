@@ -1,3 +1,4 @@
+import type { RetryPolicy } from '../core/domain/retry-policy.js';
 import type { ContainerMetrics, ContainerRuntime } from '../core/domain/container-runtime.port.js';
 import type { JobStore } from '../core/domain/job-store.port.js';
 import type { WorkQueue } from '../core/domain/work-queue.port.js';
@@ -14,4 +15,9 @@ export interface SpawnerDeps {
   maxConcurrent: number;
   taskTimeoutSeconds: number;
   deferSeconds: number;
+  /** Seconds between looks at a running task (its watch messages). */
+  watchSeconds: number;
+  /** How long a finished group is kept for Azure Monitor's late metrics. */
+  metricsWaitSeconds: number;
+  retryPolicy: RetryPolicy;
 }

@@ -9,10 +9,12 @@ import { Database } from '../../components/database.js';
 import { Identities } from '../../components/identity.js';
 import { Messaging } from '../../components/messaging.js';
 import { RegistryImages } from '../../components/registry-images.js';
+import { ResourceProviderRegistration } from '../../components/resource-provider-registration.js';
 import { SpawnerFunction } from '../../components/spawner-function.js';
 import type { AzureStackConfig } from './config.js';
 import { buildFunctionPackage } from './function-package.js';
 import { stackNames } from './naming.js';
+import { STACK_RESOURCE_PROVIDER_NAMESPACES } from './resource-providers.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const QUEUE_NAME = 'work';
@@ -43,12 +45,22 @@ export function azureStack(config: AzureStackConfig, options: AzureStackOptions 
   const client = authorization.getClientConfigOutput();
   const deployerToken = pulumi.secret(authorization.getClientTokenOutput().token);
   const names = client.subscriptionId.apply((subscriptionId) =>
-    stackNames(subscriptionId, pulumi.getProject(), pulumi.getStack()),
+    stackNames({ subscriptionId, organization: pulumi.getOrganization(), project: pulumi.getProject(), stack: pulumi.getStack() }),
   );
   const name = (key: keyof ReturnType<typeof stackNames>) => names.apply((n) => n[key]);
   const { location } = config;
 
-  const group = new resources.ResourceGroup('group', { resourceGroupName: name('resourceGroup'), location });
+  // Before anything else: every other resource is in the group, so each waits for the registrations.
+  const providers = new ResourceProviderRegistration('resource-providers', {
+    subscriptionId: client.subscriptionId,
+    namespaces: STACK_RESOURCE_PROVIDER_NAMESPACES,
+    accessToken: deployerToken,
+  });
+  const group = new resources.ResourceGroup(
+    'group',
+    { resourceGroupName: name('resourceGroup'), location },
+    { dependsOn: [providers] },
+  );
   const resourceGroupName = group.name;
 
   const identities = new Identities('identity', {
@@ -69,9 +81,10 @@ export function azureStack(config: AzureStackConfig, options: AzureStackOptions 
     lockDurationSeconds: config.lockDurationSeconds,
     maxDeliveryCount: config.maxDeliveryCount,
     duplicateWindowMinutes: config.duplicateWindowMinutes,
-    senderPrincipalIds: [identities.dashboard.principalId, identities.spawner.principalId],
+    senderPrincipalIds: [identities.dashboard.principalId],
     // The dashboard's health check peeks at the queue, which needs the receiver's right.
-    receiverPrincipalIds: [identities.spawner.principalId, identities.dashboard.principalId],
+    receiverPrincipalIds: [identities.dashboard.principalId],
+    triggerPrincipalIds: [identities.spawner.principalId],
   });
 
   const database = new Database('database', {
@@ -89,7 +102,7 @@ export function azureStack(config: AzureStackConfig, options: AzureStackOptions 
     registryName: name('registry'),
     contextDir: REPO_ROOT,
     deployer: { objectId: client.objectId, principalType: config.deployerPrincipalType, accessToken: deployerToken },
-    pullPrincipalIds: [identities.pull.principalId, identities.dashboard.principalId],
+    pullers: { containerGroups: identities.pull.principalId, dashboard: identities.dashboard.principalId },
     exchangeToken: options.exchangeAcrToken ?? exchangeAcrRefreshToken,
   });
 
@@ -106,6 +119,7 @@ export function azureStack(config: AzureStackConfig, options: AzureStackOptions 
     sku: config.dashboardSku,
     image: registry.dashboardImage,
     identity: identities.dashboard,
+    imagePullGrant: registry.pullGrant('dashboard'),
     settings: {
       DATABASE_URI: database.connectionString,
       DASHBOARD_TOKEN: config.dashboardToken,

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 
 /**
- * Every resource name of one stack, derived from the subscription, the project and the stack,
- * so that many developers' stacks live side by side in one subscription and globally unique
- * names (registry, storage, Cosmos, Service Bus, web apps) do not collide across tenants. Each
+ * Every resource name of one stack, derived from the subscription, the Pulumi organization, the
+ * project and the stack, so that many developers' stacks live side by side in one subscription
+ * (two organizations may both have a stack called `dev`) and globally unique names (registry,
+ * storage, Cosmos, Service Bus, web apps) do not collide across tenants. Each
  * name keeps to its resource's rules whatever the stack is called (long names are cut, a short
  * hash keeps them apart).
  */
@@ -47,13 +48,23 @@ function uuidFromHash(hex: string): string {
   return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20, 32)}`;
 }
 
-export function stackNames(subscriptionId: string, project: string, stack: string): StackNames {
-  const digest = createHash('sha256').update(`${subscriptionId}/${project}/${stack}`).digest('hex');
+/** Where a stack lives: `pulumi.getOrganization()`, `getProject()`, `getStack()` and the subscription. */
+export interface StackIdentity {
+  subscriptionId: string;
+  organization: string;
+  project: string;
+  stack: string;
+}
+
+export function stackNames({ subscriptionId, organization, project, stack }: StackIdentity): StackNames {
+  // JSON keeps the parts apart: no organization/project pair can be spelt as another's.
+  const digest = createHash('sha256').update(JSON.stringify([subscriptionId, organization, project, stack])).digest('hex');
   const hash = digest.slice(0, 8);
   const word = (max: number) => hyphenated(stack, max) || 'stack';
   const letters = (max: number) => alphanumeric(stack, max) || 'stack';
   return {
-    resourceGroup: `rg-eda-${word(80)}`,
+    // 1-90. The hash too: two organizations' `dev` stacks in one subscription get two groups.
+    resourceGroup: `rg-eda-${word(70)}-${hash}`,
     // 6-50 characters, starts with a letter, ends with a letter or digit.
     serviceBusNamespace: `sb-eda-${word(30)}-${hash}`,
     // 3-44: lowercase letters, digits, hyphens.

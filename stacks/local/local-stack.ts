@@ -5,7 +5,6 @@ import { openJobStore } from '../../apps/core/adapters/open-job-store.js';
 import { ProcessRuntime } from '../../apps/core/adapters/process-runtime.js';
 import { SqliteWorkQueue } from '../../apps/core/adapters/sqlite-work-queue.js';
 import { errorMessage } from '../../apps/core/domain/errors.js';
-import type { JobStore } from '../../apps/core/domain/job-store.port.js';
 import { buildApp } from '../../apps/dashboard/app.js';
 import { LocalConsumer } from '../../apps/spawner/local-consumer.js';
 import { reap, type ReaperDeps } from '../../apps/spawner/reaper.js';
@@ -19,7 +18,8 @@ export interface LocalStack {
   url: string;
   /**
    * Stops taking work, lets running tasks finish for up to `graceSeconds` (or until
-   * `interrupt` resolves), then stops what is left, failing those tasks with the reason.
+   * `interrupt` resolves), then stops what is left: those tasks run again, as a new attempt,
+   * when the stack next starts.
    */
   stop(interrupt?: Promise<void>): Promise<void>;
 }
@@ -35,7 +35,7 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
   });
   const runtime = new ProcessRuntime({
     workerEntry: WORKER_ENTRY,
-    logDir: join(settings.dataDir, 'containers'),
+    dir: join(settings.dataDir, 'containers'),
     metricsIntervalMs: settings.metricsIntervalMs,
   });
   const launch = {
@@ -61,6 +61,10 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
     metrics: runtime,
     queue,
     taskTimeoutSeconds: settings.taskTimeoutSeconds,
+    // Metrics are sampled as each process runs: nothing to wait for after it exits.
+    metricsWaitSeconds: 0,
+    watchSeconds: settings.reapIntervalSeconds,
+    retryPolicy: settings.retryPolicy,
     log,
   };
   const reaper = new Reaper(reaperDeps, settings.reapIntervalSeconds * 1000, log);
@@ -94,8 +98,9 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
           interrupt,
         ]);
       }
-      await failInterrupted(store, runtime, log);
+      if (runtime.runningCount() > 0) log(`stopping ${runtime.runningCount()} running task(s); they run again when the stack next starts`);
       await runtime.stopAll();
+      // Its last pass sees the stopped containers and queues their next attempts.
       await reaper.stop();
       await app.close();
       await Promise.all([store.close(), queue.close(), runtime.close()]);
@@ -133,18 +138,6 @@ class Reaper {
     } catch (error) {
       this.log(`reaper: ${errorMessage(error)}`);
     }
-  }
-}
-
-async function failInterrupted(store: JobStore, runtime: ProcessRuntime, log: (line: string) => void): Promise<void> {
-  for (const container of await runtime.list()) {
-    if (container.state !== 'Running') continue;
-    const failed = await store.markFailed(
-      container.name,
-      new Date(),
-      'interrupted: the local stack stopped while this task ran (requeue it to run again)',
-    );
-    if (failed) log(`stopped ${container.name} before it finished`);
   }
 }
 

@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
 import { DEFAULT_PRICES, type PriceTable } from '../../apps/core/domain/pricing.js';
+import type { RetryPolicy } from '../../apps/core/domain/retry-policy.js';
+import { readRetryPolicy } from '../../apps/core/retry-settings.js';
 import { SettingsReader } from '../../apps/core/settings.js';
 import { DEFAULT_WORK_SECONDS } from '../../apps/worker/worker-env.js';
 
@@ -18,6 +20,7 @@ export interface LocalSettings {
   reapIntervalSeconds: number;
   metricsIntervalMs: number;
   shutdownGraceSeconds: number;
+  retryPolicy: RetryPolicy;
   workerCpu: number;
   workerMemoryGb: number;
   prices: PriceTable;
@@ -41,6 +44,7 @@ export function readLocalSettings(env: Record<string, string | undefined>): Loca
     reapIntervalSeconds: read.number('REAP_INTERVAL_SECONDS', 2, { min: 0.1 }),
     metricsIntervalMs: read.integer('METRICS_INTERVAL_MS', 1000, { min: 50 }),
     shutdownGraceSeconds: read.number('SHUTDOWN_GRACE_SECONDS', 30, { min: 0 }),
+    retryPolicy: readRetryPolicy(read),
     workerCpu: read.number('WORKER_CPU', 1, { min: 0.1, max: 4 }),
     workerMemoryGb: read.number('WORKER_MEMORY_GB', 1.5, { min: 0.1, max: 16 }),
     prices: {

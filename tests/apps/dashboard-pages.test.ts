@@ -6,7 +6,8 @@ import { SqliteWorkQueue } from '../../apps/core/adapters/sqlite-work-queue.js';
 import { DEFAULT_PRICES } from '../../apps/core/domain/pricing.js';
 import { buildApp } from '../../apps/dashboard/app.js';
 import { submitWork } from '../../apps/dashboard/submit-work.js';
-import { orderKey } from '../../apps/dashboard/views/format.js';
+import { formatUsd, orderKey } from '../../apps/dashboard/views/format.js';
+import { containerNameFor } from '../../apps/core/domain/container-name.js';
 import { openEmbedded, tempDir } from '../helpers.js';
 
 const HOSTILE = '<img src=x onerror=alert(1)><script>alert(2)</script>" hx-get="/x';
@@ -147,7 +148,7 @@ describe('dashboard pages and fragments', () => {
     const done = await submitWork('done', { store, queue });
     const failed = await submitWork('broken', { store, queue });
     const t0 = new Date('2026-01-01T00:00:00Z');
-    await store.markDispatched(done.id, t0, 1, { cpu: 1, memoryGb: 1.5 });
+    await store.markDispatched(done.containerName, 1, t0, { cpu: 1, memoryGb: 1.5 });
     await store.markDone(done.containerName, new Date(t0.getTime() + 4000), 'all good');
     await store.markFailed(failed.containerName, new Date(), 'dead-lettered after 5 deliveries');
     const page = (await app.inject('/')).body;
@@ -174,7 +175,7 @@ describe('dashboard pages and fragments', () => {
 
   it('renders More Details: a dialog with the timeline, the cost and the endpoints it loads', async () => {
     const job = await submitWork('details', { store, queue });
-    await store.markDispatched(job.id, new Date('2026-01-01T00:00:00.100Z'), 1, { cpu: 1, memoryGb: 1.5 });
+    await store.markDispatched(job.containerName, 1, new Date('2026-01-01T00:00:00.100Z'), { cpu: 1, memoryGb: 1.5 });
     await store.markStarted(job.containerName, new Date('2026-01-01T00:00:00.600Z'));
     const response = await app.inject(`/ui/containers/${job.containerName}/details`);
     expect(response.statusCode).toBe(200);
@@ -187,6 +188,34 @@ describe('dashboard pages and fragments', () => {
     expect(dialog).toMatch(/Finished<\/span>\s*<span class="not-yet">not yet/);
     expect(dialog).toContain('for 1 vCPU and 1.5 GiB');
     expect((await app.inject('/ui/containers/task-nobody/details')).statusCode).toBe(404);
+  });
+
+  it('shows a task run again: its attempt on the card, and each earlier attempt with its reason and cost in the details', async () => {
+    const job = await submitWork('twice', { store, queue });
+    const t0 = Date.parse('2026-01-01T00:00:00Z');
+    await store.markDispatched(job.containerName, 1, new Date(t0), { cpu: 1, memoryGb: 1.5 });
+    await store.markStarted(job.containerName, new Date(t0 + 500));
+    const reason = 'the container was killed by signal 9 (exit code 137) before the task finished';
+    const second = containerNameFor(job.id, 2);
+    await store.beginRetry(job.containerName, {
+      containerName: second,
+      ended: { n: 1, containerName: job.containerName, dispatchedAt: new Date(t0).toISOString(), startedAt: new Date(t0 + 500).toISOString(), finishedAt: new Date(t0 + 3500).toISOString(), cpu: 1, memoryGb: 1.5, reason },
+    });
+    const waiting = (await app.inject('/')).body;
+    expect(waiting).toContain('<span class="attempt" title="earlier attempts were lost or killed">attempt 2</span>');
+    expect(waiting).toContain(`<p class="retry">Attempt 1 ended, running it again: ${reason}</p>`);
+
+    await store.markDispatched(second, 2, new Date(t0 + 5000), { cpu: 1, memoryGb: 1.5 });
+    await store.markDone(second, new Date(t0 + 7000), 'out');
+    const dialog = (await app.inject(`/ui/containers/${second}/details`)).body;
+    expect(dialog).toContain('<h3>Earlier attempts</h3>');
+    expect(dialog).toContain(`<code>${job.containerName}</code>`);
+    expect(dialog).toContain(`<p class="reason">${reason}</p>`);
+    // 4 s for the first attempt, 2 s for the second, at 1 vCPU and 1.5 GiB: both in the task's cost.
+    const perSecond = DEFAULT_PRICES.vcpuSecondUsd + 1.5 * DEFAULT_PRICES.gbSecondUsd;
+    expect(dialog).toContain(`<span class="cost">${formatUsd(4 * perSecond)}</span>`);
+    expect(dialog).toContain(`${formatUsd(6 * perSecond)} for 1 vCPU and 1.5 GiB, billed per second`);
+    expect(dialog).toContain('every attempt included');
   });
 
   it('serves its assets itself, so the page works offline', async () => {

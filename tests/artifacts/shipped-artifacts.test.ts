@@ -205,7 +205,12 @@ describe.runIf(NODE22)('what ships to Azure, as Azure gets it, under Node 22', (
       const triggers = Object.fromEntries(
         loaded.functions.map((fn) => [fn.name, Object.values(fn.bindings).find((binding) => binding.direction === 'in')]),
       );
-      expect(triggers['dispatch-work']).toMatchObject({ type: 'serviceBusTrigger', queueName: '%QUEUE_NAME%', connection: 'ServiceBusConnection' });
+      expect(triggers).toEqual({
+        'work-queue': expect.objectContaining({ type: 'serviceBusTrigger', queueName: '%QUEUE_NAME%', connection: 'ServiceBusConnection' }),
+        'dead-letters': expect.objectContaining({ type: 'serviceBusTrigger', queueName: '%QUEUE_NAME%/$deadletterqueue', connection: 'ServiceBusConnection' }),
+      });
+      // No timer: an idle stack runs nothing.
+      expect(loaded.functions.flatMap((fn) => Object.values(fn.bindings)).filter((binding) => binding.type === 'timerTrigger')).toEqual([]);
     }, 30_000);
   });
 });

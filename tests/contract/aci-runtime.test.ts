@@ -41,6 +41,7 @@ async function openAci(fakeOptions: Partial<FakeArmOptions> = {}) {
 
 const echoSpec = (name: string, runMs: number, exitCode: number): ContainerSpec => ({
   name,
+  jobId: `job-of-${name}`,
   env: { CONTAINER_NAME: name, MESSAGE: 'hi', DATABASE_URI: 'mongodb://secret@db', SLEEP_MS: String(runMs), EXIT_CODE: String(exitCode) },
   secureEnv: ['DATABASE_URI'],
   cpu: 1,

@@ -64,7 +64,7 @@ export function jobStoreContract(name: string, open: () => Promise<StoreUnderTes
     it('moves forward only: Pending → InProgress → Done, and never back', async () => {
       const job = await store.insert(pending());
       const t0 = new Date('2026-01-01T00:00:00.000Z');
-      expect(await store.markDispatched(job.id, t0, 1, { cpu: 1, memoryGb: 1.5 })).toBe(true);
+      expect(await store.markDispatched(job.containerName, 1, t0, { cpu: 1, memoryGb: 1.5 })).toBe(true);
       expect(await store.markStarted(job.containerName, new Date(t0.getTime() + 1000))).toBe(true);
       expect(await store.reportProgress(job.containerName, 0.5)).toBe(true);
       expect(await store.reportProgress(job.containerName, 0.25)).toBe(false);
@@ -75,7 +75,7 @@ export function jobStoreContract(name: string, open: () => Promise<StoreUnderTes
       expect(await store.markFailed(job.containerName, new Date(), 'late')).toBe(false);
       expect(await store.markDone(job.containerName, new Date(), 'again')).toBe(false);
       expect(await store.reportProgress(job.containerName, 0.9)).toBe(false);
-      expect(await store.markDispatched(job.id, new Date(), 2, { cpu: 2, memoryGb: 2 })).toBe(false);
+      expect(await store.markDispatched(job.containerName, 1, new Date(), { cpu: 2, memoryGb: 2 })).toBe(false);
 
       expect(await store.get(job.id)).toMatchObject({
         state: 'Done',
@@ -103,12 +103,67 @@ export function jobStoreContract(name: string, open: () => Promise<StoreUnderTes
       expect(await store.get(b.id)).toMatchObject({ state: 'Failed', error: 'crashed', output: null });
     });
 
-    it('records dispatch errors while Pending and counts attempts', async () => {
+    it('records dispatch errors while Pending, and clears them once dispatched', async () => {
       const job = await store.insert(pending());
-      expect(await store.noteDispatchError(job.id, 2, 'quota exceeded')).toBe(true);
-      expect(await store.get(job.id)).toMatchObject({ state: 'Pending', attempts: 2, error: 'quota exceeded' });
-      await store.markDispatched(job.id, new Date(), 3, { cpu: 1, memoryGb: 1 });
-      expect(await store.get(job.id)).toMatchObject({ attempts: 3, error: null });
+      expect(await store.noteDispatchError(job.containerName, 'quota exceeded')).toBe(true);
+      expect(await store.get(job.id)).toMatchObject({ state: 'Pending', attempts: 0, error: 'quota exceeded' });
+      await store.markDispatched(job.containerName, 1, new Date(), { cpu: 1, memoryGb: 1 });
+      expect(await store.get(job.id)).toMatchObject({ attempts: 1, error: null });
+    });
+
+    it('records the dispatch once per attempt, whatever the worker has written first', async () => {
+      const fast = await store.insert(pending());
+      const t0 = new Date('2026-01-01T00:00:00.000Z');
+      // The worker ran to Done before the spawner recorded the dispatch: the record still lands.
+      await store.markStarted(fast.containerName, new Date(t0.getTime() + 500));
+      await store.markDone(fast.containerName, new Date(t0.getTime() + 900), 'out');
+      expect(await store.markDispatched(fast.containerName, 1, t0, { cpu: 1, memoryGb: 1.5 })).toBe(true);
+      expect(await store.markDispatched(fast.containerName, 1, new Date(), { cpu: 2, memoryGb: 2 })).toBe(false);
+      expect(await store.get(fast.id)).toMatchObject({ state: 'Done', attempts: 1, dispatchedAt: t0.toISOString(), cpu: 1, memoryGb: 1.5, output: 'out' });
+      expect(await store.markDispatched('task-nobody', 1, t0, { cpu: 1, memoryGb: 1 })).toBe(false);
+    });
+
+    it('starts a new attempt: the ended one is kept, the job is Pending under the next container, and the old one writes nothing', async () => {
+      const job = await store.insert(pending());
+      const t0 = Date.parse('2026-01-01T00:00:00.000Z');
+      await store.markDispatched(job.containerName, 1, new Date(t0), { cpu: 1, memoryGb: 2 });
+      await store.markStarted(job.containerName, new Date(t0 + 1000));
+      const ended = {
+        n: 1,
+        containerName: job.containerName,
+        dispatchedAt: new Date(t0).toISOString(),
+        startedAt: new Date(t0 + 1000).toISOString(),
+        finishedAt: new Date(t0 + 4500).toISOString(),
+        cpu: 1,
+        memoryGb: 2,
+        reason: 'the container was killed by signal 9 (exit code 137)',
+      };
+      const next = containerNameFor(job.id, 2);
+      expect(await store.beginRetry(job.containerName, { ended, containerName: next })).toBe(true);
+      expect(await store.beginRetry(job.containerName, { ended, containerName: next })).toBe(false);
+      expect(await store.get(job.id)).toMatchObject({
+        state: 'Pending',
+        containerName: next,
+        attempts: 1,
+        priorAttempts: [ended],
+        dispatchedAt: null,
+        startedAt: null,
+        cpu: null,
+        error: ended.reason,
+      });
+      // The first attempt's worker, still talking: nothing it writes applies.
+      expect(await store.markStarted(job.containerName, new Date())).toBe(false);
+      expect(await store.markDone(job.containerName, new Date(), 'late')).toBe(false);
+      expect(await store.getByContainerName(job.containerName)).toBeNull();
+      await store.markDispatched(next, 2, new Date(t0 + 6000), { cpu: 1, memoryGb: 2 });
+      expect(await store.markDone(next, new Date(t0 + 8000), 'out')).toBe(true);
+      expect(await store.get(job.id)).toMatchObject({ state: 'Done', attempts: 2, output: 'out', priorAttempts: [ended] });
+      // A finished job starts no other attempt.
+      expect(await store.beginRetry(next, { ended: { ...ended, n: 2, containerName: next }, containerName: containerNameFor(job.id, 3) })).toBe(false);
+      // Both attempts are billed: 5 s (dispatch to end) and 2 s.
+      const totals = await store.usageTotals();
+      expect(totals.vcpuSeconds).toBeCloseTo(5 * 1 + 2 * 1, 9);
+      expect(totals.gbSeconds).toBeCloseTo(5 * 2 + 2 * 2, 9);
     });
 
     it('keeps strings that look like operators as plain text', async () => {
@@ -149,7 +204,7 @@ export function jobStoreContract(name: string, open: () => Promise<StoreUnderTes
       const dispatched = await store.insert(pending());
       const running = await store.insert(pending());
       const done = await store.insert(pending());
-      await store.markDispatched(dispatched.id, new Date(), 1, { cpu: 1, memoryGb: 1 });
+      await store.markDispatched(dispatched.containerName, 1, new Date(), { cpu: 1, memoryGb: 1 });
       await store.markStarted(running.containerName, new Date());
       await store.markDone(done.containerName, new Date(), 'x');
       const active = (await store.listActive()).map((j) => j.id).sort();
@@ -163,11 +218,11 @@ export function jobStoreContract(name: string, open: () => Promise<StoreUnderTes
       const b = await store.insert(pending());
       const running = await store.insert(pending());
       const t0 = Date.parse('2026-01-01T00:00:00.000Z');
-      await store.markDispatched(a.id, new Date(t0), 1, { cpu: 1, memoryGb: 2 });
+      await store.markDispatched(a.containerName, 1, new Date(t0), { cpu: 1, memoryGb: 2 });
       await store.markDone(a.containerName, new Date(t0 + 10_000), 'x'); // 10 s
-      await store.markDispatched(b.id, new Date(t0), 1, { cpu: 2, memoryGb: 0.5 });
+      await store.markDispatched(b.containerName, 1, new Date(t0), { cpu: 2, memoryGb: 0.5 });
       await store.markFailed(b.containerName, new Date(t0 + 2_300), 'y'); // 3 s
-      await store.markDispatched(running.id, new Date(t0), 1, { cpu: 4, memoryGb: 4 });
+      await store.markDispatched(running.containerName, 1, new Date(t0), { cpu: 4, memoryGb: 4 });
       const totals = await store.usageTotals();
       expect(totals.vcpuSeconds).toBeCloseTo(10 * 1 + 3 * 2, 9);
       expect(totals.gbSeconds).toBeCloseTo(10 * 2 + 3 * 0.5, 9);
@@ -187,10 +242,29 @@ export function jobStoreContract(name: string, open: () => Promise<StoreUnderTes
       const names = jobs.map((j) => j.containerName);
       // One process runs every job to Done while the other fails every job: each job must
       // end in exactly one of the two, with no lost or torn writes and no "database is locked".
+      // Meanwhile a poller asks for what changed since its mark, as the dashboard does: a write
+      // that commits after the mark has passed its revision would never be seen.
+      let mark = await store.currentRev();
+      const lastSeen = new Map<string, Job>();
+      let writing = true;
+      const poll = async () => {
+        for (const job of await store.changedSince(mark, 1000)) {
+          lastSeen.set(job.id, job);
+          mark = Math.max(mark, job.rev);
+        }
+      };
+      const poller = (async () => {
+        while (writing) {
+          await poll();
+          await new Promise((resolve) => setTimeout(resolve, 2));
+        }
+      })();
       const [done, failed] = await Promise.all([
         writerProcess(subject.uri, 'run-to-done', names),
         writerProcess(subject.uri, 'fail', names),
-      ]);
+      ]).finally(() => (writing = false));
+      await poller;
+      await poll();
       expect(done).toMatchObject({ code: 0, stderr: '' });
       expect(failed).toMatchObject({ code: 0, stderr: '' });
       for (const job of jobs) {
@@ -199,6 +273,8 @@ export function jobStoreContract(name: string, open: () => Promise<StoreUnderTes
         expect(saved.finishedAt).not.toBeNull();
         if (saved.state === 'Done') expect(saved).toMatchObject({ output: 'done', error: null });
         else expect(saved).toMatchObject({ error: 'failed by the other writer', output: null });
+        // Every change after the mark was seen: the poller's last view is the job as it ended.
+        expect(lastSeen.get(job.id), job.id).toEqual(saved);
       }
       const revs = (await store.changedSince(0, 1000)).map((j) => j.rev);
       expect(new Set(revs).size).toBe(revs.length);

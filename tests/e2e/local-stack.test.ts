@@ -76,7 +76,7 @@ describe('the local stack, as `npm start` runs it', () => {
     await eventually(async () => (await getJob(stack!.url, first.id)).state === 'InProgress');
     expect(await stack.stop(1)).toBe(0);
     expect(stack.output()).toMatch(/waiting up to 30 s for 1 running task/);
-    expect(workerProcesses(dataDir())).toEqual([]);
+    expect(workerProcesses(dataDir(), { supervisors: true })).toEqual([]);
 
     stack = await startStackProcess({ DATA_DIR: dataDir(), WORK_SECONDS: '0.2', MAX_CONCURRENT: '1' });
     expect((await getJob(stack.url, first.id)).state).toBe('Done');
@@ -85,19 +85,24 @@ describe('the local stack, as `npm start` runs it', () => {
     }
   });
 
-  it('on a second Ctrl-C stops running work at once and fails it with the reason', async () => {
+  it('on a second Ctrl-C stops running work at once, and runs it again as a new attempt after the restart', async () => {
     stack = await startStackProcess({ DATA_DIR: dataDir(), WORK_SECONDS: '60' });
     const job = await postJob(stack.url, 'long');
     await eventually(async () => (await getJob(stack!.url, job.id)).state === 'InProgress');
     expect(workerProcesses(dataDir())).toHaveLength(1);
     expect(await stack.stop(2)).toBe(0);
-    expect(workerProcesses(dataDir())).toEqual([]);
+    expect(stack.output()).toMatch(/they run again when the stack next starts/);
+    expect(workerProcesses(dataDir(), { supervisors: true })).toEqual([]);
 
     stack = await startStackProcess({ DATA_DIR: dataDir(), WORK_SECONDS: '0' });
-    const after = await getJob(stack.url, job.id);
-    expect(after).toMatchObject({ state: 'Failed' });
-    expect(after.error).toMatch(/^interrupted: the local stack stopped/);
-    // What the container wrote before it was stopped is kept.
+    const after = await eventually(async () => {
+      const current = await getJob(stack!.url, job.id);
+      return current.state === 'Done' ? current : undefined;
+    }, 15_000, 'the second attempt Done');
+    expect(after).toMatchObject({ attempts: 2 });
+    const [first] = after.priorAttempts as { containerName: string; reason: string }[];
+    expect(first).toMatchObject({ containerName: job.containerName, reason: expect.stringMatching(/^the container was killed by signal 15 \(exit code 143\)/) });
+    // What the first attempt's container wrote before it was stopped is kept.
     const logs = await (await fetch(`${stack.url}/api/containers/${job.containerName}/logs`)).text();
     expect(logs).toContain('InProgress');
   });

@@ -6,6 +6,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { generate } from 'selfsigned';
 import { ProcessRuntime } from '../../apps/core/adapters/process-runtime.js';
+import type { MetricPoint } from '../../apps/core/domain/job-store.port.js';
 import { containerGroupValidators, describeErrors } from './container-instance-spec.js';
 
 const TOKEN = 'fake-arm-token';
@@ -21,6 +22,12 @@ export interface FakeArmOptions {
   createLatencyMs?: () => number;
   /** Answer this request with 429 and this Retry-After (seconds), or not (null). */
   throttle?: (method: string, path: string) => number | null;
+  /**
+   * Azure Monitor's behaviour: samples averaged per grain (60 s there), and a grain reported
+   * only this long after it closed (minutes there). Default: every sample at once, as taken.
+   */
+  metricsGrainMs?: number;
+  metricsDelayMs?: number;
 }
 
 interface FakeGroup {
@@ -50,7 +57,7 @@ export class FakeArm {
   endpoint = '';
 
   constructor(private readonly options: FakeArmOptions) {
-    this.engine = new ProcessRuntime({ workerEntry: options.workerEntry, logDir: options.logDir, metricsIntervalMs: 100 });
+    this.engine = new ProcessRuntime({ workerEntry: options.workerEntry, dir: options.logDir, metricsIntervalMs: 100 });
   }
 
   async start(): Promise<void> {
@@ -188,7 +195,7 @@ export class FakeArm {
       env[variable.name] = variable.value ?? variable.secureValue ?? '';
     }
     const requests = container.properties.resources.requests;
-    await this.engine.start({ name: group.name, env, secureEnv: [], cpu: requests.cpu, memoryGb: requests.memoryInGB });
+    await this.engine.start({ name: group.name, jobId: String((group.body.tags as Record<string, string> | undefined)?.['job-id'] ?? ''), env, secureEnv: [], cpu: requests.cpu, memoryGb: requests.memoryInGB });
     group.startedAt = new Date().toISOString();
     group.provisioningState = 'Succeeded';
   }
@@ -235,7 +242,8 @@ export class FakeArm {
   }
 
   private async metricsView(name: string, url: URL): Promise<Record<string, unknown>> {
-    const samples = (await this.engine.metrics(name)) ?? { cpu: [], memory: [] };
+    const status = await this.engine.status(name);
+    const samples = this.asMonitorReports((await this.engine.metrics(name)) ?? { cpu: [], memory: [] }, status?.finishedAt ?? null);
     const wanted = (url.searchParams.get('metricnames') ?? '').split(',');
     const metric = (metricName: string, unit: string, points: { t: string; v: number }[]) => ({
       id: `${url.pathname}/${metricName}`,
@@ -253,6 +261,32 @@ export class FakeArm {
         ...(wanted.includes('MemoryUsage') ? [metric('MemoryUsage', 'Bytes', samples.memory)] : []),
       ],
     };
+  }
+
+  /**
+   * As Azure Monitor reports a container: one average per grain for every grain it ran in (the
+   * last sample carried into a grain that had none), each grain visible only once it closed
+   * and the delay passed.
+   */
+  private asMonitorReports(series: { cpu: MetricPoint[]; memory: MetricPoint[] }, finishedAt: string | null) {
+    const grain = this.options.metricsGrainMs;
+    if (!grain) return series;
+    const delay = this.options.metricsDelayMs ?? 0;
+    const now = Date.now();
+    const end = finishedAt ? Date.parse(finishedAt) : now;
+    const perGrain = (points: MetricPoint[]): MetricPoint[] => {
+      if (points.length === 0) return [];
+      const reported: MetricPoint[] = [];
+      let last = points[0]!.v;
+      for (let start = Math.floor(Date.parse(points[0]!.t) / grain) * grain; start <= end; start += grain) {
+        if (start + grain + delay > now) break;
+        const inGrain = points.filter((p) => Date.parse(p.t) >= start && Date.parse(p.t) < start + grain).map((p) => p.v);
+        if (inGrain.length > 0) last = inGrain.reduce((a, b) => a + b, 0) / inGrain.length;
+        reported.push({ t: new Date(start).toISOString(), v: last });
+      }
+      return reported;
+    };
+    return { cpu: perGrain(series.cpu), memory: perGrain(series.memory) };
   }
 }
 

@@ -1,9 +1,27 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { BUILT_IN_ROLES } from '../../components/role-definitions.js';
 import type { AzureStack } from '../../stacks/azure/azure-stack.js';
-import { COSMOS_CONNECTION, DEPLOYER, installMocks, isSecret, SUBSCRIPTION, TOKEN, valueOf, type Recorded } from './pulumi-mocks.js';
+import { stackNames } from '../../stacks/azure/naming.js';
+import { STACK_RESOURCE_PROVIDERS } from '../../stacks/azure/resource-providers.js';
+import {
+  appSettingsOf,
+  COSMOS_CONNECTION,
+  deploymentParametersOf,
+  DEPLOYER,
+  installMocks,
+  isSecret,
+  registrationsSettled,
+  SUBSCRIPTION,
+  TOKEN,
+  transitiveDependencies,
+  valueOf,
+  type Recorded,
+} from './pulumi-mocks.js';
 
 // A 40-character stack name: every derived resource name must stay valid.
 const STACK = 'dev-alexandra-with-a-long-stack-name-40c';
+const ORGANIZATION = 'team-blue';
+const REGISTRATION_TYPE = 'pulumi-nodejs:dynamic/event-driven-aci:ResourceProviderRegistration';
 
 describe('the Azure stack, with Pulumi mocks', () => {
   let resources: Recorded[];
@@ -12,12 +30,13 @@ describe('the Azure stack, with Pulumi mocks', () => {
 
   beforeAll(async () => {
     expect(STACK).toHaveLength(40);
-    resources = await installMocks(
-      'event-driven-aci',
-      STACK,
-      { 'azure-native:location': 'westeurope', 'event-driven-aci:dashboardToken': TOKEN, 'event-driven-aci:maxConcurrent': '30' },
-      ['event-driven-aci:dashboardToken'],
-    );
+    resources = await installMocks({
+      project: 'event-driven-aci',
+      stack: STACK,
+      organization: ORGANIZATION,
+      config: { 'azure-native:location': 'westeurope', 'event-driven-aci:dashboardToken': TOKEN, 'event-driven-aci:maxConcurrent': '30' },
+      secretKeys: ['event-driven-aci:dashboardToken'],
+    });
     // Mocks first, then the program: a static import would capture no mocks (undefined outputs).
     const { azureStack } = await import('../../stacks/azure/azure-stack.js');
     const { readAzureStackConfig } = await import('../../stacks/azure/config.js');
@@ -29,8 +48,7 @@ describe('the Azure stack, with Pulumi mocks', () => {
     });
     await valueOf(stack.dashboardUrl);
     await valueOf(stack.spawnerAppName);
-    // Let every pending registration land before looking at the graph.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await registrationsSettled();
   }, 60_000);
 
   const ofType = (type: string) => resources.filter((r) => r.type === type);
@@ -39,10 +57,13 @@ describe('the Azure stack, with Pulumi mocks', () => {
     expect(found, type).toHaveLength(1);
     return found[0]!;
   };
-  const settingsOf = (app: Recorded) =>
-    Object.fromEntries((app.inputs.siteConfig.appSettings as { name: string; value: string }[]).map((s) => [s.name, s.value]));
+  const settingsOf = appSettingsOf;
   const functionApp = () => one('azure-native:web:WebApp', (r) => r.inputs.kind === 'functionapp,linux');
   const dashboardApp = () => one('azure-native:web:WebApp', (r) => r.inputs.kind === 'app,linux,container');
+  const identity = (role: 'pull' | 'spawner' | 'dashboard') =>
+    one('azure-native:managedidentity:UserAssignedIdentity', (r) => r.inputs.resourceName.startsWith(`id-eda-${role}`));
+  const grantsOf = (roleId: string) =>
+    ofType('azure-native:authorization:RoleAssignment').filter((r) => (r.inputs.roleDefinitionId as string).endsWith(`/${roleId}`));
 
   it('holds every part of the environment', () => {
     const types = new Set(resources.map((r) => r.type));
@@ -72,6 +93,7 @@ describe('the Azure stack, with Pulumi mocks', () => {
       expect(types, type).toContain(type);
     }
     expect(ofType('azure-native:managedidentity:UserAssignedIdentity')).toHaveLength(3);
+    for (const resource of resources) expect(resource.urn, resource.name).not.toBe('');
   });
 
   it('makes a Standard Service Bus queue with peek-lock, a delivery limit, dead letters and duplicate detection', () => {
@@ -158,13 +180,18 @@ describe('the Azure stack, with Pulumi mocks', () => {
     for (const action of actions) expect(action).toMatch(/^Microsoft\.ContainerInstance\/containerGroups\//);
     expect(role.inputs.permissions.flatMap((p: { dataActions?: string[] }) => p.dataActions ?? [])).toEqual([]);
 
-    const spawnerIdentity = one('azure-native:managedidentity:UserAssignedIdentity', (r) => r.inputs.resourceName.startsWith('id-eda-spawner'));
-    const assignment = one('azure-native:authorization:RoleAssignment', (r) => r.inputs.roleDefinitionId === role.state.id);
-    expect(role.state.id).toMatch(new RegExp(`${role.inputs.roleDefinitionId}$`));
+    const spawnerIdentity = identity('spawner');
+    // By the id built from the role's GUID, never by the group-scoped id ARM returns for the definition.
+    const subscriptionLevelId = `/subscriptions/${SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/${role.inputs.roleDefinitionId}`;
+    expect(role.inputs.roleDefinitionId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const assignment = one('azure-native:authorization:RoleAssignment', (r) => r.inputs.roleDefinitionId === subscriptionLevelId);
+    expect(ofType('azure-native:authorization:RoleAssignment').filter((r) => r.inputs.roleDefinitionId === role.state.id)).toEqual([]);
     expect(assignment.inputs.scope).toBe(groupId);
     expect(assignment.inputs.principalId).toBe(spawnerIdentity.state.principalId);
+    // ... and it still waits for the definition.
+    expect(transitiveDependencies(resources, assignment.urn)).toContain(role.urn);
     // Attaching the pull identity to groups is allowed on that identity alone.
-    const pullIdentity = one('azure-native:managedidentity:UserAssignedIdentity', (r) => r.inputs.resourceName.startsWith('id-eda-pull'));
+    const pullIdentity = identity('pull');
     const operator = one('azure-native:authorization:RoleAssignment', (r) => /f1a07417-d97a-45cb-824c-7a7467783830$/.test(r.inputs.roleDefinitionId));
     expect(operator.inputs.scope).toMatch(new RegExp(`${pullIdentity.inputs.resourceName}$`));
     // The container groups pull with the pull identity, which has AcrPull on the registry.
@@ -189,8 +216,104 @@ describe('the Azure stack, with Pulumi mocks', () => {
       LOCATION: 'westeurope',
     });
     expect(settings.ServiceBusConnection__fullyQualifiedNamespace).toMatch(/^sb-eda-.*\.servicebus\.windows\.net$/);
-    expect(settings.EDA_PACKAGE_SHA256).toMatch(/^[0-9a-f]{64}$/);
-    expect(one('azure-native:storage:Blob').inputs.blobName).toBe('released-package.zip');
+    expect(one('azure-native:storage:Blob').inputs.blobName).toMatch(/^[0-9a-f]{64}\/released-package\.zip$/);
+  });
+
+  it('deploys the package with OneDeploy, after the app and its access to the deployment storage exist', () => {
+    const deployment = one('azure-native:resources:Deployment');
+    expect(deployment.inputs.properties.mode).toBe('Incremental');
+    const [extension, ...others] = deployment.inputs.properties.template.resources;
+    expect(others).toEqual([]);
+    // The body Microsoft Learn's Flex Consumption example shows: packageUri, and no remote build.
+    expect(extension).toEqual({
+      type: 'Microsoft.Web/sites/extensions',
+      apiVersion: '2022-09-01',
+      name: "[format('{0}/onedeploy', parameters('appName'))]",
+      location: "[parameters('location')]",
+      properties: { packageUri: expect.stringContaining('listServiceSas('), remoteBuild: false },
+    });
+    const blob = one('azure-native:storage:Blob');
+    const account = one('azure-native:storage:StorageAccount');
+    const app = functionApp();
+    expect(deploymentParametersOf(deployment)).toEqual({
+      appName: app.state.name,
+      location: 'westeurope',
+      storageAccountId: account.state.id,
+      packageUrl: `https://${account.state.name}.blob.core.windows.net/packages/${blob.inputs.blobName}`,
+      packageCanonicalPath: `/blob/${account.state.name}/packages/${blob.inputs.blobName}`,
+    });
+    // Private blob, no key in any input: the SAS is made inside ARM when the deployment runs.
+    expect(blob.inputs.containerName).toBe('packages');
+    expect(JSON.stringify(deployment.inputs)).not.toMatch(/sig=|AccountKey/);
+    const storageOwner = grantsOf(BUILT_IN_ROLES.storageBlobDataOwner);
+    expect(storageOwner).toHaveLength(1);
+    const waitsFor = transitiveDependencies(resources, deployment.urn);
+    for (const before of [app, blob, storageOwner[0]!]) expect(waitsFor, before.name).toContain(before.urn);
+  });
+
+  it('grants the spawner Azure Service Bus Data Owner on the queue, so Flex scales on queue depth; the dashboard keeps send and peek', () => {
+    const queue = one('azure-native:servicebus:Queue');
+    const roles = (principalId: string) =>
+      ofType('azure-native:authorization:RoleAssignment')
+        .filter((r) => r.inputs.principalId === principalId && r.inputs.scope === queue.state.id)
+        .map((r) => (r.inputs.roleDefinitionId as string).split('/').pop())
+        .sort();
+    expect(roles(identity('spawner').state.principalId)).toEqual([BUILT_IN_ROLES.serviceBusDataOwner]);
+    expect(roles(identity('dashboard').state.principalId)).toEqual(
+      [BUILT_IN_ROLES.serviceBusDataSender, BUILT_IN_ROLES.serviceBusDataReceiver].sort(),
+    );
+    expect(grantsOf(BUILT_IN_ROLES.serviceBusDataOwner)).toHaveLength(1);
+  });
+
+  it('creates the dashboard after its AcrPull grant, so its first image pull is authorized', () => {
+    const registry = one('azure-native:containerregistry:Registry');
+    const dashboardPull = one(
+      'azure-native:authorization:RoleAssignment',
+      (r) => r.inputs.principalId === identity('dashboard').state.principalId && (r.inputs.roleDefinitionId as string).endsWith(BUILT_IN_ROLES.acrPull),
+    );
+    expect(dashboardPull.inputs.scope).toBe(registry.state.id);
+    expect(dashboardApp().dependencies).toContain(dashboardPull.urn);
+  });
+
+  it('registers every resource provider the stack uses before it creates anything', () => {
+    const registration = one(REGISTRATION_TYPE);
+    expect(registration.inputs).toMatchObject({ subscriptionId: SUBSCRIPTION, accessToken: 'aad-access-token', armEndpoint: 'https://management.azure.com' });
+    const namespaces = registration.inputs.namespaces as string[];
+    expect(namespaces.sort()).toEqual(Object.keys(STACK_RESOURCE_PROVIDERS).sort());
+
+    // Every namespace of every Azure resource the program declares, and of the one-deploy template's resources.
+    const NAMESPACE_OF_MODULE: Record<string, string> = {
+      resources: 'Microsoft.Resources',
+      authorization: 'Microsoft.Authorization',
+      managedidentity: 'Microsoft.ManagedIdentity',
+      servicebus: 'Microsoft.ServiceBus',
+      cosmosdb: 'Microsoft.DocumentDB',
+      containerregistry: 'Microsoft.ContainerRegistry',
+      storage: 'Microsoft.Storage',
+      web: 'Microsoft.Web',
+    };
+    const declared = new Set<string>();
+    for (const resource of resources.filter((r) => r.type.startsWith('azure-native:'))) {
+      const module = resource.type.split(':')[1]!;
+      expect(NAMESPACE_OF_MODULE, `add the ARM namespace of azure-native module "${module}"`).toHaveProperty(module);
+      declared.add(NAMESPACE_OF_MODULE[module]!);
+    }
+    for (const templated of one('azure-native:resources:Deployment').inputs.properties.template.resources) declared.add(templated.type.split('/')[0]);
+    for (const namespace of declared) expect(namespaces).toContain(namespace);
+    // The rest are used at run time, by the apps: container groups, their metrics, the Flex host.
+    expect(namespaces.filter((n) => !declared.has(n)).sort()).toEqual(['Microsoft.App', 'Microsoft.ContainerInstance', 'Microsoft.Insights']);
+
+    // Nothing is created before the registrations: every resource but the registration waits for it.
+    for (const resource of resources.filter((r) => r.urn !== registration.urn && !r.type.startsWith('event-driven-aci:'))) {
+      expect(transitiveDependencies(resources, resource.urn), `${resource.type} ${resource.name}`).toContain(registration.urn);
+    }
+  });
+
+  it('derives names from the subscription, the organization, the project and the stack', () => {
+    const expected = stackNames({ subscriptionId: SUBSCRIPTION, organization: ORGANIZATION, project: 'event-driven-aci', stack: STACK });
+    expect(one('azure-native:resources:ResourceGroup').state.name).toBe(expected.resourceGroup);
+    expect(one('azure-native:containerregistry:Registry').state.name).toBe(expected.registry);
+    expect(one('azure-native:authorization:RoleDefinition').inputs.roleDefinitionId).toBe(expected.spawnerRoleId);
   });
 
   it('derives names that are valid for a 40-character stack name', () => {

@@ -12,8 +12,11 @@ export const TOKEN = 'dashboard-token-for-the-mock-stack-0123456789';
 export interface Recorded {
   type: string;
   name: string;
+  urn: string;
   inputs: Record<string, any>;
   state: Record<string, any>;
+  /** The URNs it waits for: its dependsOn and every resource whose outputs are among its inputs. */
+  dependencies: string[];
 }
 
 // The name each azure-native type takes from its inputs, as Azure would report it back.
@@ -51,9 +54,29 @@ function guid(seed: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
-/** Records every resource; answers the invokes the program uses; any other invoke throws. */
-export async function installMocks(project: string, stack: string, config: Record<string, string>, secretKeys: string[]): Promise<Recorded[]> {
+export interface MockTarget {
+  project: string;
+  stack: string;
+  organization?: string;
+  config: Record<string, string>;
+  secretKeys: string[];
+}
+
+type RegisterRequest = { getType(): string; getName(): string; getParent(): string; getDependenciesList(): string[] };
+type MockMonitorLike = {
+  newUrn(parent: string, type: string, name: string): string;
+  registerResource(req: RegisterRequest, callback: (...args: unknown[]) => void): Promise<void>;
+};
+
+/**
+ * Records every resource with its dependencies; answers the invokes the program uses; any
+ * other invoke throws. The mocks API gives newResource no dependencies, so the monitor's
+ * registerResource is wrapped to read them from the request the SDK sends.
+ */
+export async function installMocks({ project, stack, organization = 'organization', config, secretKeys }: MockTarget): Promise<Recorded[]> {
   const recorded: Recorded[] = [];
+  // Filled by the wrapped registerResource just before it calls newResource for the same resource.
+  const registering = new Map<string, { urn: string; dependencies: string[] }>();
   pulumi.runtime.setAllConfig(config, secretKeys);
   await pulumi.runtime.setMocks(
     {
@@ -74,7 +97,15 @@ export async function installMocks(project: string, stack: string, config: Recor
         if (args.type === 'docker:index/image:Image') computed.repoDigest = `${args.inputs.imageName.split(':')[0]}@sha256:${'ab'.repeat(32)}`;
         const state = { ...args.inputs, ...computed };
         const resourceId = (computed.id as string) ?? id;
-        recorded.push({ type: args.type, name: args.name, inputs: unwrapSecrets(args.inputs), state: { ...unwrapSecrets(state), id: resourceId } });
+        const { urn, dependencies } = registering.get(`${args.type}::${args.name}`) ?? { urn: '', dependencies: [] };
+        recorded.push({
+          type: args.type,
+          name: args.name,
+          urn,
+          inputs: unwrapSecrets(args.inputs),
+          state: { ...unwrapSecrets(state), id: resourceId },
+          dependencies,
+        });
         return { id: resourceId, state };
       },
       call(args) {
@@ -97,8 +128,55 @@ export async function installMocks(project: string, stack: string, config: Recor
     project,
     stack,
     false,
+    organization,
   );
+  const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitorLike;
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) => {
+    registering.set(`${req.getType()}::${req.getName()}`, {
+      urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()),
+      dependencies: req.getDependenciesList(),
+    });
+    return register(req, callback);
+  };
   return recorded;
+}
+
+/**
+ * Resolves when every resource registration the program started has finished, the way Pulumi
+ * waits before it exits (runtime.waitForRPCs, which the typings keep internal).
+ */
+export async function registrationsSettled(): Promise<void> {
+  const waitForRPCs = (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> }).waitForRPCs;
+  if (!waitForRPCs) throw new Error('@pulumi/pulumi no longer has runtime.waitForRPCs: find another way to wait for registrations');
+  await waitForRPCs();
+}
+
+/** Every URN `urn` waits for, directly or through others. */
+export function transitiveDependencies(resources: Recorded[], urn: string): Set<string> {
+  const byUrn = new Map(resources.map((r) => [r.urn, r]));
+  const seen = new Set<string>();
+  const visit = (u: string) => {
+    for (const dependency of byUrn.get(u)?.dependencies ?? []) {
+      if (seen.has(dependency)) continue;
+      seen.add(dependency);
+      visit(dependency);
+    }
+  };
+  visit(urn);
+  return seen;
+}
+
+/** A Web App's or Function App's app settings, as a name → value map. */
+export function appSettingsOf(app: Recorded): Record<string, string> {
+  return Object.fromEntries((app.inputs.siteConfig.appSettings as { name: string; value: string }[]).map((s) => [s.name, s.value]));
+}
+
+/** An ARM deployment's parameter values, as a name → value map. */
+export function deploymentParametersOf(deployment: Recorded): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(deployment.inputs.properties.parameters as Record<string, { value: unknown }>).map(([k, v]) => [k, v.value]),
+  );
 }
 
 export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {

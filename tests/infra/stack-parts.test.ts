@@ -33,21 +33,36 @@ describe('stackNames', () => {
     spawnerRoleId: /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
   };
   const stacks = ['dev', 'dev-alexandra-with-a-long-stack-name-40c', 'A', 'x'.repeat(100), 'Team_Blue.Feature--42', '---', '日本'];
+  const names = (subscriptionId: string, organization: string, project: string, stack: string) =>
+    stackNames({ subscriptionId, organization, project, stack });
 
   it('keeps every name valid, whatever the stack is called', () => {
     for (const stack of stacks) {
-      const names = stackNames('sub-1', 'event-driven-aci', stack);
-      for (const [key, rule] of Object.entries(rules)) expect(names[key as keyof typeof names], `${stack}: ${key}`).toMatch(rule);
+      const derived = names('sub-1', 'organization', 'event-driven-aci', stack);
+      for (const [key, rule] of Object.entries(rules)) expect(derived[key as keyof typeof derived], `${stack}: ${key}`).toMatch(rule);
     }
   });
 
   it('is deterministic, and keeps stacks apart in one subscription and across subscriptions', () => {
-    expect(stackNames('s', 'p', 'dev')).toEqual(stackNames('s', 'p', 'dev'));
-    const a = stackNames('s', 'p', 'x'.repeat(60) + 'a');
-    const b = stackNames('s', 'p', 'x'.repeat(60) + 'b');
+    expect(names('s', 'o', 'p', 'dev')).toEqual(names('s', 'o', 'p', 'dev'));
+    const a = names('s', 'o', 'p', 'x'.repeat(60) + 'a');
+    const b = names('s', 'o', 'p', 'x'.repeat(60) + 'b');
     expect(a.storageAccount).not.toBe(b.storageAccount);
     expect(a.registry).not.toBe(b.registry);
-    expect(stackNames('s1', 'p', 'dev').registry).not.toBe(stackNames('s2', 'p', 'dev').registry);
+    expect(a.resourceGroup).not.toBe(b.resourceGroup);
+    expect(names('s1', 'o', 'p', 'dev').registry).not.toBe(names('s2', 'o', 'p', 'dev').registry);
+  });
+
+  it("keeps two organizations' stacks of the same name apart in one subscription", () => {
+    const a = names('s', 'acme', 'event-driven-aci', 'dev');
+    const b = names('s', 'globex', 'event-driven-aci', 'dev');
+    for (const key of Object.keys(a) as (keyof typeof a)[]) {
+      // Only names inside the stack's own resource group may repeat; that group differs.
+      if (['dashboardPlan', 'spawnerPlan', 'pullIdentity', 'spawnerIdentity', 'dashboardIdentity'].includes(key)) continue;
+      expect(a[key], key).not.toBe(b[key]);
+    }
+    // The parts are kept apart: moving a character between organization and project changes the names.
+    expect(names('s', 'ab', 'c', 'dev').registry).not.toBe(names('s', 'a', 'bc', 'dev').registry);
   });
 });
 

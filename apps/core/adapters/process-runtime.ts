@@ -1,110 +1,149 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, openSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { constants } from 'node:os';
-import { join } from 'node:path';
 import type {
   ContainerMetrics,
   ContainerRuntime,
   ContainerSpec,
   ContainerStatus,
 } from '../domain/container-runtime.port.js';
+import { AppError } from '../domain/errors.js';
 import type { MetricPoint, MetricSeries } from '../domain/job-store.port.js';
-import { waitForEvent } from '../wait-for-event.js';
+import { ContainerFiles, MAX_SAMPLES } from './process-container-files.js';
+import { CLOCK_TICKS_PER_SECOND, findProcessWithArgument, isSameProcessAlive, processStartTicks, treeUsage } from './proc-usage.js';
+import { waitForEvent } from './wait-for-event.js';
 
 export interface ProcessRuntimeOptions {
   /** The built worker (JavaScript): a task starts without compiling anything. */
   workerEntry: string;
-  /** Where each container's stdout and stderr are kept, one file per container. */
-  logDir: string;
-  /** How often CPU and memory are sampled while a container runs. */
+  /** Where each container's record, output, exit status and samples are kept. */
+  dir: string;
+  /** How often CPU and memory are sampled, and adopted containers looked at, while they run. */
   metricsIntervalMs: number;
   /** Milliseconds between SIGTERM and SIGKILL on stop. */
   stopGraceMs?: number;
 }
 
+export class WorkerNotBuiltError extends AppError {
+  constructor(path: string) {
+    super('WORKER_NOT_BUILT', `the worker is not built: ${path} is missing (run "npm run build")`);
+  }
+}
+
 interface ProcessContainer {
-  child: ChildProcess;
-  logFile: string;
+  name: string;
+  jobId: string | null;
+  pid: number | null;
+  startTicks: number | null;
   startedAt: string;
   finishedAt: string | null;
+  /** Null while running, and for a container that was lost (its end never observed). */
   exitCode: number | null;
-  exited: Promise<void>;
+  lost: boolean;
+  /** This process started it (its exit is an event); otherwise it was adopted after a restart. */
+  ownChild: boolean;
   cpu: MetricPoint[];
   memory: MetricPoint[];
-  lastCpuTicks: number;
+  lastCpuTicks: number | null;
   lastSampleAt: number;
 }
 
-// Enough for a long task sampled every second for an hour; older samples are dropped first.
-const MAX_SAMPLES = 3600;
 // Logs are served from the tail: the same idea as ACI, which keeps the end of the output.
 const MAX_LOG_BYTES = 256 * 1024;
-const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux, fixed by the kernel ABI
 const SIGNAL_EXIT_BASE = 128;
+const SIGKILL_EXIT = SIGNAL_EXIT_BASE + constants.signals.SIGKILL;
 
 /**
- * Runs each container as one child process of this Node.js, with exactly the environment
- * the spec gives (nothing inherited), output appended to a file, and CPU and memory sampled
- * from /proc while it runs. Containers are forgotten when this process exits; the reaper
- * copies logs and metrics to the store before it deletes them.
+ * The supervisor: a POSIX shell (dash here, nothing measurable beside Node) that runs the
+ * container and writes its exit status to a file, since a process that is not this one's
+ * child cannot be waited for. It catches the signals a stop sends, so the status is written
+ * when the container ends. `$1` the status file, `$2` whether the spec sets PWD (dash exports
+ * one of its own otherwise), then the command. Its variables are not exported: the container's
+ * environment is exactly the spec's.
+ */
+const SUPERVISOR = [
+  'status_file=$1; keep_pwd=$2; shift 2',
+  '[ "$keep_pwd" = 1 ] || unset PWD',
+  'trap : INT TERM HUP',
+  '"$@"',
+  'status=$?',
+  'echo "$status" > "$status_file.tmp" && mv "$status_file.tmp" "$status_file"',
+  'exit "$status"',
+].join('\n');
+
+/**
+ * Runs each container as a process of its own session, under a shell supervisor, with
+ * exactly the environment the spec gives (nothing inherited). It outlives this process, as an
+ * ACI container group outlives the spawner: every container is recorded in `dir` (pid, start
+ * time from /proc, exit status, output, samples), and a new ProcessRuntime on the same `dir`
+ * adopts the ones still running, counts them, samples them and sees them end. Linux only:
+ * it reads /proc.
  */
 export class ProcessRuntime implements ContainerRuntime, ContainerMetrics {
   private readonly containers = new Map<string, ProcessContainer>();
   private readonly exits = new EventEmitter();
+  private readonly files: ContainerFiles;
   private sampler: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: ProcessRuntimeOptions) {
-    if (!existsSync(options.workerEntry)) {
-      throw new Error(`the worker is not built: ${options.workerEntry} is missing (run "npm run build")`);
-    }
-    mkdirSync(options.logDir, { recursive: true });
+    if (!existsSync(options.workerEntry)) throw new WorkerNotBuiltError(options.workerEntry);
+    this.files = new ContainerFiles(options.dir);
     this.exits.setMaxListeners(0);
+    this.adopt();
   }
 
   async start(spec: ContainerSpec): Promise<{ created: boolean }> {
     if (this.containers.has(spec.name)) return { created: false };
-    const logFile = join(this.options.logDir, `${spec.name}.log`);
-    const fd = openSync(logFile, 'a');
-    let child: ChildProcess;
+    const startedAt = new Date().toISOString();
+    // Recorded before the spawn: after a crash in between, the record leads to the process.
+    this.files.writeRecord({ name: spec.name, jobId: spec.jobId, pid: null, startTicks: null, startedAt });
+    const fd = openSync(this.files.log(spec.name), 'a');
+    const keepPwd = Object.hasOwn(spec.env, 'PWD') ? '1' : '0';
+    let child;
     try {
-      child = spawn(process.execPath, [this.options.workerEntry], {
+      child = spawn('/bin/sh', ['-c', SUPERVISOR, 'eda-container', this.files.exit(spec.name), keepPwd, process.execPath, this.options.workerEntry], {
         env: spec.env,
         stdio: ['ignore', fd, fd],
+        // Its own session and process group: a stop reaches the whole container, and the
+        // signals that stop this process (Ctrl-C, a kill of its group) do not.
+        detached: true,
       });
     } finally {
       closeSync(fd);
     }
+    child.unref();
+    const pid = child.pid ?? null;
     const container: ProcessContainer = {
-      child,
-      logFile,
-      startedAt: new Date().toISOString(),
+      name: spec.name,
+      jobId: spec.jobId,
+      pid,
+      startTicks: pid === null ? null : processStartTicks(pid),
+      startedAt,
       finishedAt: null,
       exitCode: null,
-      exited: new Promise<void>((resolve) => {
-        child.once('exit', (code, signal) => {
-          container.exitCode = code ?? SIGNAL_EXIT_BASE + signalNumber(signal);
-          container.finishedAt = new Date().toISOString();
-          resolve();
-          this.exits.emit('exit', spec.name);
-        });
-        // Only when the process could not be started at all; its reason goes to the log.
-        child.once('error', (error) => {
-          if (container.exitCode !== null) return;
-          appendFileSync(logFile, `could not start the worker process: ${error.message}\n`);
-          container.exitCode = 127;
-          container.finishedAt = new Date().toISOString();
-          resolve();
-          this.exits.emit('exit', spec.name);
-        });
-      }),
+      lost: false,
+      ownChild: true,
       cpu: [],
       memory: [],
-      lastCpuTicks: 0,
+      lastCpuTicks: null,
       lastSampleAt: Date.now(),
     };
     this.containers.set(spec.name, container);
+    if (pid !== null) this.files.writeRecord({ name: spec.name, jobId: spec.jobId, pid, startTicks: container.startTicks, startedAt });
+    child.once('exit', (code, signal) => {
+      const written = this.files.readExit(spec.name);
+      if (!written) this.files.writeExit(spec.name, code ?? SIGNAL_EXIT_BASE + signalNumber(signal));
+      this.finish(container, written?.code ?? code ?? SIGNAL_EXIT_BASE + signalNumber(signal));
+    });
+    // Only when the supervisor could not be started at all; its reason goes to the log.
+    child.once('error', (error) => {
+      if (container.finishedAt) return;
+      appendFileSync(this.files.log(spec.name), `could not start the container's process: ${error.message}\n`);
+      this.files.writeExit(spec.name, 127);
+      this.finish(container, 127);
+    });
     this.sample(container);
     this.ensureSampler();
     return { created: true };
@@ -112,16 +151,16 @@ export class ProcessRuntime implements ContainerRuntime, ContainerMetrics {
 
   async status(name: string): Promise<ContainerStatus | null> {
     const container = this.containers.get(name);
-    return container ? toStatus(name, container) : null;
+    return container ? toStatus(container) : null;
   }
 
   async list(): Promise<ContainerStatus[]> {
-    return [...this.containers].map(([name, container]) => toStatus(name, container));
+    return [...this.containers.values()].map(toStatus);
   }
 
   runningCount(): number {
     let running = 0;
-    for (const container of this.containers.values()) if (container.exitCode === null) running++;
+    for (const container of this.containers.values()) if (!container.finishedAt) running++;
     return running;
   }
 
@@ -132,10 +171,14 @@ export class ProcessRuntime implements ContainerRuntime, ContainerMetrics {
 
   async stop(name: string): Promise<void> {
     const container = this.containers.get(name);
-    if (!container || container.exitCode !== null) return;
-    container.child.kill('SIGTERM');
-    const killer = setTimeout(() => container.child.kill('SIGKILL'), this.options.stopGraceMs ?? 5000);
-    await container.exited;
+    if (!container || container.finishedAt || container.pid === null) return;
+    const group = -container.pid;
+    signal(group, 'SIGTERM');
+    const killer = setTimeout(() => signal(group, 'SIGKILL'), this.options.stopGraceMs ?? 5000);
+    while (!container.finishedAt) {
+      await this.waitForExit(50);
+      if (!container.finishedAt && !container.ownChild) this.look(container, true);
+    }
     clearTimeout(killer);
   }
 
@@ -145,17 +188,15 @@ export class ProcessRuntime implements ContainerRuntime, ContainerMetrics {
   }
 
   async delete(name: string): Promise<void> {
-    const container = this.containers.get(name);
-    if (!container) return;
+    if (!this.containers.has(name)) return;
     await this.stop(name);
     this.containers.delete(name);
-    rmSync(container.logFile, { force: true });
+    this.files.remove(name);
   }
 
   async logs(name: string): Promise<string | null> {
-    const container = this.containers.get(name);
-    if (!container) return null;
-    return readTail(container.logFile, MAX_LOG_BYTES);
+    if (!this.containers.has(name)) return null;
+    return readTail(this.files.log(name), MAX_LOG_BYTES);
   }
 
   async metrics(name: string): Promise<MetricSeries | null> {
@@ -169,12 +210,70 @@ export class ProcessRuntime implements ContainerRuntime, ContainerMetrics {
     this.sampler = null;
   }
 
+  /** Finds the containers an earlier process started: running ones are watched again. */
+  private adopt(): void {
+    for (const record of this.files.records()) {
+      let pid = record.pid;
+      let startTicks = record.startTicks;
+      if (pid === null) {
+        // The process died between the record and the spawn's pid: find the spawn, if any.
+        pid = findProcessWithArgument(this.files.exit(record.name));
+        startTicks = pid === null ? null : processStartTicks(pid);
+      }
+      const samples = this.files.samples(record.name);
+      const container: ProcessContainer = {
+        name: record.name,
+        jobId: record.jobId ?? null,
+        pid,
+        startTicks,
+        startedAt: record.startedAt,
+        finishedAt: null,
+        exitCode: null,
+        lost: false,
+        ownChild: false,
+        cpu: samples.cpu,
+        memory: samples.memory,
+        lastCpuTicks: null,
+        lastSampleAt: Date.now(),
+      };
+      this.containers.set(record.name, container);
+      this.look(container, false);
+    }
+    if (this.runningCount() > 0) this.ensureSampler();
+  }
+
+  /** For a container that is not this process's child: has it ended, and how? */
+  private look(container: ProcessContainer, stopping: boolean): void {
+    const written = this.files.readExit(container.name);
+    if (written) return this.finish(container, written.code, written.at);
+    if (container.pid !== null && isSameProcessAlive(container.pid, container.startTicks)) return;
+    // Gone without a status: the status may land just after the process ends, so look once more.
+    const late = this.files.readExit(container.name);
+    if (late) return this.finish(container, late.code, late.at);
+    if (stopping) {
+      // This runtime killed it (SIGKILL reaches the supervisor too): its end is known.
+      this.files.writeExit(container.name, SIGKILL_EXIT);
+      return this.finish(container, SIGKILL_EXIT);
+    }
+    container.lost = true;
+    this.finish(container, null);
+  }
+
+  private finish(container: ProcessContainer, exitCode: number | null, at = new Date().toISOString()): void {
+    if (container.finishedAt) return;
+    container.exitCode = exitCode;
+    container.finishedAt = at;
+    this.exits.emit('exit', container.name);
+  }
+
   private ensureSampler(): void {
     if (this.sampler) return;
     this.sampler = setInterval(() => {
       let running = 0;
       for (const container of this.containers.values()) {
-        if (container.exitCode !== null) continue;
+        if (container.finishedAt) continue;
+        if (!container.ownChild) this.look(container, false);
+        if (container.finishedAt) continue;
         running++;
         this.sample(container);
       }
@@ -187,25 +286,29 @@ export class ProcessRuntime implements ContainerRuntime, ContainerMetrics {
   }
 
   private sample(container: ProcessContainer): void {
-    const pid = container.child.pid;
-    if (pid === undefined) return;
-    const usage = readProcUsage(pid);
+    if (container.pid === null) return;
+    const usage = treeUsage(container.pid);
     if (!usage) return;
     const now = Date.now();
     const t = new Date(now).toISOString();
-    const elapsedSeconds = Math.max((now - container.lastSampleAt) / 1000, 0.001);
-    const cpuSeconds = (usage.cpuTicks - container.lastCpuTicks) / CLOCK_TICKS_PER_SECOND;
-    push(container.cpu, { t, v: Math.round((cpuSeconds / elapsedSeconds) * 1000) });
+    // The first sample after an adoption has no interval to measure CPU over.
+    const cpu =
+      container.lastCpuTicks === null && !container.ownChild
+        ? 0
+        : Math.round(((usage.cpuTicks - (container.lastCpuTicks ?? 0)) / CLOCK_TICKS_PER_SECOND / Math.max((now - container.lastSampleAt) / 1000, 0.001)) * 1000);
+    push(container.cpu, { t, v: cpu });
     push(container.memory, { t, v: usage.rssBytes });
+    this.files.appendSample(container.name, t, cpu, usage.rssBytes);
     container.lastCpuTicks = usage.cpuTicks;
     container.lastSampleAt = now;
   }
 }
 
-function toStatus(name: string, container: ProcessContainer): ContainerStatus {
-  const state = container.exitCode === null ? 'Running' : container.exitCode === 0 ? 'Succeeded' : 'Failed';
+function toStatus(container: ProcessContainer): ContainerStatus {
+  const state = !container.finishedAt ? 'Running' : container.exitCode === 0 ? 'Succeeded' : 'Failed';
   return {
-    name,
+    name: container.name,
+    jobId: container.jobId,
     state,
     exitCode: container.exitCode,
     startedAt: container.startedAt,
@@ -218,18 +321,11 @@ function push(series: MetricPoint[], point: MetricPoint): void {
   if (series.length > MAX_SAMPLES) series.shift();
 }
 
-/** CPU time and resident memory of a process, from Linux's /proc; null elsewhere or once gone. */
-function readProcUsage(pid: number): { cpuTicks: number; rssBytes: number } | null {
+function signal(target: number, name: NodeJS.Signals): void {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces; fields after its closing paren are fixed.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const cpuTicks = Number(fields[11]) + Number(fields[12]); // utime + stime
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    return { cpuTicks, rssBytes: rssKb * 1024 };
+    process.kill(target, name);
   } catch {
-    return null;
+    // already gone
   }
 }
 

@@ -1,11 +1,13 @@
 import type Database from 'better-sqlite3';
 import { DuplicateJobError } from '../domain/errors.js';
-import { JOB_STATES, statesBefore, type Job, type JobState } from '../domain/job.js';
+import { JOB_STATES, statesBefore, type AttemptRecord, type Job, type JobState } from '../domain/job.js';
+import { billedUnits } from '../domain/pricing.js';
 import type {
   ContainerArtifacts,
   JobPage,
   JobStore,
   ListQuery,
+  NextAttempt,
   Resources,
   UsageTotals,
 } from '../domain/job-store.port.js';
@@ -21,6 +23,7 @@ interface JobRow {
   started_at: string | null;
   finished_at: string | null;
   attempts: number;
+  prior_attempts: string;
   error: string | null;
   output: string | null;
   progress: number | null;
@@ -45,7 +48,10 @@ CREATE TABLE IF NOT EXISTS jobs (
   progress REAL,
   cpu REAL,
   memory_gb REAL,
-  rev INTEGER NOT NULL
+  rev INTEGER NOT NULL,
+  prior_attempts TEXT NOT NULL DEFAULT '[]',
+  prior_vcpu_seconds REAL NOT NULL DEFAULT 0,
+  prior_gb_seconds REAL NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state, id);
 CREATE INDEX IF NOT EXISTS jobs_by_rev ON jobs(rev);
@@ -55,6 +61,13 @@ CREATE TABLE IF NOT EXISTS container_artifacts (
   metrics TEXT
 );
 `;
+
+// Columns added after the first release, for stores made before them.
+const ADDED_COLUMNS: Record<string, string> = {
+  prior_attempts: "TEXT NOT NULL DEFAULT '[]'",
+  prior_vcpu_seconds: 'REAL NOT NULL DEFAULT 0',
+  prior_gb_seconds: 'REAL NOT NULL DEFAULT 0',
+};
 
 // Every write takes the next store-wide revision inside the same statement; SQLite runs one
 // writer at a time, so revisions are unique and increase in commit order.
@@ -71,6 +84,7 @@ function toJob(row: JobRow): Job {
     startedAt: row.started_at,
     finishedAt: row.finished_at,
     attempts: row.attempts,
+    priorAttempts: JSON.parse(row.prior_attempts) as AttemptRecord[],
     error: row.error,
     output: row.output,
     progress: row.progress,
@@ -91,14 +105,18 @@ export class SqliteJobStore implements JobStore {
   constructor(path: string) {
     this.db = openSqlite(path);
     this.db.exec(SCHEMA);
+    const present = new Set((this.db.prepare('PRAGMA table_info(jobs)').all() as { name: string }[]).map((c) => c.name));
+    for (const [column, definition] of Object.entries(ADDED_COLUMNS)) {
+      if (!present.has(column)) this.db.exec(`ALTER TABLE jobs ADD COLUMN ${column} ${definition}`);
+    }
   }
 
   async insert(job: Job): Promise<Job> {
     const result = this.db
       .prepare(
         `INSERT INTO jobs (id, container_name, message, state, enqueued_at, dispatched_at, started_at,
-           finished_at, attempts, error, output, progress, cpu, memory_gb, rev)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${NEXT_REV})
+           finished_at, attempts, prior_attempts, error, output, progress, cpu, memory_gb, rev)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${NEXT_REV})
          ON CONFLICT DO NOTHING`,
       )
       .run(
@@ -111,6 +129,7 @@ export class SqliteJobStore implements JobStore {
         job.startedAt,
         job.finishedAt,
         job.attempts,
+        JSON.stringify(job.priorAttempts),
         job.error,
         job.output,
         job.progress,
@@ -185,7 +204,11 @@ export class SqliteJobStore implements JobStore {
          SELECT COALESCE(SUM(seconds * cpu), 0) AS vcpu, COALESCE(SUM(seconds * memory_gb), 0) AS gb FROM billed`,
       )
       .get() as { vcpu: number; gb: number };
-    return { vcpuSeconds: row.vcpu, gbSeconds: row.gb };
+    // Earlier attempts, of every job, finished when they were retried.
+    const prior = this.db
+      .prepare('SELECT COALESCE(SUM(prior_vcpu_seconds), 0) AS vcpu, COALESCE(SUM(prior_gb_seconds), 0) AS gb FROM jobs')
+      .get() as { vcpu: number; gb: number };
+    return { vcpuSeconds: row.vcpu + prior.vcpu, gbSeconds: row.gb + prior.gb };
   }
 
   async listActive(): Promise<Job[]> {
@@ -198,20 +221,33 @@ export class SqliteJobStore implements JobStore {
     return rows.map(toJob);
   }
 
-  async markDispatched(id: string, at: Date, attempt: number, resources: Resources): Promise<boolean> {
+  async markDispatched(containerName: string, attempt: number, at: Date, resources: Resources): Promise<boolean> {
+    // In any state: the worker may have written InProgress, even Done, before this lands.
     return this.change(
-      `dispatched_at = COALESCE(dispatched_at, ?), attempts = MAX(attempts, ?), cpu = ?, memory_gb = ?, error = NULL`,
+      `dispatched_at = COALESCE(dispatched_at, ?), attempts = MAX(attempts, ?), cpu = COALESCE(cpu, ?),
+       memory_gb = COALESCE(memory_gb, ?), error = CASE WHEN state = 'Pending' THEN NULL ELSE error END`,
       [at.toISOString(), attempt, resources.cpu, resources.memoryGb],
-      'id = ?',
-      id,
-      ['Pending'],
+      'container_name = ? AND dispatched_at IS NULL',
+      containerName,
+      [...JOB_STATES],
     );
   }
 
-  async noteDispatchError(id: string, attempt: number, error: string): Promise<boolean> {
-    return this.change('attempts = MAX(attempts, ?), error = ?', [attempt, error], 'id = ?', id, [
-      'Pending',
-    ]);
+  async noteDispatchError(containerName: string, error: string): Promise<boolean> {
+    return this.change('error = ?', [error], 'container_name = ?', containerName, ['Pending']);
+  }
+
+  async beginRetry(containerName: string, next: NextAttempt): Promise<boolean> {
+    const units = billedUnits(next.ended);
+    return this.change(
+      `prior_attempts = json_insert(prior_attempts, '$[#]', json(?)), prior_vcpu_seconds = prior_vcpu_seconds + ?,
+       prior_gb_seconds = prior_gb_seconds + ?, container_name = ?, state = 'Pending', dispatched_at = NULL,
+       started_at = NULL, finished_at = NULL, progress = NULL, cpu = NULL, memory_gb = NULL, output = NULL, error = ?`,
+      [JSON.stringify(next.ended), units?.vcpuSeconds ?? 0, units?.gbSeconds ?? 0, next.containerName, next.ended.reason],
+      'container_name = ?',
+      containerName,
+      statesBefore('Done'),
+    );
   }
 
   async markStarted(containerName: string, at: Date): Promise<boolean> {

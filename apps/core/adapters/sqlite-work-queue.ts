@@ -8,7 +8,7 @@ import type {
   ReceivedMessage,
   WorkQueue,
 } from '../domain/work-queue.port.js';
-import { waitForEvent } from '../wait-for-event.js';
+import { waitForEvent } from './wait-for-event.js';
 import { openSqlite } from './sqlite-open.js';
 
 export interface SqliteWorkQueueOptions {

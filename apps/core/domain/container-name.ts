@@ -14,7 +14,10 @@ const MAX_LENGTH = 63;
  * dashboard makes) reads back plainly; anything else is cleaned and suffixed with a hash of
  * the original so that two ids never collide on one name.
  */
-export function containerNameFor(jobId: string): string {
+export function containerNameFor(jobId: string, attempt = 1): string {
+  // Attempt 1 keeps the plain name; later ones are names of their own, so that a message
+  // delivered twice for one attempt starts one container, and two attempts never share one.
+  if (attempt > 1) return containerNameFor(`${jobId}-a${attempt}`);
   const cleaned = jobId
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')

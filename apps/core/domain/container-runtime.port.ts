@@ -2,6 +2,8 @@ import type { MetricSeries } from './job-store.port.js';
 
 export interface ContainerSpec {
   name: string;
+  /** The job it runs an attempt of, kept with the container (ACI: a tag) so it is found again. */
+  jobId: string;
   /** The container's whole environment: nothing is inherited from the spawner. */
   env: Record<string, string>;
   /** Names in `env` that must not be shown (ACI secure environment variables). */
@@ -14,8 +16,13 @@ export type ContainerState = 'Running' | 'Succeeded' | 'Failed';
 
 export interface ContainerStatus {
   name: string;
+  /** The job the container runs an attempt of; null for one made without it. */
+  jobId: string | null;
   state: ContainerState;
-  /** Null while running. */
+  /**
+   * Null while running. A container that ended with a null exit code was lost: it is gone and
+   * its end was never observed, which is the platform's fault, never the task's.
+   */
   exitCode: number | null;
   startedAt: string;
   finishedAt: string | null;
@@ -39,4 +46,10 @@ export interface ContainerRuntime {
 /** CPU and memory over a container's life; null for a container the source does not know. */
 export interface ContainerMetrics {
   metrics(name: string): Promise<MetricSeries | null>;
+  /**
+   * Whether `series` already holds what the source will report for a container that finished
+   * at `finishedAt`. A source that reports late (Azure Monitor, minutes after the fact) says
+   * so here; one that samples as it runs leaves this out, and its series is always complete.
+   */
+  settled?(series: MetricSeries, finishedAt: Date): boolean;
 }

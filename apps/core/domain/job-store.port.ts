@@ -1,4 +1,4 @@
-import type { Job, JobState } from './job.js';
+import type { AttemptRecord, Job, JobState } from './job.js';
 
 export interface JobPage {
   jobs: Job[];
@@ -22,6 +22,12 @@ export interface UsageTotals {
 export interface Resources {
   cpu: number;
   memoryGb: number;
+}
+
+/** The attempt that ended, and the container of the one that follows it. */
+export interface NextAttempt {
+  ended: AttemptRecord;
+  containerName: string;
 }
 
 /** What a container left behind, kept in the store because the runtime forgets it. */
@@ -62,10 +68,20 @@ export interface JobStore {
   /** Jobs that have been handed to a runtime and have not finished. */
   listActive(): Promise<Job[]>;
 
-  /** Pending only: the container was started for delivery number `attempt`. */
-  markDispatched(id: string, at: Date, attempt: number, resources: Resources): Promise<boolean>;
-  /** Pending only: a dispatch attempt failed; the message will be retried. */
-  noteDispatchError(id: string, attempt: number, error: string): Promise<boolean>;
+  /**
+   * The container of attempt `attempt` was started with `resources`. In any state, since the
+   * worker may have written before this lands, but once per attempt, and only while
+   * `containerName` is the job's current container.
+   */
+  markDispatched(containerName: string, attempt: number, at: Date, resources: Resources): Promise<boolean>;
+  /** Pending only: starting the container failed; the message will be retried. */
+  noteDispatchError(containerName: string, error: string): Promise<boolean>;
+  /**
+   * Pending or InProgress under `containerName` only: that attempt ended through no fault of
+   * its task, so it joins `priorAttempts` and the job is Pending again under the next
+   * attempt's container. Nothing the ended attempt writes later can apply.
+   */
+  beginRetry(containerName: string, next: NextAttempt): Promise<boolean>;
   markStarted(containerName: string, at: Date): Promise<boolean>;
   /** InProgress only, and only forward. */
   reportProgress(containerName: string, progress: number): Promise<boolean>;

@@ -1,6 +1,11 @@
 /**
  * The job record and its forward-only state machine: Pending → InProgress → Done | Failed.
- * A late or duplicate write never moves a job back; stores enforce this with `rankOf`.
+ * A late or duplicate write never moves a job back: every transition is a conditional write
+ * on the states before its target (`statesBefore`) and on the container it names. A task
+ * whose container was lost or killed by the platform starts a new attempt: the job returns to
+ * Pending under the next attempt's container name, with the attempt before kept in
+ * `priorAttempts`. Since every write names its container, nothing an earlier attempt still
+ * sends can apply: (attempt, state) only moves forward.
  */
 export const JOB_STATES = ['Pending', 'InProgress', 'Done', 'Failed'] as const;
 export type JobState = (typeof JOB_STATES)[number];
@@ -14,8 +19,10 @@ export interface Job {
   dispatchedAt: string | null;
   startedAt: string | null;
   finishedAt: string | null;
-  /** Deliveries of the job's message that reached the spawner. */
+  /** Attempts begun: each is one container, named `containerNameFor(id, n)`; 0 until the first. */
   attempts: number;
+  /** The attempts before the current one, each ended by the platform (lost, killed), oldest first. */
+  priorAttempts: AttemptRecord[];
   /** Why the job failed, or (while Pending) why the last dispatch attempt failed. */
   error: string | null;
   output: string | null;
@@ -26,6 +33,19 @@ export interface Job {
   memoryGb: number | null;
   /** Store-wide revision of the last change: lets readers ask for "what changed since". */
   rev: number;
+}
+
+/** One attempt that ended without finishing its task, as the card and the details show it. */
+export interface AttemptRecord {
+  n: number;
+  containerName: string;
+  dispatchedAt: string | null;
+  startedAt: string | null;
+  finishedAt: string;
+  cpu: number | null;
+  memoryGb: number | null;
+  /** Why it ended and was retried. */
+  reason: string;
 }
 
 const RANK: Record<JobState, number> = { Pending: 0, InProgress: 1, Done: 2, Failed: 2 };
@@ -54,6 +74,7 @@ export function newPendingJob(id: string, containerName: string, message: string
     startedAt: null,
     finishedAt: null,
     attempts: 0,
+    priorAttempts: [],
     error: null,
     output: null,
     progress: null,

@@ -1,13 +1,31 @@
-/** What the dashboard sends and the spawner receives: one message per job. */
+/** What the dashboard sends and the spawner receives: one message per attempt of a job. */
 export interface WorkMessageBody {
   jobId: string;
   message: string;
+  /** The attempt it starts; 1 when absent (the dashboard's message). */
+  attempt?: number;
 }
 
+/**
+ * A look at one task's container, scheduled by the spawner itself on Azure: the n-th of a
+ * chain that ends once the task is settled (so an idle stack runs nothing), or at `until`.
+ */
+export interface WatchMessageBody {
+  type: 'watch';
+  jobId: string;
+  /** The attempt's container it looks at. */
+  containerName: string;
+  n: number;
+  /** ISO time after which the chain ends whatever the task's state. */
+  until: string;
+}
+
+export type QueueMessageBody = WorkMessageBody | WatchMessageBody;
+
 export interface OutgoingMessage {
-  /** Duplicate detection key: the job id, so a resend inside the window is dropped. */
+  /** Duplicate detection key: the job id (or `<jobId>.watch.<n>`), so a resend inside the window is dropped. */
   messageId: string;
-  body: WorkMessageBody;
+  body: QueueMessageBody;
   /** Deliver no earlier than this (Service Bus scheduled messages). */
   scheduledAt?: Date;
 }

@@ -15,8 +15,12 @@ export async function containerLogs(deps: DashboardDeps, name: string): Promise<
   return (await deps.runtime.logs(name)) ?? (await deps.store.getArtifacts(name))?.logs ?? '';
 }
 
+/** A task's current container, or one an earlier attempt left (its copy in the store, or still live). */
 async function requireContainer(deps: DashboardDeps, name: string): Promise<void> {
-  if (!(await deps.store.getByContainerName(name))) throw notFound(`no container named ${name}`);
+  if (await deps.store.getByContainerName(name)) return;
+  if (await deps.store.getArtifacts(name)) return;
+  if ((await deps.runtime.logs(name)) !== null) return;
+  throw notFound(`no container named ${name}`);
 }
 
 export async function containerRoutes(app: FastifyInstance, deps: DashboardDeps): Promise<void> {

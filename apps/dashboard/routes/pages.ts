@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { usageCostUsd } from '../../core/domain/pricing.js';
+import { billedUnits, usageCostUsd } from '../../core/domain/pricing.js';
 import type { DashboardDeps } from '../deps.js';
 import { HttpError, notFound } from '../http-errors.js';
 import { toJobView } from '../job-view.js';
@@ -59,7 +59,11 @@ export async function pageRoutes(app: FastifyInstance, deps: DashboardDeps): Pro
       deps.store.listActive(),
     ]);
     const now = new Date();
-    const running = active.reduce((sum, job) => sum + (toJobView(job, deps.prices, now).costUsd ?? 0), 0);
+    // The usage totals hold every earlier attempt already: add only the running ones.
+    const running = active.reduce((sum, job) => {
+      const units = billedUnits(job, now);
+      return sum + (units ? usageCostUsd(units, deps.prices) : 0);
+    }, 0);
     return { counts, costUsd: usageCostUsd(usage, deps.prices) + running, costLabel: deps.costLabel };
   }
 

@@ -28,6 +28,7 @@ export function card(job: JobView, context: ViewContext): SafeHtml {
   return html`<article id="job-${job.id}" class="card ${stateClass(job.state)}" data-order="${orderKey(job.id)}" data-state="${job.state}">
   <div class="card-head">
     <span class="badge">${STATE_WORDS[job.state]}</span>
+    ${job.priorAttempts.length > 0 ? html`<span class="attempt" title="earlier attempts were lost or killed">attempt ${job.priorAttempts.length + 1}</span>` : ''}
     ${job.state === 'Pending'
       ? html`<span class="container pending-note">waiting for a container${job.dispatchedAt ? ' to start' : ''}</span>`
       : html`<code class="container">${job.containerName}</code>`}
@@ -36,9 +37,7 @@ export function card(job: JobView, context: ViewContext): SafeHtml {
   ${job.state === 'InProgress'
     ? html`<div class="progress"><progress max="100" value="${percent}">${percent}%</progress><span>${percent}%</span></div>`
     : ''}
-  ${job.state === 'Pending' && job.error
-    ? html`<p class="retry">Attempt ${job.attempts} failed, retrying: ${job.error}</p>`
-    : ''}
+  ${job.state === 'Pending' && job.error ? html`<p class="retry">${retryNote(job)}</p>` : ''}
   ${job.state === 'Failed' ? html`<p class="reason">${job.error ?? 'failed'}</p>` : ''}
   ${job.state === 'Done' && job.output ? html`<p class="output">${job.output}</p>` : ''}
   <div class="card-foot">
@@ -50,6 +49,13 @@ export function card(job: JobView, context: ViewContext): SafeHtml {
       : ''}
   </div>
 </article>`;
+}
+
+/** Why a Pending task is waiting again: its last attempt ended, or starting its container failed. */
+function retryNote(job: JobView): string {
+  const last = job.priorAttempts[job.priorAttempts.length - 1];
+  if (last && !job.dispatchedAt && job.error === last.reason) return `Attempt ${last.n} ended, running it again: ${last.reason}`;
+  return `Starting the container failed, retrying: ${job.error}`;
 }
 
 /** A finished task's cost; a running one's meter, which the page's script keeps running. */

@@ -1,3 +1,4 @@
+import { billedUnits, usageCostUsd } from '../../core/domain/pricing.js';
 import type { JobView } from '../job-view.js';
 import { STATE_WORDS, stateClass, type ViewContext } from './card.js';
 import { between, formatDuration, formatUsd } from './format.js';
@@ -8,6 +9,25 @@ interface Step {
   at: string | null;
   /** What the time since the previous step was spent on. */
   spent: string;
+}
+
+/** Each earlier attempt: its container, its own timeline, why it ended, what it cost, its logs. */
+function earlierAttempts(job: JobView, { prices }: ViewContext): SafeHtml {
+  return html`<section>
+    <h3>Earlier attempts</h3>
+    <ol class="attempts">
+      ${job.priorAttempts.map((attempt) => {
+        const units = billedUnits(attempt);
+        return html`<li>
+        <span class="step">Attempt ${attempt.n}</span> <code>${attempt.containerName}</code>
+        <span class="took">dispatched ${attempt.dispatchedAt ? attempt.dispatchedAt.slice(11, 23) : '–'}, started ${attempt.startedAt ? attempt.startedAt.slice(11, 23) : '–'}, ended ${attempt.finishedAt.slice(11, 23)} UTC</span>
+        <span class="cost">${formatUsd(units ? usageCostUsd(units, prices) : null)}</span>
+        <p class="reason">${attempt.reason}</p>
+        <a href="/api/containers/${attempt.containerName}/logs" target="_blank" rel="noopener">its logs</a>
+      </li>`;
+      })}
+    </ol>
+  </section>`;
 }
 
 /**
@@ -37,8 +57,9 @@ export function details(job: JobView, { prices, costLabel }: ViewContext): SafeH
     ${job.error ? html`<p class="reason">${job.error}</p>` : ''}
     ${job.output ? html`<p class="output">${job.output}</p>` : ''}
   </section>
+  ${job.priorAttempts.length > 0 ? earlierAttempts(job, { prices, costLabel }) : ''}
   <section>
-    <h3>Timeline</h3>
+    <h3>Timeline${job.priorAttempts.length > 0 ? html` <small>(attempt ${job.priorAttempts.length + 1})</small>` : ''}</h3>
     <ol class="timeline">
       ${steps.map((step, i) => {
         const took = i > 0 ? between(steps[i - 1]!.at, step.at) : null;
@@ -53,8 +74,10 @@ export function details(job: JobView, { prices, costLabel }: ViewContext): SafeH
   <section>
     <h3>Cost</h3>
     <p class="details-cost">${job.cpu !== null
-      ? html`${formatUsd(job.costUsd)} for ${job.cpu} vCPU and ${job.memoryGb} GiB, billed per second (${costLabel}: ${formatUsd(prices.vcpuSecondUsd)}/vCPU-s, ${formatUsd(prices.gbSecondUsd)}/GiB-s)`
-      : 'Nothing yet: no container has been started.'}</p>
+      ? html`${formatUsd(job.costUsd)} for ${job.cpu} vCPU and ${job.memoryGb} GiB, billed per second (${costLabel}: ${formatUsd(prices.vcpuSecondUsd)}/vCPU-s, ${formatUsd(prices.gbSecondUsd)}/GiB-s)${job.priorAttempts.length > 0 ? ', every attempt included' : ''}`
+      : job.priorAttempts.length > 0
+        ? html`${formatUsd(job.costUsd)} for the earlier attempts; the next has not started.`
+        : 'Nothing yet: no container has been started.'}</p>
   </section>
   <section>
     <h3>CPU <small>(millicores)</small></h3>

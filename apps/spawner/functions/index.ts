@@ -1,3 +1,4 @@
 // The Function app's entry (package.json "main"): each trigger registers itself on import.
-import './dispatch-work.js';
-import './reap-containers.js';
+// No timer: with no task active, nothing runs (and nothing bills).
+import './work-queue.js';
+import './dead-letters.js';

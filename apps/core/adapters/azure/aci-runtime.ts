@@ -31,6 +31,8 @@ export interface AciRuntimeOptions {
 export const WORKER_CONTAINER = 'worker';
 /** Groups this system made carry this tag, so the reaper never touches anything else. */
 export const MANAGED_BY_TAG = { 'managed-by': 'event-driven-aci' };
+/** And the job each runs an attempt of: found again from the group alone. */
+export const JOB_ID_TAG = 'job-id';
 
 /** Thrown when a create would exceed ACI's quota: the caller defers the message, it is not an error. */
 export class CreateQuotaError extends AppError {
@@ -123,7 +125,7 @@ export class AciRuntime implements ContainerRuntime {
     const { pullIdentityId, registryServer, workerImage, location } = this.options.launch;
     return {
       location,
-      tags: { ...MANAGED_BY_TAG },
+      tags: { ...MANAGED_BY_TAG, [JOB_ID_TAG]: spec.jobId },
       identity: { type: 'UserAssigned', userAssignedIdentities: { [pullIdentityId]: {} } },
       osType: 'Linux',
       restartPolicy: 'Never',
@@ -164,19 +166,21 @@ export function toStatus(group: ContainerGroup): ContainerStatus {
   const container = group.containers.find((c) => c.name === WORKER_CONTAINER) ?? group.containers[0];
   const current = container?.instanceView?.currentState;
   const name = group.name ?? '';
+  const jobId = group.tags?.[JOB_ID_TAG] ?? null;
   const startedAt = current?.startTime?.toISOString() ?? new Date(0).toISOString();
   if (group.provisioningState === 'Failed') {
-    return { name, state: 'Failed', exitCode: current?.exitCode ?? -1, startedAt, finishedAt: current?.finishTime?.toISOString() ?? startedAt };
+    return { name, jobId, state: 'Failed', exitCode: current?.exitCode ?? -1, startedAt, finishedAt: current?.finishTime?.toISOString() ?? startedAt };
   }
   if (current?.state === 'Terminated') {
     const exitCode = current.exitCode ?? -1;
     return {
       name,
+      jobId,
       state: exitCode === 0 ? 'Succeeded' : 'Failed',
       exitCode,
       startedAt,
       finishedAt: current.finishTime?.toISOString() ?? startedAt,
     };
   }
-  return { name, state: 'Running', exitCode: null, startedAt, finishedAt: null };
+  return { name, jobId, state: 'Running', exitCode: null, startedAt, finishedAt: null };
 }

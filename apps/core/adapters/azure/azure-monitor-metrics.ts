@@ -7,14 +7,16 @@ export interface AzureMonitorMetricsOptions {
   resourceGroup: string;
   /** How far back to ask for; a task's group lives at most TASK_TIMEOUT_SECONDS. */
   lookbackMs?: number;
+  /** The grain asked for: ACI's metrics are published per minute (tests use a shorter one). */
+  grainSeconds?: number;
   now?: () => number;
 }
 
 /**
  * CpuUsage (millicores) and MemoryUsage (bytes) of a container group from Azure Monitor,
  * through @azure/arm-monitor: the same ARM endpoint and credential as the ACI client, so
- * one identity and one fake serve both. ACI publishes these at a one-minute grain, so a task
- * of a few seconds has one point.
+ * one identity and one fake serve both. ACI publishes these at a one-minute grain, minutes
+ * after the fact, so a task of a few seconds has one point, and it comes late.
  */
 export class AzureMonitorMetrics implements ContainerMetrics {
   constructor(
@@ -36,7 +38,7 @@ export class AzureMonitorMetrics implements ContainerMetrics {
       response = await this.client.metrics.list(this.resourceUri(name).slice(1), {
         metricnames: 'CpuUsage,MemoryUsage',
         timespan: `${from}/${new Date(now).toISOString()}`,
-        interval: 'PT1M',
+        interval: this.grainSeconds() % 60 === 0 ? `PT${this.grainSeconds() / 60}M` : `PT${this.grainSeconds()}S`,
         aggregation: 'Average',
       });
     } catch (error) {
@@ -49,5 +51,16 @@ export class AzureMonitorMetrics implements ContainerMetrics {
         .filter((point) => point.average !== undefined)
         .map((point) => ({ t: new Date(point.timeStamp).toISOString(), v: point.average! }));
     return { cpu: series('CpuUsage'), memory: series('MemoryUsage') };
+  }
+
+  /** Settled once a point covers the grain in which the container finished: Monitor reports it last. */
+  settled(series: MetricSeries, finishedAt: Date): boolean {
+    const grainMs = this.grainSeconds() * 1000;
+    const lastGrain = Math.floor(finishedAt.getTime() / grainMs) * grainMs;
+    return [...series.cpu, ...series.memory].some((point) => Date.parse(point.t) >= lastGrain);
+  }
+
+  private grainSeconds(): number {
+    return this.options.grainSeconds ?? 60;
   }
 }

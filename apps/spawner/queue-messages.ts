@@ -1,0 +1,43 @@
+import { AppError } from '../core/domain/errors.js';
+import type { WatchMessageBody, WorkMessageBody } from '../core/domain/work-queue.port.js';
+
+export class MalformedMessageError extends AppError {
+  constructor(detail: string) {
+    super('MALFORMED_MESSAGE', `the queue message is not a work or watch message: ${detail}`);
+  }
+}
+
+export type ParsedMessage = { type: 'work'; work: WorkMessageBody } | { type: 'watch'; watch: WatchMessageBody };
+
+/** Validates what came off the queue: anything else is poison, never retried. */
+export function parseQueueMessage(body: unknown): ParsedMessage {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new MalformedMessageError('not an object');
+  const fields = body as Record<string, unknown>;
+  if (typeof fields.jobId !== 'string' || fields.jobId === '') throw new MalformedMessageError('jobId is missing');
+  if (fields.type === 'watch') {
+    const { jobId, containerName, n, until } = fields;
+    if (typeof containerName !== 'string' || containerName === '') throw new MalformedMessageError('a watch needs containerName');
+    if (!isWholeNumberFromOne(n)) throw new MalformedMessageError('a watch needs n, a whole number from 1');
+    if (typeof until !== 'string' || Number.isNaN(Date.parse(until))) throw new MalformedMessageError('a watch needs until, an ISO time');
+    return { type: 'watch', watch: { type: 'watch', jobId: jobId as string, containerName, n, until } };
+  }
+  if (fields.type !== undefined) throw new MalformedMessageError(`unknown type ${JSON.stringify(fields.type)}`);
+  if (typeof fields.message !== 'string') throw new MalformedMessageError('message is missing');
+  if (fields.attempt !== undefined && !isWholeNumberFromOne(fields.attempt)) throw new MalformedMessageError('attempt must be a whole number from 1');
+  const work: WorkMessageBody = { jobId: fields.jobId as string, message: fields.message };
+  if (fields.attempt !== undefined) work.attempt = fields.attempt as number;
+  return { type: 'work', work };
+}
+
+function isWholeNumberFromOne(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1;
+}
+
+/** A work message, or MalformedMessageError: for the paths that take work alone (the local consumer). */
+export function parseWorkMessage(body: unknown): WorkMessageBody {
+  const parsed = parseQueueMessage(body);
+  if (parsed.type !== 'work') throw new MalformedMessageError(`a ${parsed.type} message where work was expected`);
+  return parsed.work;
+}
+
+

@@ -1,0 +1,231 @@
+// npm run test:faults: the local stack as `npm start` runs it, with faults injected while it
+// works. The stack is SIGKILLed (its whole process group, or its main process alone) and
+// restarted on the same DATA_DIR, and workers are SIGKILLed at random. Every task must end
+// Done, none lost, none run twice, no process left behind, every container's logs kept.
+// Ends with one line: faults: in=… done=… failed=… lost=… duplicated=… kills=…
+//   npm run test:faults [-- --tasks 300 --stack-kills 4 --worker-kills 10]
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BUILT_LOCAL_STACK, ROOT, tempDir } from '../helpers.js';
+import { getJob, postJob, workerProcesses } from '../local-stack-process.js';
+
+const { values } = parseArgs({
+  options: {
+    tasks: { type: 'string', default: '300' },
+    'stack-kills': { type: 'string', default: '4' },
+    'worker-kills': { type: 'string', default: '10' },
+    'max-concurrent': { type: 'string', default: '4' },
+    seed: { type: 'string', default: String(Date.now()) },
+  },
+});
+const TASKS = Number(values.tasks);
+const STACK_KILLS = Number(values['stack-kills']);
+const WORKER_KILLS = Number(values['worker-kills']);
+const MAX_CONCURRENT = Number(values['max-concurrent']);
+
+// A small seeded generator, so a failing run can be run again as it was (--seed).
+let state = Number(values.seed) % 2147483647 || 1;
+const random = () => (state = (state * 48271) % 2147483647) / 2147483647;
+
+interface Job {
+  id: string;
+  state: string;
+  containerName: string;
+  attempts: number;
+  startedAt: string | null;
+  dispatchedAt: string | null;
+  finishedAt: string | null;
+  priorAttempts: { containerName: string; dispatchedAt: string | null; finishedAt: string }[];
+}
+
+const dir = tempDir('eda-faults-');
+const dataDir = join(dir.path, 'data');
+const log = (line: string) => console.log(`[faults] ${line}`);
+
+let stack: { child: ChildProcess; url: string; output: () => string } | null = null;
+
+/** The built stack, in a process group of its own, so that the group can be killed whole. */
+async function startStack(): Promise<void> {
+  const child = spawn(process.execPath, [BUILT_LOCAL_STACK], {
+    cwd: ROOT,
+    detached: true,
+    env: {
+      PATH: process.env.PATH ?? '',
+      DATA_DIR: dataDir,
+      PORT: '0',
+      LOG_LEVEL: 'warn',
+      MAX_CONCURRENT: String(MAX_CONCURRENT),
+      WORK_SECONDS: '0.5',
+      // A lock held by a killed stack comes back in seconds, not a minute.
+      LOCK_DURATION_SECONDS: '5',
+      REAP_INTERVAL_SECONDS: '0.5',
+      SHUTDOWN_GRACE_SECONDS: '30',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the stack did not start:\n${output}`)), 30_000);
+    child.stdout!.on('data', () => {
+      const match = /running at (http:\/\/\S+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`the stack exited with ${code}:\n${output}`)));
+  });
+  stack = { child, url, output: () => output };
+}
+
+async function killStack(how: 'group' | 'main'): Promise<void> {
+  const { child } = stack!;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  process.kill(how === 'group' ? -child.pid! : child.pid!, 'SIGKILL');
+  await exited;
+  stack = null;
+}
+
+/** A running worker (not its supervisor), killed as an OOM killer would. */
+function killRandomWorker(): string | null {
+  const workers = workerProcesses(dataDir);
+  if (workers.length === 0) return null;
+  const pid = workers[Math.floor(random() * workers.length)]!;
+  try {
+    const name = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').find((v) => v.startsWith('CONTAINER_NAME='))?.slice('CONTAINER_NAME='.length) ?? null;
+    process.kill(pid, 'SIGKILL');
+    return name;
+  } catch {
+    return null; // it ended first
+  }
+}
+
+async function allJobs(ids: string[]): Promise<Job[]> {
+  const jobs: Job[] = [];
+  for (const id of ids) jobs.push((await getJob(stack!.url, id)) as unknown as Job);
+  return jobs;
+}
+
+function containersLeft(): number {
+  const folder = join(dataDir, 'containers');
+  return existsSync(folder) ? readdirSync(folder).filter((file) => file.endsWith('.json')).length : 0;
+}
+
+async function main(): Promise<number> {
+  log(`seed ${values.seed}: ${TASKS} tasks, ${STACK_KILLS} stack kills, ${WORKER_KILLS} worker kills, MAX_CONCURRENT=${MAX_CONCURRENT}`);
+  await startStack();
+  const ids: string[] = [];
+  const killedContainers: string[] = [];
+  let kills = 0;
+  let peak = 0;
+  let watching = true;
+  const watcher = (async () => {
+    while (watching) {
+      peak = Math.max(peak, workerProcesses(dataDir).length);
+      await sleep(20);
+    }
+  })();
+
+  // Faults at random points in the stream of work: each one after a random share of it.
+  const faults = [
+    ...Array.from({ length: STACK_KILLS }, (_, i) => ({ at: random(), kind: i % 2 === 0 ? ('group' as const) : ('main' as const) })),
+    ...Array.from({ length: WORKER_KILLS }, () => ({ at: random(), kind: 'worker' as const })),
+  ].sort((a, b) => a.at - b.at);
+  for (let posted = 0; posted < TASKS; ) {
+    const next = faults[0];
+    const until = next ? Math.min(TASKS, Math.max(posted + 1, Math.round(next.at * TASKS))) : TASKS;
+    for (; posted < until; posted++) ids.push((await postJob(stack!.url, `task ${posted}`)).id);
+    if (!next || posted < Math.round(next.at * TASKS)) continue;
+    faults.shift();
+    await sleep(200 + random() * 800); // let work be under way
+    if (next.kind === 'worker') {
+      const name = killRandomWorker();
+      if (name) {
+        killedContainers.push(name);
+        kills++;
+        log(`killed the worker of ${name}`);
+      }
+    } else {
+      await killStack(next.kind);
+      kills++;
+      log(`killed the stack (${next.kind === 'group' ? 'its process group' : 'its main process'}); ${workerProcesses(dataDir).length} worker(s) still running`);
+      await sleep(random() * 1000);
+      await startStack();
+    }
+  }
+
+  const deadline = Date.now() + Math.max(120_000, TASKS * 2_000);
+  let jobs = await allJobs(ids);
+  while (jobs.some((job) => job.state !== 'Done' && job.state !== 'Failed') || containersLeft() > 0) {
+    if (Date.now() > deadline) break;
+    await sleep(1000);
+    jobs = await allJobs(ids);
+  }
+  watching = false;
+  await watcher;
+
+  // Every container of every attempt left its logs in the store, with one start in them.
+  let duplicated = 0;
+  let missingLogs = 0;
+  for (const job of jobs) {
+    const attempts = [...job.priorAttempts, { containerName: job.containerName, dispatchedAt: job.dispatchedAt, finishedAt: job.finishedAt }];
+    let startedTwice = false;
+    for (const [i, attempt] of attempts.entries()) {
+      const response = await fetch(`${stack!.url}/api/containers/${attempt.containerName}/logs`);
+      const logs = await response.text();
+      // Once every container is deleted, only the store's copy answers for an earlier attempt;
+      // the last attempt's copy holds its worker's last word.
+      const kept = i < attempts.length - 1 ? response.status === 200 : /: (Done|Failed)/.test(logs);
+      if (!kept) {
+        missingLogs++;
+        log(`no logs kept for ${attempt.containerName} (${response.status}): ${JSON.stringify(logs.slice(-300))}`);
+      }
+      if ((logs.match(/: InProgress$/gm) ?? []).length > 1) startedTwice = true;
+    }
+    // Two attempts never ran at once: each began after the one before it had ended.
+    const overlapped = attempts.slice(1).some((attempt, i) => attempt.dispatchedAt !== null && Date.parse(attempt.dispatchedAt) < Date.parse(attempts[i]!.finishedAt ?? ''));
+    if (startedTwice || overlapped) duplicated++;
+  }
+  const retriedKilled = killedContainers.filter((name) => jobs.some((job) => job.state === 'Done' && job.priorAttempts.some((a) => a.containerName === name))).length;
+
+  const stopped = new Promise<number | null>((resolve) => stack!.child.once('exit', resolve));
+  process.kill(stack!.child.pid!, 'SIGINT');
+  const stopCode = await stopped;
+  await sleep(200);
+  const orphans = workerProcesses(dataDir, { supervisors: true });
+
+  const done = jobs.filter((job) => job.state === 'Done').length;
+  const failed = jobs.filter((job) => job.state === 'Failed').length;
+  const lost = TASKS - done - failed;
+  const problems = [
+    ...(done !== TASKS ? [`${TASKS - done} task(s) not Done`] : []),
+    ...(duplicated > 0 ? [`${duplicated} task(s) ran twice`] : []),
+    ...(retriedKilled !== killedContainers.length ? [`${killedContainers.length - retriedKilled} killed worker(s) not retried to Done`] : []),
+    ...(missingLogs > 0 ? [`${missingLogs} container(s) without logs in the store`] : []),
+    ...(orphans.length > 0 ? [`${orphans.length} process(es) left behind: ${orphans.join(' ')}`] : []),
+    ...(peak > MAX_CONCURRENT ? [`${peak} workers ran at once, more than MAX_CONCURRENT=${MAX_CONCURRENT}`] : []),
+    ...(stopCode !== 0 ? [`the last stop exited with ${stopCode}`] : []),
+  ];
+  for (const job of jobs.filter((j) => j.state !== 'Done').slice(0, 5)) log(`not Done: ${JSON.stringify(job)}`);
+  for (const problem of problems) log(problem);
+  console.log(`faults: in=${TASKS} done=${done} failed=${failed} lost=${lost} duplicated=${duplicated} kills=${kills} peak=${peak}`);
+  return problems.length === 0 ? 0 : 1;
+}
+
+let code = 1;
+try {
+  code = await main();
+} catch (error) {
+  console.error(error);
+  if (stack) console.error(stack.output());
+} finally {
+  if (stack?.child.exitCode === null) stack.child.kill('SIGKILL');
+  for (const pid of workerProcesses(dataDir, { supervisors: true })) process.kill(pid, 'SIGKILL');
+  dir.remove();
+}
+process.exit(code);
