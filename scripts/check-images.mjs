@@ -188,6 +188,14 @@ async function check(name, body) {
   }
 }
 
+/** Checks that could not run count as failed: a run that skipped them proved nothing. */
+function notRun(names, why) {
+  for (const name of names) {
+    results.push({ name, ok: false });
+    console.log(`  FAIL ${name}: not run, ${why}`);
+  }
+}
+
 function expect(condition, message) {
   if (!condition) throw new Error(message);
 }
@@ -377,6 +385,12 @@ const DASHBOARD_ASSETS = {
 // store gives up is seen, not missed.
 const DASHBOARD_STAYS_UP_MS = 20_000;
 const DASHBOARD_START_TIMEOUT_MS = 45_000;
+const DASHBOARD_RUNNING_CHECKS = [
+  'dashboard: runs as user node, listening on every interface at 8080',
+  'dashboard: /healthz answers 503 naming the parts',
+  'dashboard: its static assets and htmx load (with the token; refused without)',
+  `dashboard: stays up and unhealthy ${seconds(DASHBOARD_STAYS_UP_MS)} after start`,
+];
 
 async function checkDashboard(image) {
   const token = randomBytes(24).toString('hex');
@@ -425,9 +439,12 @@ async function checkDashboard(image) {
     }
     throw new Error(`no answer on :8080 within ${seconds(DASHBOARD_START_TIMEOUT_MS)}; last try: ${JSON.stringify(report?.health)}`);
   });
-  if (!report || report.health.error) return;
+  if (!report || report.health.error) {
+    notRun(DASHBOARD_RUNNING_CHECKS, 'the dashboard never answered');
+    return;
+  }
 
-  await check('dashboard: runs as user node, listening on every interface at 8080', async () => {
+  await check(DASHBOARD_RUNNING_CHECKS[0], async () => {
     const user = (await inspectImage(image)).Config.User;
     expect(user === 'node', `the image's USER is "${user || '(none: root)'}"`);
     expect(report.pid1.name === 'node' && report.pid1.uid !== 0, `PID 1 (${report.pid1.command}) runs as uid ${report.pid1.uid} (${report.pid1.name})`);
@@ -435,7 +452,7 @@ async function checkDashboard(image) {
     return `PID 1 "${report.pid1.command}" as ${report.pid1.name} (uid ${report.pid1.uid})`;
   });
 
-  await check('dashboard: /healthz answers 503 naming the parts', async () => {
+  await check(DASHBOARD_RUNNING_CHECKS[1], async () => {
     const { status, text } = report.health;
     const body = text ? JSON.parse(text) : {};
     expect(status === 503, `expected 503; got ${status} ${text}`);
@@ -446,7 +463,7 @@ async function checkDashboard(image) {
     return text;
   });
 
-  await check('dashboard: its static assets and htmx load (with the token; refused without)', async () => {
+  await check(DASHBOARD_RUNNING_CHECKS[2], async () => {
     expect(report.login.status === 200 && /text\/html/.test(report.login.type ?? ''), `GET /login: ${report.login.status} ${report.login.type}`);
     expect(report.gate.status === 401, `GET /static/htmx.min.js without the token: expected 401, got ${report.gate.status}`);
     for (const [asset, source] of Object.entries(DASHBOARD_ASSETS)) {
@@ -458,7 +475,7 @@ async function checkDashboard(image) {
     return Object.keys(DASHBOARD_ASSETS).join(', ');
   });
 
-  await check(`dashboard: stays up and unhealthy ${seconds(DASHBOARD_STAYS_UP_MS)} after start`, async () => {
+  await check(DASHBOARD_RUNNING_CHECKS[3], async () => {
     await sleep(Math.max(0, startedAt + DASHBOARD_STAYS_UP_MS - Date.now()));
     const s = await state();
     if (!s.Running) throw new Error(await exited(s));
@@ -523,7 +540,10 @@ async function main() {
         image = await build(app, standIn);
         return image;
       });
-      if (!image) continue;
+      if (!image) {
+        notRun([`${app}: what it contains, and how it runs`], 'the image did not build');
+        continue;
+      }
       const runtimeBase = standIn ?? dockerfileDefault(app, 'RUNTIME_IMAGE');
       const [size, baseSize] = await Promise.all([inspectImage(image), inspectImage(runtimeBase)]).then((infos) => infos.map((i) => i.Size));
       console.log(`  size: ${megabytes(size)} (${megabytes(size - baseSize)} on top of ${megabytes(baseSize)} of base)`);
