@@ -547,7 +547,9 @@ async function main() {
       const runtimeBase = standIn ?? dockerfileDefault(app, 'RUNTIME_IMAGE');
       const [size, baseSize] = await Promise.all([inspectImage(image), inspectImage(runtimeBase)]).then((infos) => infos.map((i) => i.Size));
       console.log(`  size: ${megabytes(size)} (${megabytes(size - baseSize)} on top of ${megabytes(baseSize)} of base)`);
-      await checkContents(app, image, runtimeBase, lockfile);
+      await checkContents(app, image, runtimeBase, lockfile).catch((error) =>
+        notRun([`${app}: what the image contains`], `its files could not be read: ${error instanceof Error ? error.message : error}`),
+      );
       if (app === 'worker') await checkWorker(image);
       else await checkDashboard(image);
     }
