@@ -74,6 +74,8 @@ export class Database extends pulumi.ComponentResource {
     ]);
     collection('artifacts', 'artifacts', []);
     collection('counters', 'counters', []);
+    // Idempotency keys: the key is the `_id`, so no unique index is ever added (apps/core/adapters/mongo-idempotency-keys.ts).
+    collection('idempotency', 'idempotency', []);
 
     const strings = cosmosdb.listDatabaseAccountConnectionStringsOutput({
       accountName: account.name,

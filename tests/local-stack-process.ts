@@ -83,3 +83,44 @@ export async function postJob(url: string, message: string): Promise<{ id: strin
 export async function getJob(url: string, id: string): Promise<Record<string, unknown>> {
   return (await (await fetch(`${url}/api/jobs/${id}`)).json()) as Record<string, unknown>;
 }
+
+export interface FinishedStack {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** Whether it had to be killed after `timeoutMs` (a start that hangs). */
+  timedOut: boolean;
+}
+
+/**
+ * Runs the built stack with `env` only, expecting it to stop by itself (a start-up fault), and
+ * kills it after `timeoutMs`. `withoutRootPowers` runs it without the capabilities that let
+ * root write anywhere (setpriv, util-linux), so a folder without write permission is one for it too.
+ */
+export async function runStackUntilExit(
+  env: Record<string, string>,
+  { timeoutMs = 20_000, withoutRootPowers = false }: { timeoutMs?: number; withoutRootPowers?: boolean } = {},
+): Promise<FinishedStack> {
+  const dropRoot = withoutRootPowers && process.getuid?.() === 0;
+  const [command, args] = dropRoot
+    ? ['setpriv', ['--bounding-set=-dac_override,-dac_read_search,-fowner', process.execPath, BUILT_LOCAL_STACK]]
+    : [process.execPath, [BUILT_LOCAL_STACK]];
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk) => (stdout += chunk));
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, timeoutMs);
+  // 'close' comes after the output has been read to its end.
+  const code = await new Promise<number | null>((resolve) => child.on('close', (exitCode) => resolve(exitCode)));
+  clearTimeout(timer);
+  return { code, stdout, stderr, timedOut };
+}

@@ -8,19 +8,25 @@ import {
 } from '../core/adapters/azure/azure-settings.js';
 import type { WorkQueue } from '../core/domain/work-queue.port.js';
 import type { DashboardDeps } from './deps.js';
+import { openWhenReachable, type OpenWhenReachableOptions } from './open-when-reachable.js';
 import type { DashboardSettings } from './settings.js';
 
-/** The dashboard's adapters, chosen by its settings: no code changes between environments. */
-export async function createDashboardDeps(settings: DashboardSettings): Promise<DashboardDeps> {
-  const store = await openJobStore(settings.databaseUri);
+/**
+ * The dashboard's adapters, chosen by its settings: no code changes between environments. The
+ * store and the queue open on first use and again after a failure, so the server starts and
+ * stays up while either cannot be reached (its /healthz says which).
+ */
+export async function createDashboardDeps(
+  settings: DashboardSettings,
+  reachability: OpenWhenReachableOptions = {},
+): Promise<DashboardDeps> {
   const credential = () => azureCredential(settings.managedIdentityClientId);
-  let queue: WorkQueue;
-  if (settings.queue.kind === 'servicebus') {
-    queue = openServiceBusQueue(settings.queue.serviceBus, credential);
-  } else {
+  const store = openWhenReachable('store', () => openJobStore(settings.databaseUri), reachability);
+  const queue = openWhenReachable<WorkQueue>('queue', async () => {
+    if (settings.queue.kind === 'servicebus') return openServiceBusQueue(settings.queue.serviceBus, credential);
     const { SqliteWorkQueue } = await importLocalOnly('QUEUE', () => import('../core/adapters/sqlite-work-queue.js'));
-    queue = new SqliteWorkQueue({ path: settings.queue.path, lockDurationMs: 60_000, maxDeliveryCount: 5, duplicateDetectionWindowMs: 600_000 });
-  }
+    return new SqliteWorkQueue({ path: settings.queue.path, lockDurationMs: 60_000, maxDeliveryCount: 5, duplicateDetectionWindowMs: 600_000 });
+  }, reachability);
   const common = { store, queue, prices: settings.prices, costLabel: settings.costLabel };
   if (settings.containers.kind === 'aci') {
     return {

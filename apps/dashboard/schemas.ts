@@ -50,6 +50,12 @@ export const jobSchema = {
   },
 } as const;
 
+export const jobIdParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', maxLength: 100 } },
+} as const;
+
 export const containerParams = {
   type: 'object',
   required: ['name'],

@@ -1,18 +1,33 @@
 // The dashboard as its own server (the App Service container): settings from the
-// environment, adapters by settings, graceful close on SIGTERM.
+// environment, adapters by settings, graceful close on SIGTERM. Unlike `npm start`, it does
+// not stop when its store or queue cannot be reached: App Service would only restart it, so it
+// stays up and /healthz answers 503 naming the part, until the part answers.
 import { errorMessage, SettingsError } from '../core/domain/errors.js';
 import { buildApp } from './app.js';
 import { createDashboardDeps } from './composition.js';
+import type { OpenWhenReachableOptions } from './open-when-reachable.js';
 import { readDashboardSettings } from './settings.js';
 
 try {
   const settings = readDashboardSettings(process.env);
-  const deps = await createDashboardDeps(settings);
-  const app = await buildApp(deps, { logger: { level: settings.logLevel }, accessToken: settings.accessToken });
+  // Parts open only on use, after the app (and its logger) exists.
+  let report: OpenWhenReachableOptions['onChange'] = () => {};
+  const deps = await createDashboardDeps(settings, { onChange: (change) => report?.(change) });
+  const app = await buildApp(deps, {
+    logger: { level: settings.logLevel },
+    accessToken: settings.accessToken,
+    servedAs: settings.servedAs,
+  });
+  report = ({ part, reachable, reason }) => {
+    if (reachable) app.log.info(`the ${part} is open`);
+    else app.log.error(`the ${part} cannot be reached (tried again on the next request after 5 s): ${reason}`);
+  };
   app.addHook('onClose', async () => {
     await Promise.allSettled([deps.store.close(), deps.queue.close()]);
   });
   await app.listen({ host: settings.host, port: settings.port });
+  // Open both now rather than on the first request; a failure is logged and retried later.
+  void Promise.allSettled([deps.store.ping(), deps.queue.ping()]);
   const stop = () => {
     app.close().then(
       () => process.exit(0),

@@ -1,14 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openJobStore } from '../../apps/core/adapters/open-job-store.js';
+import { describeDatabase, openJobStore, sqlitePathFromUri } from '../../apps/core/adapters/open-job-store.js';
 import { ProcessRuntime } from '../../apps/core/adapters/process-runtime.js';
+import { verifySqliteFile } from '../../apps/core/adapters/sqlite-open.js';
 import { SqliteWorkQueue } from '../../apps/core/adapters/sqlite-work-queue.js';
 import { errorMessage } from '../../apps/core/domain/errors.js';
+import type { JobStore } from '../../apps/core/domain/job-store.port.js';
 import { buildApp } from '../../apps/dashboard/app.js';
 import { LocalConsumer } from '../../apps/spawner/local-consumer.js';
 import { reap, type ReaperDeps } from '../../apps/spawner/reaper.js';
+import { prepareDataDir } from './data-dir.js';
 import type { LocalSettings } from './settings.js';
+import { explainListenFailure, explainStoreFailure } from './start-up-error.js';
 
 // Built layout: dist/stacks/local/local-stack.js starts dist/apps/worker/main.js.
 const WORKER_ENTRY = fileURLToPath(new URL('../../apps/worker/main.js', import.meta.url));
@@ -24,15 +28,49 @@ export interface LocalStack {
   stop(interrupt?: Promise<void>): Promise<void>;
 }
 
-/** The whole system on one machine: dashboard, durable queue, store, spawner and reaper. */
+/**
+ * The store, checked page by page first when it is a SQLite file: damage found now stops the
+ * start with one line, rather than failing requests one by one later.
+ */
+async function openStore(databaseUri: string): Promise<JobStore> {
+  try {
+    if (databaseUri.startsWith('sqlite:')) verifySqliteFile(sqlitePathFromUri(databaseUri));
+    return await openJobStore(databaseUri);
+  } catch (error) {
+    throw explainStoreFailure(error, `DATABASE_URI (${describeDatabase(databaseUri)})`);
+  }
+}
+
+function openQueue(settings: LocalSettings): SqliteWorkQueue {
+  const path = join(settings.dataDir, 'queue.db');
+  try {
+    verifySqliteFile(path);
+    return new SqliteWorkQueue({
+      path,
+      lockDurationMs: settings.lockDurationSeconds * 1000,
+      maxDeliveryCount: settings.maxDeliveryCount,
+      duplicateDetectionWindowMs: settings.duplicateWindowSeconds * 1000,
+    });
+  } catch (error) {
+    throw explainStoreFailure(error, `DATA_DIR ${settings.dataDir}`);
+  }
+}
+
+/**
+ * The whole system on one machine: dashboard, durable queue, store, spawner and reaper. A
+ * fault the user can fix (DATA_DIR, DATABASE_URI, HOST, PORT) throws a StartupError or a
+ * SettingsError whose message says what to change.
+ */
 export async function startLocalStack(settings: LocalSettings, log: (line: string) => void): Promise<LocalStack> {
-  const store = await openJobStore(settings.databaseUri);
-  const queue = new SqliteWorkQueue({
-    path: join(settings.dataDir, 'queue.db'),
-    lockDurationMs: settings.lockDurationSeconds * 1000,
-    maxDeliveryCount: settings.maxDeliveryCount,
-    duplicateDetectionWindowMs: settings.duplicateWindowSeconds * 1000,
-  });
+  prepareDataDir(settings.dataDir);
+  const store = await openStore(settings.databaseUri);
+  let queue: SqliteWorkQueue;
+  try {
+    queue = openQueue(settings);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   const runtime = new ProcessRuntime({
     workerEntry: WORKER_ENTRY,
     dir: join(settings.dataDir, 'containers'),
@@ -73,18 +111,21 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
   try {
     app = await buildApp(
       { store, queue, runtime, metrics: runtime, prices: settings.prices, costLabel: 'ACI equivalent' },
-      { logger: { level: settings.logLevel } },
+      { logger: { level: settings.logLevel }, servedAs: settings.servedAs },
     );
     await app.listen({ host: settings.host, port: settings.port });
   } catch (error) {
     await Promise.all([store.close(), queue.close(), runtime.close()]);
-    throw error;
+    throw explainListenFailure(error, settings.host, settings.port);
   }
   consumer.start();
   reaper.start();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : settings.port;
-  const url = `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}`;
+  // A bind to every address is reached by one of ALLOWED_HOSTS: that is the URL that works.
+  const bindName = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
+  const reachedAs = ['0.0.0.0', '[::]'].includes(bindName) ? settings.servedAs.hosts[0]! : bindName;
+  const url = `http://${reachedAs}:${port}`;
 
   return {
     url,

@@ -1,4 +1,4 @@
-import { errorMessage, SettingsError } from '../../apps/core/domain/errors.js';
+import { AppError, errorMessage } from '../../apps/core/domain/errors.js';
 import { startLocalStack } from './local-stack.js';
 import { readLocalSettings } from './settings.js';
 
@@ -31,6 +31,7 @@ try {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 } catch (error) {
-  console.error(error instanceof SettingsError ? errorMessage(error) : error);
-  process.exit(error instanceof SettingsError ? 2 : 1);
+  // A fault the user can fix is one line and exit 2; anything else is a bug, with its stack.
+  console.error(error instanceof AppError ? errorMessage(error) : error);
+  process.exit(error instanceof AppError ? 2 : 1);
 }

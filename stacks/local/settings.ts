@@ -1,14 +1,18 @@
 import { resolve } from 'node:path';
+import { databaseUriProblem } from '../../apps/core/adapters/open-job-store.js';
 import { DEFAULT_PRICES, type PriceTable } from '../../apps/core/domain/pricing.js';
 import type { RetryPolicy } from '../../apps/core/domain/retry-policy.js';
 import { readRetryPolicy } from '../../apps/core/retry-settings.js';
 import { SettingsReader } from '../../apps/core/settings.js';
+import { readServedHosts, type ServedAs } from '../../apps/dashboard/served-as.js';
 import { DEFAULT_WORK_SECONDS } from '../../apps/worker/worker-env.js';
 
 /** Every setting of `npm start`, read once from the environment (README: "Settings"). */
 export interface LocalSettings {
   host: string;
   port: number;
+  /** The host names the dashboard answers (loopback names for the default bind, ALLOWED_HOSTS). */
+  servedAs: ServedAs;
   dataDir: string;
   databaseUri: string;
   maxConcurrent: number;
@@ -30,11 +34,16 @@ export interface LocalSettings {
 export function readLocalSettings(env: Record<string, string | undefined>): LocalSettings {
   const read = new SettingsReader(env);
   const dataDir = resolve(read.string('DATA_DIR', '.data'));
+  const host = read.string('HOST', '127.0.0.1');
+  const databaseUri = read.string('DATABASE_URI', `sqlite:${resolve(dataDir, 'jobs.db')}`);
+  const uriProblem = databaseUriProblem(databaseUri);
+  if (uriProblem) read.problem(uriProblem);
   const settings: LocalSettings = {
-    host: read.string('HOST', '127.0.0.1'),
+    host,
     port: read.integer('PORT', 3000, { min: 0, max: 65535 }),
+    servedAs: { hosts: readServedHosts(read, host), scheme: 'http', anyHostPaths: [] },
     dataDir,
-    databaseUri: read.string('DATABASE_URI', `sqlite:${resolve(dataDir, 'jobs.db')}`),
+    databaseUri,
     maxConcurrent: read.integer('MAX_CONCURRENT', 4, { min: 1, max: 256 }),
     workSeconds: read.number('WORK_SECONDS', DEFAULT_WORK_SECONDS, { min: 0 }),
     taskTimeoutSeconds: read.number('TASK_TIMEOUT_SECONDS', 600, { min: 1 }),

@@ -9,6 +9,7 @@ import { SqliteWorkQueue } from '../../apps/core/adapters/sqlite-work-queue.js';
 import { buildApp } from '../../apps/dashboard/app.js';
 import { createDashboardDeps } from '../../apps/dashboard/composition.js';
 import type { DashboardDeps } from '../../apps/dashboard/deps.js';
+import { adapterBehind } from '../../apps/dashboard/open-when-reachable.js';
 import { readDashboardSettings } from '../../apps/dashboard/settings.js';
 import { createSpawnerDeps } from '../../apps/spawner/composition.js';
 import { readSpawnerSettings } from '../../apps/spawner/settings.js';
@@ -17,6 +18,8 @@ import { tempDir } from '../helpers.js';
 const TOKEN = 'a-long-enough-dashboard-token-123';
 
 const AZURE = {
+  // Set by App Service in the container: the host name the dashboard answers for.
+  WEBSITE_HOSTNAME: 'app-eda-dev.azurewebsites.net',
   QUEUE_NAME: 'work',
   SERVICEBUS_NAMESPACE: 'sb-eda-dev.servicebus.windows.net',
   AZURE_SUBSCRIPTION_ID: '00000000-0000-0000-0000-000000000000',
@@ -39,10 +42,10 @@ describe('settings choose the adapters, with no code change', () => {
       readDashboardSettings({ ...AZURE, DATABASE_URI: `sqlite:${join(dir.path, 'jobs.db')}`, DASHBOARD_TOKEN: TOKEN }),
     );
     opened.push(deps.store, deps.queue);
-    expect(deps.queue).toBeInstanceOf(ServiceBusWorkQueue);
+    expect(await adapterBehind(deps.queue)).toBeInstanceOf(ServiceBusWorkQueue);
     expect(deps.runtime).toBeInstanceOf(AciRuntime);
     expect(deps.metrics).toBeInstanceOf(AzureMonitorMetrics);
-    expect(deps.store).toBeInstanceOf(SqliteJobStore);
+    expect(await adapterBehind(deps.store)).toBeInstanceOf(SqliteJobStore);
   });
 
   it('the dashboard with embedded parts: SQLite queue and no live container source', async () => {
@@ -50,6 +53,7 @@ describe('settings choose the adapters, with no code change', () => {
     dirs.push(dir);
     const deps = await createDashboardDeps(
       readDashboardSettings({
+        HOST: '127.0.0.1',
         QUEUE: 'sqlite',
         QUEUE_PATH: join(dir.path, 'queue.db'),
         CONTAINERS: 'none',
@@ -58,7 +62,7 @@ describe('settings choose the adapters, with no code change', () => {
       }),
     );
     opened.push(deps.store, deps.queue);
-    expect(deps.queue).toBeInstanceOf(SqliteWorkQueue);
+    expect(await adapterBehind(deps.queue)).toBeInstanceOf(SqliteWorkQueue);
     expect(await deps.runtime.logs('task-x')).toBeNull();
   });
 
@@ -93,7 +97,7 @@ describe('settings choose the adapters, with no code change', () => {
     expect(() => readDashboardSettings({ ...AZURE, DATABASE_URI: 'sqlite:x.db', DASHBOARD_TOKEN: 'short' })).toThrow(
       /DASHBOARD_TOKEN must be at least 24 characters \(got 5\)/,
     );
-    expect(() => readDashboardSettings({ QUEUE: 'kafka', ALLOW_ANONYMOUS: 'true', DATABASE_URI: 'sqlite:x.db', CONTAINERS: 'none' })).toThrow(
+    expect(() => readDashboardSettings({ HOST: '127.0.0.1', QUEUE: 'kafka', ALLOW_ANONYMOUS: 'true', DATABASE_URI: 'sqlite:x.db', CONTAINERS: 'none' })).toThrow(
       /QUEUE must be one of servicebus, sqlite \(got "kafka"\)/,
     );
   });
@@ -113,6 +117,7 @@ describe('the deployed dashboard’s access token', () => {
     dir = tempDir();
     deps = await createDashboardDeps(
       readDashboardSettings({
+        HOST: '127.0.0.1',
         QUEUE: 'sqlite',
         QUEUE_PATH: join(dir.path, 'queue.db'),
         CONTAINERS: 'none',
@@ -147,7 +152,7 @@ describe('the deployed dashboard’s access token', () => {
     const good = await app.inject({ method: 'POST', url: '/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `token=${TOKEN}` });
     expect(good.statusCode).toBe(303);
     const cookie = String(good.headers['set-cookie']);
-    expect(cookie).toMatch(/^eda_token=.+; Path=\/; HttpOnly; Secure; SameSite=Strict/);
+    expect(cookie).toMatch(/^eda_token=[^;]+; Max-Age=604800; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
     const opened = await app.inject({ url: '/', headers: { accept: 'text/html', cookie: cookie.split(';')[0]! } });
     expect(opened.statusCode).toBe(200);
     expect(opened.body).toContain('<form id="add-work"');

@@ -1,43 +1,26 @@
 import type { FastifyInstance } from 'fastify';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SqliteJobStore } from '../../apps/core/adapters/sqlite-job-store.js';
-import { SqliteWorkQueue } from '../../apps/core/adapters/sqlite-work-queue.js';
-import { DEFAULT_PRICES } from '../../apps/core/domain/pricing.js';
-import { buildApp } from '../../apps/dashboard/app.js';
+import type { SqliteJobStore } from '../../apps/core/adapters/sqlite-job-store.js';
+import type { SqliteWorkQueue } from '../../apps/core/adapters/sqlite-work-queue.js';
 import { submitWork } from '../../apps/dashboard/submit-work.js';
 import { formatUsd, orderKey } from '../../apps/dashboard/views/format.js';
 import { containerNameFor } from '../../apps/core/domain/container-name.js';
-import { openEmbedded, tempDir } from '../helpers.js';
+import { DEFAULT_PRICES } from '../../apps/core/domain/pricing.js';
+import { openDashboard, type DashboardUnderTest } from './dashboard-under-test.js';
 
 const HOSTILE = '<img src=x onerror=alert(1)><script>alert(2)</script>" hx-get="/x';
 
 describe('dashboard pages and fragments', () => {
-  let dir: ReturnType<typeof tempDir>;
+  let dashboard: DashboardUnderTest;
   let store: SqliteJobStore;
   let queue: SqliteWorkQueue;
   let app: FastifyInstance;
 
   beforeEach(async () => {
-    dir = tempDir();
-    ({ store, queue } = await openEmbedded(dir.path));
-    app = await buildApp(
-      {
-        store,
-        queue,
-        runtime: { logs: async () => null },
-        metrics: { metrics: async () => null },
-        prices: DEFAULT_PRICES,
-        costLabel: 'ACI equivalent',
-      },
-      { logger: false },
-    );
+    dashboard = await openDashboard();
+    ({ store, queue, app } = dashboard);
   });
-  afterEach(async () => {
-    await app.close();
-    await Promise.all([store.close(), queue.close()]);
-    dir.remove();
-  });
+  afterEach(async () => dashboard.close());
 
   const htmx = { 'hx-request': 'true', 'content-type': 'application/x-www-form-urlencoded' };
   const addWork = (body: string, headers: Record<string, string> = {}) =>

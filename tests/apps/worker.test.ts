@@ -57,9 +57,9 @@ describe('worker', () => {
     expect(result.stderr).toContain('MESSAGE is empty; CONTAINER_NAME is not set');
   });
 
-  it('exits 1 with a clear message for a store it cannot open', async () => {
+  it('exits 2 with a clear message for a DATABASE_URI it cannot use (a bad environment)', async () => {
     const result = await runBuiltWorker({ MESSAGE: 'm', CONTAINER_NAME: 'task-x', DATABASE_URI: 'postgres://db/jobs' });
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toContain('DATABASE_URI must start with sqlite:, mongodb:// or mongodb+srv:// (got "postgres:")');
   });
 

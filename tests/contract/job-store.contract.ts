@@ -236,6 +236,37 @@ export function jobStoreContract(name: string, open: () => Promise<StoreUnderTes
       expect(await store.getArtifacts('task-y')).toBeNull();
     });
 
+    it('claims an idempotency key once: a later claim gets the first, an expired claim is replaced', async () => {
+      const t0 = Date.parse('2026-01-01T00:00:00.000Z');
+      const at = (ms: number) => new Date(t0 + ms);
+      const first = { key: 'api:order-7', fingerprint: 'f1', jobId: 'job-1', createdAt: at(0).toISOString() };
+      expect(await store.claimIdempotencyKey(first, at(-60_000))).toEqual(first);
+      const retry = { ...first, fingerprint: 'f2', jobId: 'job-2', createdAt: at(1000).toISOString() };
+      expect(await store.claimIdempotencyKey(retry, at(-59_000))).toEqual(first);
+      // Claimed at or after the cutoff is remembered; before it, forgotten and replaced.
+      expect(await store.claimIdempotencyKey(retry, at(0))).toEqual(first);
+      expect(await store.claimIdempotencyKey(retry, at(1))).toEqual(retry);
+      const other = { key: 'requeue:job-1', fingerprint: 'f1', jobId: 'job-3', createdAt: at(2000).toISOString() };
+      expect(await store.claimIdempotencyKey(other, at(0))).toEqual(other);
+    });
+
+    it('releases a claim only while it still names the job', async () => {
+      const claim = { key: 'api:k', fingerprint: 'f', jobId: 'job-1', createdAt: new Date().toISOString() };
+      await store.claimIdempotencyKey(claim, new Date(0));
+      await store.releaseIdempotencyKey('api:k', 'job-other');
+      expect((await store.claimIdempotencyKey({ ...claim, jobId: 'job-2' }, new Date(0))).jobId).toBe('job-1');
+      await store.releaseIdempotencyKey('api:k', 'job-1');
+      expect((await store.claimIdempotencyKey({ ...claim, jobId: 'job-2' }, new Date(0))).jobId).toBe('job-2');
+    });
+
+    it('lets exactly one of many claims of a key made at once win, and tells every caller which', async () => {
+      const createdAt = new Date().toISOString();
+      const claims = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => store.claimIdempotencyKey({ key: 'api:race', fingerprint: 'f', jobId: `job-${i}`, createdAt }, new Date(0))),
+      );
+      expect(new Set(claims.map((c) => c.jobId)).size).toBe(1);
+    });
+
     it('stays consistent when two processes write the same jobs at once', async () => {
       const jobs: Job[] = [];
       for (let i = 0; i < 40; i++) jobs.push(await store.insert(pending()));

@@ -45,7 +45,9 @@ const dir = tempDir('eda-faults-');
 const dataDir = join(dir.path, 'data');
 const log = (line: string) => console.log(`[faults] ${line}`);
 
-let stack: { child: ChildProcess; url: string; output: () => string } | null = null;
+type StackProcess = { child: ChildProcess; url: string; output: () => string };
+// Set by startStack; the cast keeps TypeScript from narrowing it to null at the top level.
+let stack = null as StackProcess | null;
 
 /** The built stack, in a process group of its own, so that the group can be killed whole. */
 async function startStack(): Promise<void> {

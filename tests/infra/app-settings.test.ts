@@ -84,11 +84,13 @@ describe('the app settings the Pulumi program writes are exactly what the apps r
 
   it('the dashboard Web App: readDashboardSettings accepts them, and each one is read by it or by App Service', () => {
     const settings = settingsOf('app,linux,container');
-    const { env, asked } = recordingEnv(settings);
+    // App Service itself sets the site's host name in the container (the dashboard answers only it).
+    const { env, asked } = recordingEnv({ ...settings, WEBSITE_HOSTNAME: 'app-eda-dev.azurewebsites.net' });
     const read = readDashboardSettings(env);
     expect(read.queue.kind).toBe('servicebus');
     expect(read.containers.kind).toBe('aci');
     expect(read.accessToken).toBe(TOKEN);
+    expect(read.servedAs).toMatchObject({ hosts: ['app-eda-dev.azurewebsites.net'], scheme: 'https' });
 
     const unread = Object.keys(settings).filter((key) => !asked.has(key) && key !== WEB_APP_PORT);
     expect(unread, 'settings nobody reads (a misspelt key?)').toEqual([]);

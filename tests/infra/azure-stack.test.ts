@@ -114,6 +114,9 @@ describe('the Azure stack, with Pulumi mocks', () => {
     expect(account.inputs.capabilities).toContainEqual({ name: 'EnableServerless' });
     const jobs = one('azure-native:cosmosdb:MongoDBResourceMongoDBCollection', (r) => r.inputs.collectionName === 'jobs');
     expect(jobs.inputs.resource.indexes).toContainEqual({ key: { keys: ['containerName'] }, options: { unique: true } });
+    // Idempotency keys are unique by _id alone: the collection is created empty with no other index.
+    const keys = one('azure-native:cosmosdb:MongoDBResourceMongoDBCollection', (r) => r.inputs.collectionName === 'idempotency');
+    expect(keys.inputs.resource.indexes).toEqual([{ key: { keys: ['_id'] } }]);
     expect(one('azure-native:cosmosdb:MongoDBResourceMongoDBDatabase').inputs.databaseName).toBe('event-driven-aci');
   });
 

@@ -9,6 +9,9 @@ import type {
   Resources,
   UsageTotals,
 } from '../domain/job-store.port.js';
+// Idempotency keys (branch inputs): see mongo-idempotency-keys.ts.
+import type { IdempotencyClaim } from '../domain/job-store.port.js';
+import { IDEMPOTENCY_COLLECTION, MongoIdempotencyKeys, type IdempotencyDocument } from './mongo-idempotency-keys.js';
 
 type JobDocument = Omit<Job, 'id'> & { _id: string };
 interface ArtifactsDocument extends ContainerArtifacts {
@@ -237,6 +240,21 @@ export class MongoJobStore implements JobStore {
     const doc = await retryThrottled(() => this.artifacts.findOne({ _id: containerName }));
     return doc ? { logs: doc.logs, metrics: doc.metrics } : null;
   }
+
+  // ---- Idempotency keys (branch inputs): the logic lives in mongo-idempotency-keys.ts ----
+  async claimIdempotencyKey(claim: IdempotencyClaim, expiredBefore: Date): Promise<IdempotencyClaim> {
+    return this.idempotencyKeys().claim(claim, expiredBefore);
+  }
+
+  async releaseIdempotencyKey(key: string, jobId: string): Promise<void> {
+    await this.idempotencyKeys().release(key, jobId);
+  }
+
+  private idempotencyKeys(): MongoIdempotencyKeys {
+    const keys = this.client.db(this.jobs.dbName).collection<IdempotencyDocument>(IDEMPOTENCY_COLLECTION);
+    return new MongoIdempotencyKeys(keys, retryThrottled);
+  }
+  // ---- end of idempotency keys ----
 
   async ping(): Promise<void> {
     await this.client.db('admin').command({ ping: 1 });

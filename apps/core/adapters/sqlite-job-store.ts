@@ -4,6 +4,7 @@ import { JOB_STATES, statesBefore, type AttemptRecord, type Job, type JobState }
 import { billedUnits } from '../domain/pricing.js';
 import type {
   ContainerArtifacts,
+  IdempotencyClaim,
   JobPage,
   JobStore,
   ListQuery,
@@ -11,7 +12,7 @@ import type {
   Resources,
   UsageTotals,
 } from '../domain/job-store.port.js';
-import { openSqlite } from './sqlite-open.js';
+import { openSqlite, watchForDamage, type DamageWatch } from './sqlite-open.js';
 
 interface JobRow {
   id: string;
@@ -60,6 +61,13 @@ CREATE TABLE IF NOT EXISTS container_artifacts (
   logs TEXT NOT NULL,
   metrics TEXT
 );
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+  key TEXT PRIMARY KEY,
+  fingerprint TEXT NOT NULL,
+  job_id TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idempotency_keys_by_age ON idempotency_keys(created_at);
 `;
 
 // Columns added after the first release, for stores made before them.
@@ -101,9 +109,11 @@ function placeholders(values: readonly unknown[]): string {
 /** The job store in one SQLite file, shared by the dashboard, the spawner and every worker. */
 export class SqliteJobStore implements JobStore {
   private readonly db: Database.Database;
+  private readonly damage: DamageWatch;
 
   constructor(path: string) {
     this.db = openSqlite(path);
+    this.damage = watchForDamage(this.db, path);
     this.db.exec(SCHEMA);
     const present = new Set((this.db.prepare('PRAGMA table_info(jobs)').all() as { name: string }[]).map((c) => c.name));
     for (const [column, definition] of Object.entries(ADDED_COLUMNS)) {
@@ -294,8 +304,35 @@ export class SqliteJobStore implements JobStore {
     return row ? { logs: row.logs, metrics: row.metrics ? JSON.parse(row.metrics) : null } : null;
   }
 
+  async claimIdempotencyKey(claim: IdempotencyClaim, expiredBefore: Date): Promise<IdempotencyClaim> {
+    return this.db.transaction(() => {
+      // Forgetting every expired claim here keeps the table to one window of keys.
+      this.db.prepare('DELETE FROM idempotency_keys WHERE created_at < ?').run(expiredBefore.toISOString());
+      this.db
+        .prepare('INSERT INTO idempotency_keys (key, fingerprint, job_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
+        .run(claim.key, claim.fingerprint, claim.jobId, claim.createdAt);
+      const row = this.db.prepare('SELECT * FROM idempotency_keys WHERE key = ?').get(claim.key) as {
+        key: string;
+        fingerprint: string;
+        job_id: string;
+        created_at: string;
+      };
+      return { key: row.key, fingerprint: row.fingerprint, jobId: row.job_id, createdAt: row.created_at };
+    }).immediate();
+  }
+
+  async releaseIdempotencyKey(key: string, jobId: string): Promise<void> {
+    this.db.prepare('DELETE FROM idempotency_keys WHERE key = ? AND job_id = ?').run(key, jobId);
+  }
+
+  /** Reads real pages (the revision index), and fails for good once damage has been seen. */
   async ping(): Promise<void> {
-    this.db.prepare('SELECT 1').get();
+    try {
+      this.db.prepare('SELECT MAX(rev) FROM jobs').get();
+    } catch (error) {
+      throw this.damage.found ?? error;
+    }
+    if (this.damage.found) throw this.damage.found;
   }
 
   async close(): Promise<void> {

@@ -31,3 +31,21 @@ export class DuplicateJobError extends AppError {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * A store or queue that cannot be opened: a file that is not a database, damaged pages, a
+ * folder that cannot be written, a server that does not answer. The message names the file
+ * or server and what to do; whoever opened it adds the setting that named it.
+ */
+export class StoreOpenError extends AppError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('STORE_OPEN_FAILED', message, options);
+  }
+}
+
+/** Damage found in a store while it runs: it answers no more until it is repaired. */
+export class StoreDamagedError extends AppError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('STORE_DAMAGED', message, options);
+  }
+}

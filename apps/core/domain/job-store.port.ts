@@ -49,6 +49,19 @@ export interface MetricSeries {
 }
 
 /**
+ * A request's idempotency key and the job it made, so that a retried request finds that job
+ * instead of making another (the API's Idempotency-Key header, the dashboard's Requeue).
+ */
+export interface IdempotencyClaim {
+  key: string;
+  /** A digest of what the request asked for: the same key with other content is refused. */
+  fingerprint: string;
+  jobId: string;
+  /** ISO timestamp of the first request. */
+  createdAt: string;
+}
+
+/**
  * Where jobs live. Every transition is conditional on the job's current state, so a late or
  * duplicate write never moves a job back; each returns whether it changed anything.
  */
@@ -90,6 +103,15 @@ export interface JobStore {
 
   saveArtifacts(containerName: string, artifacts: ContainerArtifacts): Promise<void>;
   getArtifacts(containerName: string): Promise<ContainerArtifacts | null>;
+
+  /**
+   * Remembers `claim` unless its key was claimed at or after `expiredBefore`, and returns the
+   * claim that holds: this one, or the earlier one. Atomic: of two requests with one key, one
+   * claim wins and both callers get it. An older claim is forgotten and replaced.
+   */
+  claimIdempotencyKey(claim: IdempotencyClaim, expiredBefore: Date): Promise<IdempotencyClaim>;
+  /** Forgets a claim while it still names `jobId` (its request failed): a retry starts afresh. */
+  releaseIdempotencyKey(key: string, jobId: string): Promise<void>;
 
   /** Throws when the store cannot answer. */
   ping(): Promise<void>;

@@ -1,15 +1,32 @@
 import type { FastifyInstance } from 'fastify';
 import { JOB_STATES, type JobState } from '../../core/domain/job.js';
 import type { DashboardDeps } from '../deps.js';
-import { notFound } from '../http-errors.js';
+import { badRequest, notFound } from '../http-errors.js';
 import { toJobView } from '../job-view.js';
-import { errorSchema, jobSchema } from '../schemas.js';
-import { MESSAGE_LIMIT_BYTES, submitWork, validateMessage } from '../submit-work.js';
+import { errorSchema, jobIdParams, jobSchema } from '../schemas.js';
+import { MESSAGE_LIMIT_BYTES, submitWork, submitWorkOnce, validateMessage } from '../submit-work.js';
+import { wholeNumberInRange } from '../whole-number.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
 // JSON escapes can make a message up to six times its size on the wire (\uXXXX).
 const JSON_BODY_LIMIT = MESSAGE_LIMIT_BYTES * 6 + 1024;
+const MAX_IDEMPOTENCY_KEY = 255;
+
+/**
+ * The Idempotency-Key header: printable ASCII, at most 255 characters, bare or as a quoted
+ * string (the draft's sf-string form). Keys from the API are kept apart from the dashboard's
+ * own (`requeue:`) by a prefix.
+ */
+function idempotencyKeyOf(header: string | string[] | undefined): string | null {
+  if (header === undefined) return null;
+  const raw = Array.isArray(header) ? header.join(',') : header;
+  const key = /^"(.*)"$/.exec(raw.trim())?.[1] ?? raw.trim();
+  if (!/^[\x20-\x7e]+$/.test(key) || key.length > MAX_IDEMPOTENCY_KEY) {
+    throw badRequest(`the Idempotency-Key header must be 1 to ${MAX_IDEMPOTENCY_KEY} printable ASCII characters`);
+  }
+  return `api:${key}`;
+}
 
 export async function jobRoutes(app: FastifyInstance, deps: DashboardDeps): Promise<void> {
   app.post<{ Body: { message: string } }>(
@@ -35,13 +52,17 @@ export async function jobRoutes(app: FastifyInstance, deps: DashboardDeps): Prom
           },
           400: errorSchema,
           413: errorSchema,
+          422: errorSchema,
           503: errorSchema,
         },
       },
     },
     async (request, reply) => {
-      const job = await submitWork(validateMessage(request.body.message), deps);
+      const key = idempotencyKeyOf(request.headers['idempotency-key']);
+      const message = validateMessage(request.body.message);
+      const { job, replayed } = key ? await submitWorkOnce(message, key, deps) : { job: await submitWork(message, deps), replayed: false };
       reply.code(202).header('location', `/api/jobs/${job.id}`);
+      if (replayed) reply.header('idempotent-replayed', 'true');
       return { id: job.id, containerName: job.containerName, state: job.state, enqueuedAt: job.enqueuedAt };
     },
   );
@@ -54,7 +75,7 @@ export async function jobRoutes(app: FastifyInstance, deps: DashboardDeps): Prom
           type: 'object',
           properties: {
             state: { type: 'string', enum: JOB_STATES },
-            limit: { type: 'string', pattern: '^[0-9]{1,4}$' },
+            limit: { type: 'string', maxLength: 20 },
             cursor: { type: 'string', maxLength: 100 },
           },
         },
@@ -70,7 +91,7 @@ export async function jobRoutes(app: FastifyInstance, deps: DashboardDeps): Prom
     },
     async (request) => {
       const { state, cursor } = request.query;
-      const limit = Math.min(Math.max(Number(request.query.limit ?? DEFAULT_PAGE_SIZE), 1), MAX_PAGE_SIZE);
+      const limit = wholeNumberInRange('limit', request.query.limit, { min: 1, max: MAX_PAGE_SIZE, fallback: DEFAULT_PAGE_SIZE });
       const page = await deps.store.list({ state, limit, cursor });
       const now = new Date();
       return { jobs: page.jobs.map((job) => toJobView(job, deps.prices, now)), next: page.next };
@@ -81,8 +102,8 @@ export async function jobRoutes(app: FastifyInstance, deps: DashboardDeps): Prom
     '/api/jobs/:id',
     {
       schema: {
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 100 } } },
-        response: { 200: jobSchema, 404: errorSchema },
+        params: jobIdParams,
+        response: { 200: jobSchema, 400: errorSchema, 404: errorSchema },
       },
     },
     async (request) => {

@@ -7,8 +7,9 @@ import { billedUnits, usageCostUsd } from '../../core/domain/pricing.js';
 import type { DashboardDeps } from '../deps.js';
 import { HttpError, notFound } from '../http-errors.js';
 import { toJobView } from '../job-view.js';
-import { containerParams } from '../schemas.js';
-import { MAX_COPIES, submitWork, validateMessage } from '../submit-work.js';
+import { containerParams, jobIdParams } from '../schemas.js';
+import { MAX_COPIES, submitWork, submitWorkOnce, validateMessage } from '../submit-work.js';
+import { wholeNumberInRange } from '../whole-number.js';
 import { card, type ViewContext } from '../views/card.js';
 import { details } from '../views/details.js';
 import { html, type SafeHtml } from '../views/html.js';
@@ -45,8 +46,13 @@ function sendHtml(reply: FastifyReply, body: SafeHtml): FastifyReply {
   return reply.type('text/html; charset=utf-8').send(body.value);
 }
 
+export interface PageOptions {
+  /** Show "Sign out" (the deployed dashboard, behind its access token). */
+  signOut: boolean;
+}
+
 /** The htmx dashboard: the page, its fragments, and its static assets (no CDN). */
-export async function pageRoutes(app: FastifyInstance, deps: DashboardDeps): Promise<void> {
+export async function pageRoutes(app: FastifyInstance, deps: DashboardDeps, { signOut }: PageOptions = { signOut: false }): Promise<void> {
   const context: ViewContext = { prices: deps.prices, costLabel: deps.costLabel };
   const assets = new Map(
     Object.entries(ASSETS).map(([name, asset]) => [name, { body: readFileSync(asset.file), type: asset.type }]),
@@ -76,7 +82,7 @@ export async function pageRoutes(app: FastifyInstance, deps: DashboardDeps): Pro
     const now = new Date();
     return sendHtml(
       reply,
-      page({ jobs: jobs.map((job) => toJobView(job, deps.prices, now)), next, rev, totals: sums, context }),
+      page({ jobs: jobs.map((job) => toJobView(job, deps.prices, now)), next, rev, totals: sums, context, signOut }),
     );
   });
 
@@ -96,13 +102,13 @@ export async function pageRoutes(app: FastifyInstance, deps: DashboardDeps): Pro
       schema: {
         body: {
           type: 'object',
-          properties: { message: { type: 'string' }, count: { type: 'string', pattern: '^[0-9]{1,3}$' } },
+          properties: { message: { type: 'string' }, count: { type: 'string', maxLength: 20 } },
         },
       },
     },
     async (request, reply) => {
       const message = validateMessage(request.body.message);
-      const count = Math.min(Math.max(Number(request.body.count ?? 1), 1), MAX_COPIES);
+      const count = wholeNumberInRange('count', request.body.count, { min: 1, max: MAX_COPIES, fallback: 1 });
       const jobs = [];
       for (let i = 0; i < count; i++) jobs.push(await submitWork(message, deps));
       const now = new Date();
@@ -115,13 +121,14 @@ export async function pageRoutes(app: FastifyInstance, deps: DashboardDeps): Pro
 
   app.post<{ Params: { id: string } }>(
     '/ui/jobs/:id/requeue',
-    { schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 100 } } } } },
+    { schema: { params: jobIdParams } },
     async (request, reply) => {
       const failed = await deps.store.get(request.params.id);
       if (!failed) throw notFound(`no job with id ${request.params.id}`);
       if (failed.state !== 'Failed') throw new HttpError(409, 'NOT_FAILED', `only a failed task can be requeued; this one is ${failed.state}`);
-      // The failed task stays as history; the same message runs again as a new task.
-      const job = await submitWork(failed.message, deps);
+      // The failed task stays as history; the same message runs again as a new task, once:
+      // a second Requeue of the same task (a double click, a retry) answers with that task.
+      const { job } = await submitWorkOnce(failed.message, `requeue:${failed.id}`, deps);
       return sendHtml(reply.code(201), upsertCards([card(toJobView(job, deps.prices), context)]));
     },
   );

@@ -27,9 +27,11 @@ export interface PageModel {
   rev: number;
   totals: Totals;
   context: ViewContext;
+  /** A "Sign out" button, when the dashboard is behind an access token. */
+  signOut?: boolean;
 }
 
-export function page({ jobs, next, rev, totals: sums, context }: PageModel): SafeHtml {
+export function page({ jobs, next, rev, totals: sums, context, signOut = false }: PageModel): SafeHtml {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -47,6 +49,7 @@ export function page({ jobs, next, rev, totals: sums, context }: PageModel): Saf
     <h1>event-driven-aci</h1>
     <p class="tagline">One container per task, billed per second.</p>
     ${totals(sums)}
+    ${signOut ? html`<form method="post" action="/logout" class="sign-out"><button type="submit">Sign out</button></form>` : ''}
   </header>
   <main>
     <form id="add-work" class="add-work" hx-post="/ui/jobs" hx-swap="none"

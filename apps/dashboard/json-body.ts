@@ -1,0 +1,23 @@
+import { badRequest } from './http-errors.js';
+
+/**
+ * The JSON body parser: Fastify's own refuses `__proto__` and `constructor.prototype` keys
+ * (prototype poisoning) but reports them as "not valid JSON"; this one says which key.
+ */
+export function parseJsonBody(text: string): unknown {
+  if (text.trim() === '') throw badRequest('the body is empty: send JSON, for example {"message": "…"}');
+  try {
+    return JSON.parse(text, refusePrototypeKeys);
+  } catch (error) {
+    if (error instanceof SyntaxError) throw badRequest(`the body is not valid JSON: ${error.message}`);
+    throw error;
+  }
+}
+
+function refusePrototypeKeys(key: string, value: unknown): unknown {
+  if (key === '__proto__') throw badRequest('the body may not contain a "__proto__" key');
+  if (key === 'constructor' && typeof value === 'object' && value !== null && Object.hasOwn(value, 'prototype')) {
+    throw badRequest('the body may not contain a "constructor" key with a "prototype" inside');
+  }
+  return value;
+}

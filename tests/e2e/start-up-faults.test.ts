@@ -1,0 +1,103 @@
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { damagePages, storeWithJobs } from '../damaged-sqlite.js';
+import { tempDir } from '../helpers.js';
+import { runStackUntilExit, type FinishedStack } from '../local-stack-process.js';
+
+/** What `npm start` must do with a fault the user can fix: one line naming it, exit 2, no stack. */
+function expectOneLine(result: FinishedStack, line: RegExp): void {
+  expect(result.timedOut, 'the start hung').toBe(false);
+  expect(result.code, result.stderr).toBe(2);
+  const lines = result.stderr.split('\n').filter((l) => l.trim() !== '');
+  expect(lines, result.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(line);
+  expect(result.stderr).not.toMatch(/^\s+at /m);
+  expect(result.stdout).not.toContain('running at');
+}
+
+describe('npm start stops with one clear line on a fault it cannot work around', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let blocker: Server | null = null;
+  beforeEach(() => {
+    dir = tempDir();
+  });
+  afterEach(async () => {
+    await new Promise((resolve) => (blocker ? blocker.close(resolve) : resolve(undefined)));
+    blocker = null;
+    dir.remove();
+  });
+
+  it('the port is in use', async () => {
+    blocker = createServer();
+    await new Promise<void>((resolve) => blocker!.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    const result = await runStackUntilExit({ DATA_DIR: join(dir.path, 'data'), PORT: String(port) });
+    expectOneLine(result, new RegExp(`^PORT ${port} is already in use on 127\\.0\\.0\\.1: stop what listens there, or set PORT to another port \\(PORT=0 picks a free one\\)$`));
+  });
+
+  it('DATA_DIR is a file', async () => {
+    const file = join(dir.path, 'data');
+    writeFileSync(file, 'not a folder');
+    expectOneLine(await runStackUntilExit({ DATA_DIR: file }), /^DATA_DIR .*\/data is a file, not a folder: move the file away, or set DATA_DIR to a folder$/);
+  });
+
+  it('DATA_DIR is not writable', async () => {
+    const readOnly = join(dir.path, 'read-only');
+    mkdirSync(readOnly);
+    chmodSync(readOnly, 0o555);
+    const result = await runStackUntilExit({ DATA_DIR: readOnly }, { withoutRootPowers: true });
+    chmodSync(readOnly, 0o755);
+    expectOneLine(result, /^DATA_DIR .*\/read-only is not writable \(EACCES: permission denied, .*\): give this user write access to it, or set DATA_DIR to another folder$/);
+  });
+
+  it('DATA_DIR is under /proc: no spin, one line at once', async () => {
+    for (const dataDir of ['/proc/eda-data', '/proc']) {
+      const result = await runStackUntilExit({ DATA_DIR: dataDir }, { timeoutMs: 10_000 });
+      expectOneLine(result, new RegExp(`^DATA_DIR ${dataDir} is inside /proc, a virtual file system that cannot hold the data: set DATA_DIR to a folder on disk$`));
+    }
+  });
+
+  it('DATABASE_URI names no file', async () => {
+    expectOneLine(
+      await runStackUntilExit({ DATA_DIR: join(dir.path, 'data'), DATABASE_URI: 'sqlite:' }),
+      /^invalid settings: DATABASE_URI "sqlite:" names no file: write sqlite:<file>, for example sqlite:\.data\/jobs\.db$/,
+    );
+  });
+
+  it('MongoDB does not answer', async () => {
+    // Port 1 on this machine: nothing listens there, so every connection is refused.
+    const result = await runStackUntilExit({ DATA_DIR: join(dir.path, 'data'), DATABASE_URI: 'mongodb://eda:secret@127.0.0.1:1/jobs' }, { timeoutMs: 30_000 });
+    expectOneLine(result, /^DATABASE_URI \(MongoDB at 127\.0\.0\.1:1, database jobs\): MongoDB did not accept the connection \(.*ECONNREFUSED.*\): check that the server runs and is reachable, and the connection string$/);
+    expect(result.stderr).not.toContain('secret');
+  });
+
+  it('the store file is not a database', async () => {
+    const file = join(dir.path, 'notes.db');
+    writeFileSync(file, 'these are my notes, not a database\n'.repeat(200));
+    expectOneLine(
+      await runStackUntilExit({ DATA_DIR: join(dir.path, 'data'), DATABASE_URI: `sqlite:${file}` }),
+      /^DATABASE_URI \(SQLite file .*\/notes\.db\): .*\/notes\.db is not a SQLite database \(file is not a database\): move it away, and an empty one is made at the next start$/,
+    );
+  });
+
+  it('the store has damaged pages (quick_check at start)', async () => {
+    const dataDir = join(dir.path, 'data');
+    mkdirSync(dataDir);
+    const store = join(dataDir, 'jobs.db');
+    await storeWithJobs(store, 2000);
+    damagePages(store);
+    expectOneLine(
+      await runStackUntilExit({ DATA_DIR: dataDir }),
+      /^DATABASE_URI \(SQLite file .*\/data\/jobs\.db\): .*\/data\/jobs\.db is damaged \(.+\): restore it from a backup, or move it away to start with an empty one$/,
+    );
+  });
+
+  it('HOST listens on every address and ALLOWED_HOSTS is missing', async () => {
+    expectOneLine(
+      await runStackUntilExit({ DATA_DIR: join(dir.path, 'data'), HOST: '0.0.0.0' }),
+      /^invalid settings: HOST 0\.0\.0\.0 listens on every address: set ALLOWED_HOSTS to the host names the dashboard is reached by/,
+    );
+  });
+});
