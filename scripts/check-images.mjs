@@ -332,16 +332,23 @@ async function checkWorker(image) {
 const DASHBOARD_PROBE = String.raw`
 const crypto = require('node:crypto');
 const fs = require('node:fs');
-const [token, ...assets] = process.argv.slice(1);
+const http = require('node:http');
+const [token, hostName, ...assets] = process.argv.slice(1);
 const auth = { authorization: 'Bearer ' + token };
-async function get(path, headers = {}) {
-  try {
-    const response = await fetch('http://127.0.0.1:8080' + path, { headers, redirect: 'manual', signal: AbortSignal.timeout(10000) });
-    const body = Buffer.from(await response.arrayBuffer());
-    return { status: response.status, type: response.headers.get('content-type'), sha256: crypto.createHash('sha256').update(body).digest('hex'), text: body.length <= 2048 ? body.toString() : undefined };
-  } catch (error) {
-    return { error: String(error && error.cause && error.cause.code || error) };
-  }
+// Through App Service's front end a request names the site's host, not the container's address.
+function get(path, headers = {}) {
+  return new Promise((resolve) => {
+    const request = http.get({ host: '127.0.0.1', port: 8080, path, headers: { host: hostName, ...headers }, timeout: 10000 }, (response) => {
+      const chunks = [];
+      response.on('data', (chunk) => chunks.push(chunk));
+      response.on('end', () => {
+        const body = Buffer.concat(chunks);
+        resolve({ status: response.statusCode, type: response.headers['content-type'], sha256: crypto.createHash('sha256').update(body).digest('hex'), text: body.length <= 2048 ? body.toString() : undefined });
+      });
+    });
+    request.on('timeout', () => request.destroy(new Error('no answer within 10 s')));
+    request.on('error', (error) => resolve({ error: error.code || error.message }));
+  });
 }
 function pid1() {
   const uid = Number(/^Uid:\s+(\d+)/m.exec(fs.readFileSync('/proc/1/status', 'utf8'))[1]);
@@ -395,10 +402,17 @@ const DASHBOARD_RUNNING_CHECKS = [
 async function checkDashboard(image) {
   const token = randomBytes(24).toString('hex');
   const name = containerName('dashboard');
+  const siteName = `app-eda-check-${RUN_ID}`;
+  const hostName = `${siteName}.azurewebsites.net`;
   // The app settings the Pulumi program writes (stacks/azure/azure-stack.ts), for resources
   // that do not exist; App Service passes app settings as environment variables and sends
-  // traffic to WEBSITES_PORT (https://learn.microsoft.com/en-us/azure/app-service/configure-custom-container).
+  // traffic to WEBSITES_PORT (https://learn.microsoft.com/en-us/azure/app-service/configure-custom-container),
+  // and adds variables of its own, among them the site's host name
+  // (https://learn.microsoft.com/en-us/azure/app-service/reference-app-settings).
   const settings = {
+    WEBSITE_SITE_NAME: siteName,
+    WEBSITE_HOSTNAME: hostName,
+    WEBSITE_RESOURCE_GROUP: `rg-eda-check-${RUN_ID}`,
     DATABASE_URI: cosmosUri({ ssl: true }),
     DASHBOARD_TOKEN: token,
     QUEUE: 'servicebus',
@@ -416,7 +430,7 @@ async function checkDashboard(image) {
   const args = ['run', '-d', '--name', name, '--network', 'none'];
   for (const [key, value] of Object.entries(settings)) args.push('-e', `${key}=${value}`);
   const probe = async (withAssets) => {
-    const result = await docker('exec', name, 'node', '-e', DASHBOARD_PROBE, token, ...(withAssets ? Object.keys(DASHBOARD_ASSETS) : []));
+    const result = await docker('exec', name, 'node', '-e', DASHBOARD_PROBE, token, hostName, ...(withAssets ? Object.keys(DASHBOARD_ASSETS) : []));
     return result.code === 0 ? JSON.parse(result.stdout) : null;
   };
   const state = async () => JSON.parse(await dockerOk('inspect', '--format', '{{json .State}}', name));
