@@ -6,6 +6,9 @@ import {
 } from '../core/adapters/azure/azure-settings.js';
 import { databaseUriProblem } from '../core/adapters/open-job-store.js';
 import { DEFAULT_PRICES, type PriceTable } from '../core/domain/pricing.js';
+import { DEFAULT_RETRY_POLICY } from '../core/domain/retry-policy.js';
+import type { KindCatalog } from '../core/domain/task-kind.js';
+import { defaultKind, readKindsSetting } from '../core/kind-settings.js';
 import { SettingsReader } from '../core/settings.js';
 import { readServedHosts, type ServedAs } from './served-as.js';
 
@@ -26,6 +29,8 @@ export interface DashboardSettings {
   prices: PriceTable;
   costLabel: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+  /** The kinds a task may name (KINDS, written by the Pulumi program): the form offers them. */
+  kinds: KindCatalog;
 }
 
 export function readDashboardSettings(env: Record<string, string | undefined>): DashboardSettings {
@@ -61,6 +66,8 @@ export function readDashboardSettings(env: Record<string, string | undefined>): 
       gbSecondUsd: read.number('PRICE_GB_SECOND', DEFAULT_PRICES.gbSecondUsd, { min: 0 }),
     },
     costLabel: read.string('COST_LABEL', 'ACI'),
+    // The dashboard needs the kinds' names and resources, not their secrets (it is given none).
+    kinds: readKindsSetting(read, 'KINDS', defaultKind({ cpu: 1, memoryGb: 1.5, timeoutSeconds: 600, retry: DEFAULT_RETRY_POLICY, workSeconds: 5 })),
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'silent'], 'info'),
   };
   const uriProblem = settings.databaseUri ? databaseUriProblem(settings.databaseUri) : null;

@@ -7,6 +7,8 @@ import {
 } from '../core/adapters/azure/azure-settings.js';
 import type { AciLaunch } from '../core/adapters/azure/aci-runtime.js';
 import type { RetryPolicy } from '../core/domain/retry-policy.js';
+import { ACI_LINUX_LIMITS, TIMEOUT_LIMITS, type KindCatalog } from '../core/domain/task-kind.js';
+import { defaultKind, readKindsSetting } from '../core/kind-settings.js';
 import { readRetryPolicy } from '../core/retry-settings.js';
 import { SettingsReader } from '../core/settings.js';
 import { DEFAULT_WORK_SECONDS } from '../worker/worker-env.js';
@@ -32,26 +34,35 @@ export interface SpawnerSettings {
   /** How long a finished group waits for Azure Monitor to report its metrics before it is deleted. */
   metricsWaitSeconds: number;
   retryPolicy: RetryPolicy;
+  /** The built-in worker's kind and the user's own (KINDS, written by the Pulumi program). */
+  kinds: KindCatalog;
 }
 
 export function readSpawnerSettings(env: Record<string, string | undefined>): SpawnerSettings {
   const read = new SettingsReader(env);
+  const workerCpu = read.number('WORKER_CPU', 1, ACI_LINUX_LIMITS.cpu);
+  const workerMemoryGb = read.number('WORKER_MEMORY_GB', 1.5, ACI_LINUX_LIMITS.memoryGb);
+  const workSeconds = read.number('WORK_SECONDS', DEFAULT_WORK_SECONDS, { min: 0 });
+  const taskTimeoutSeconds = read.number('TASK_TIMEOUT_SECONDS', 600, TIMEOUT_LIMITS);
+  const retryPolicy = readRetryPolicy(read);
+  const builtIn = defaultKind({ cpu: workerCpu, memoryGb: workerMemoryGb, timeoutSeconds: taskTimeoutSeconds, retry: retryPolicy, workSeconds });
   const settings: SpawnerSettings = {
     databaseUri: read.requiredString('DATABASE_URI'),
     workerDatabaseUri: read.requiredString('WORKER_DATABASE_URI'),
     serviceBus: readServiceBusSettings(read),
     scope: readAzureScope(read),
     launch: readAciLaunch(read),
-    workerCpu: read.number('WORKER_CPU', 1, { min: 0.1, max: 4 }),
-    workerMemoryGb: read.number('WORKER_MEMORY_GB', 1.5, { min: 0.1, max: 16 }),
-    workSeconds: read.number('WORK_SECONDS', DEFAULT_WORK_SECONDS, { min: 0 }),
+    workerCpu,
+    workerMemoryGb,
+    workSeconds,
     maxConcurrent: read.integer('MAX_CONCURRENT', 20, { min: 1, max: 1000 }),
-    taskTimeoutSeconds: read.number('TASK_TIMEOUT_SECONDS', 600, { min: 1 }),
+    taskTimeoutSeconds,
     deferSeconds: read.number('DEFER_SECONDS', 15, { min: 1, max: 3600 }),
     watchSeconds: read.number('WATCH_SECONDS', 5, { min: 1, max: 300 }),
     // Azure Monitor reports container metrics at a one-minute grain, minutes after the fact.
     metricsWaitSeconds: read.number('METRICS_WAIT_SECONDS', 300, { min: 0, max: 3600 }),
-    retryPolicy: readRetryPolicy(read),
+    retryPolicy,
+    kinds: readKindsSetting(read, 'KINDS', builtIn),
   };
   read.done();
   return settings;
