@@ -13,6 +13,7 @@ import type {
 } from '../domain/job-store.port.js';
 import { databaseName, isCosmosDb, mongoClientOptions, retryThrottled } from './mongo-connection.js';
 import { verifyIndexes } from './mongo-indexes.js';
+import { ReadMeter } from './read-meter.js';
 // Idempotency keys (branch inputs): see mongo-idempotency-keys.ts.
 import type { IdempotencyClaim } from '../domain/job-store.port.js';
 import { IDEMPOTENCY_COLLECTION, MongoIdempotencyKeys, type IdempotencyDocument } from './mongo-idempotency-keys.js';
@@ -78,6 +79,9 @@ function stateIn(states: readonly JobState[]): Filter<JobDocument> {
  * $setOnInsert, $inc, $push): Cosmos documents those, not pipeline-style updates.
  */
 export class MongoJobStore implements JobStore {
+  /** Documents read by the reads below (npm run bench). */
+  readonly reads = new ReadMeter();
+
   private constructor(
     private readonly client: MongoClient,
     private readonly jobs: Collection<JobDocument>,
@@ -124,33 +128,30 @@ export class MongoJobStore implements JobStore {
 
   async get(id: string): Promise<Job | null> {
     const doc = await retryThrottled(() => this.jobs.findOne({ _id: id, ...IS_JOB }));
-    return doc ? toJob(doc) : null;
+    return this.one(doc);
   }
 
   async getByContainerName(containerName: string): Promise<Job | null> {
     const doc = await retryThrottled(() => this.jobs.findOne({ containerName, ...IS_JOB }));
-    return doc ? toJob(doc) : null;
+    return this.one(doc);
   }
 
   async list({ state, limit, cursor }: ListQuery): Promise<JobPage> {
     const filter: Filter<JobDocument> = state ? { state } : { ...IS_JOB };
     if (cursor) filter._id = { $lt: cursor };
-    const docs = await retryThrottled(() =>
-      this.jobs.find(filter).sort({ _id: -1 }).limit(limit + 1).toArray(),
-    );
+    const docs = this.reads.count(await retryThrottled(() => this.jobs.find(filter).sort({ _id: -1 }).limit(limit + 1).toArray()));
     const jobs = docs.slice(0, limit).map(toJob);
     return { jobs, next: docs.length > limit ? jobs[jobs.length - 1]!.id : null };
   }
 
   async changedSince(rev: number, limit: number): Promise<Job[]> {
-    const docs = await retryThrottled(() =>
-      this.jobs.find({ rev: { $gt: rev } }).sort({ rev: 1 }).limit(limit).toArray(),
-    );
+    const docs = this.reads.count(await retryThrottled(() => this.jobs.find({ rev: { $gt: rev } }).sort({ rev: 1 }).limit(limit).toArray()));
     return docs.map(toJob);
   }
 
   async currentRev(): Promise<number> {
     const counter = await retryThrottled(() => this.revisions.findOne({ _id: REVISION }));
+    if (counter) this.reads.add(1);
     return counter?.value ?? 0;
   }
 
@@ -160,6 +161,8 @@ export class MongoJobStore implements JobStore {
       this.jobs.aggregate<{ _id: JobState; n: number }>([{ $match: IS_JOB }, { $group: { _id: '$state', n: { $sum: 1 } } }]).toArray(),
     );
     for (const row of rows) counts[row._id] = row.n;
+    // The group read every job to count it.
+    this.reads.add(rows.reduce((sum, row) => sum + row.n, 0));
     return counts;
   }
 
@@ -187,13 +190,14 @@ export class MongoJobStore implements JobStore {
     });
     const [row] = await retryThrottled(() =>
       this.jobs
-        .aggregate<{ vcpu: number; gb: number }>([
+        .aggregate<{ vcpu: number; gb: number; n: number }>([
           { $match: IS_JOB },
           { $project: { vcpu: units('$cpu', '$priorVcpuSeconds'), gb: units('$memoryGb', '$priorGbSeconds') } },
-          { $group: { _id: null, vcpu: { $sum: '$vcpu' }, gb: { $sum: '$gb' } } },
+          { $group: { _id: null, vcpu: { $sum: '$vcpu' }, gb: { $sum: '$gb' }, n: { $sum: 1 } } },
         ])
         .toArray(),
     );
+    this.reads.add(row?.n ?? 0);
     return { vcpuSeconds: row?.vcpu ?? 0, gbSeconds: row?.gb ?? 0 };
   }
 
@@ -204,7 +208,7 @@ export class MongoJobStore implements JobStore {
         .sort({ _id: 1 })
         .toArray(),
     );
-    return docs.map(toJob);
+    return this.reads.count(docs).map(toJob);
   }
 
   async markDispatched(containerName: string, attempt: number, at: Date, resources: Resources): Promise<boolean> {
@@ -299,6 +303,12 @@ export class MongoJobStore implements JobStore {
     return new MongoIdempotencyKeys(keys, retryThrottled);
   }
   // ---- end of idempotency keys ----
+
+  private one(doc: JobDocument | null): Job | null {
+    if (!doc) return null;
+    this.reads.add(1);
+    return toJob(doc);
+  }
 
   /**
    * A point read of the revision counter. Not the `ping` command: the Cosmos feature page does

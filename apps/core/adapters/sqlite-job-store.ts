@@ -12,6 +12,7 @@ import type {
   Resources,
   UsageTotals,
 } from '../domain/job-store.port.js';
+import { ReadMeter } from './read-meter.js';
 import { openSqlite, watchForDamage, type DamageWatch } from './sqlite-open.js';
 
 interface JobRow {
@@ -110,6 +111,8 @@ function placeholders(values: readonly unknown[]): string {
 export class SqliteJobStore implements JobStore {
   private readonly db: Database.Database;
   private readonly damage: DamageWatch;
+  /** Rows read by the reads below (npm run bench). */
+  readonly reads = new ReadMeter();
 
   constructor(path: string) {
     this.db = openSqlite(path);
@@ -152,14 +155,14 @@ export class SqliteJobStore implements JobStore {
 
   async get(id: string): Promise<Job | null> {
     const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
-    return row ? toJob(row) : null;
+    return this.one(row);
   }
 
   async getByContainerName(containerName: string): Promise<Job | null> {
     const row = this.db.prepare('SELECT * FROM jobs WHERE container_name = ?').get(containerName) as
       | JobRow
       | undefined;
-    return row ? toJob(row) : null;
+    return this.one(row);
   }
 
   async list({ state, limit, cursor }: ListQuery): Promise<JobPage> {
@@ -175,20 +178,22 @@ export class SqliteJobStore implements JobStore {
     }
     const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
                  ORDER BY id DESC LIMIT ?`;
-    const rows = this.db.prepare(sql).all(...params, limit + 1) as JobRow[];
+    const rows = this.reads.count(this.db.prepare(sql).all(...params, limit + 1) as JobRow[]);
     const jobs = rows.slice(0, limit).map(toJob);
     return { jobs, next: rows.length > limit ? jobs[jobs.length - 1]!.id : null };
   }
 
   async changedSince(rev: number, limit: number): Promise<Job[]> {
-    const rows = this.db
-      .prepare('SELECT * FROM jobs WHERE rev > ? ORDER BY rev LIMIT ?')
-      .all(rev, limit) as JobRow[];
+    const rows = this.reads.count(
+      this.db.prepare('SELECT * FROM jobs WHERE rev > ? ORDER BY rev LIMIT ?').all(rev, limit) as JobRow[],
+    );
     return rows.map(toJob);
   }
 
   async currentRev(): Promise<number> {
     const row = this.db.prepare('SELECT COALESCE(MAX(rev), 0) AS rev FROM jobs').get() as { rev: number };
+    // One entry of the revision index: the highest.
+    this.reads.add(1);
     return row.rev;
   }
 
@@ -199,6 +204,8 @@ export class SqliteJobStore implements JobStore {
     }[];
     const counts = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>;
     for (const row of rows) counts[row.state] = row.n;
+    // Every job's entry in the state index was read to count it.
+    this.reads.add(rows.reduce((sum, row) => sum + row.n, 0));
     return counts;
   }
 
@@ -214,6 +221,9 @@ export class SqliteJobStore implements JobStore {
          SELECT COALESCE(SUM(seconds * cpu), 0) AS vcpu, COALESCE(SUM(seconds * memory_gb), 0) AS gb FROM billed`,
       )
       .get() as { vcpu: number; gb: number };
+    // Both statements read every job: the billed ones, then every job for its earlier attempts.
+    const { n } = this.db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number };
+    this.reads.add(2 * n);
     // Earlier attempts, of every job, finished when they were retried.
     const prior = this.db
       .prepare('SELECT COALESCE(SUM(prior_vcpu_seconds), 0) AS vcpu, COALESCE(SUM(prior_gb_seconds), 0) AS gb FROM jobs')
@@ -228,7 +238,7 @@ export class SqliteJobStore implements JobStore {
          ORDER BY id`,
       )
       .all() as JobRow[];
-    return rows.map(toJob);
+    return this.reads.count(rows).map(toJob);
   }
 
   async markDispatched(containerName: string, attempt: number, at: Date, resources: Resources): Promise<boolean> {
@@ -323,6 +333,12 @@ export class SqliteJobStore implements JobStore {
 
   async releaseIdempotencyKey(key: string, jobId: string): Promise<void> {
     this.db.prepare('DELETE FROM idempotency_keys WHERE key = ? AND job_id = ?').run(key, jobId);
+  }
+
+  private one(row: JobRow | undefined): Job | null {
+    if (!row) return null;
+    this.reads.add(1);
+    return toJob(row);
   }
 
   /** Reads real pages (the revision index), and fails for good once damage has been seen. */
