@@ -8,8 +8,10 @@ import { generate } from 'selfsigned';
 import { ProcessRuntime } from '../../apps/core/adapters/process-runtime.js';
 import type { MetricPoint } from '../../apps/core/domain/job-store.port.js';
 import { containerGroupValidators, describeErrors } from './container-instance-spec.js';
+import { TokenBucket, type TokenBucketOptions } from './token-bucket.js';
 
 const TOKEN = 'fake-arm-token';
+const WRITE_METHODS = new Set(['PUT', 'PATCH', 'POST']);
 const GROUPS = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ContainerInstance\/containerGroups$/i;
 const GROUP = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ContainerInstance\/containerGroups\/([^/]+)(\/.*)?$/i;
 const OPERATION = /^\/subscriptions\/[^/]+\/providers\/Microsoft\.ContainerInstance\/locations\/[^/]+\/operations\/([^/]+)$/i;
@@ -22,6 +24,14 @@ export interface FakeArmOptions {
   createLatencyMs?: () => number;
   /** Answer this request with 429 and this Retry-After (seconds), or not (null). */
   throttle?: (method: string, path: string) => number | null;
+  /**
+   * ARM's throttling of writes (PUT, PATCH, POST): a token bucket per subscription and region,
+   * 200 deep and refilled at 10 a second (https://learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling,
+   * "Regional throttling and token bucket algorithm"). A write that finds it empty is answered 429
+   * with Retry-After, the seconds until the next token. Deletes have a bucket of their own there;
+   * they are not limited here.
+   */
+  writeBucket?: TokenBucketOptions;
   /**
    * Azure Monitor's behaviour: samples averaged per grain (60 s there), and a grain reported
    * only this long after it closed (minutes there). Default: every sample at once, as taken.
@@ -49,6 +59,10 @@ export class FakeArm {
   readonly putBodies: Record<string, unknown>[] = [];
   /** How many times each group was created: exactly once per task is the point. */
   readonly creates = new Map<string, number>();
+  /** When each write the bucket let through arrived (ms since the epoch), and how many it refused. */
+  readonly acceptedWrites: number[] = [];
+  throttledWrites = 0;
+  private readonly writeBucket: TokenBucket | null;
   readonly engine: ProcessRuntime;
   private readonly groups = new Map<string, FakeGroup>();
   private readonly operations = new Map<string, { group: string; readyAt: number }>();
@@ -58,6 +72,17 @@ export class FakeArm {
 
   constructor(private readonly options: FakeArmOptions) {
     this.engine = new ProcessRuntime({ workerEntry: options.workerEntry, dir: options.logDir, metricsIntervalMs: 100 });
+    this.writeBucket = options.writeBucket ? new TokenBucket(options.writeBucket) : null;
+  }
+
+  /** The most writes let through in any one second. */
+  peakWritesPerSecond(): number {
+    let peak = 0;
+    for (let first = 0, last = 0; last < this.acceptedWrites.length; last++) {
+      while (this.acceptedWrites[last]! - this.acceptedWrites[first]! >= 1000) first++;
+      peak = Math.max(peak, last - first + 1);
+    }
+    return peak;
   }
 
   async start(): Promise<void> {
@@ -125,6 +150,14 @@ export class FakeArm {
       const retryAfter = this.options.throttle?.(req.method ?? '', url.pathname) ?? null;
       if (retryAfter !== null) {
         return error(429, 'TooManyRequests', 'throttled by the fake', { 'retry-after': String(retryAfter) });
+      }
+      if (this.writeBucket && WRITE_METHODS.has(req.method ?? '')) {
+        const waitMs = this.writeBucket.take();
+        if (waitMs > 0) {
+          this.throttledWrites++;
+          return error(429, 'TooManyRequests', 'the subscription write bucket is empty', { 'retry-after': String(Math.ceil(waitMs / 1000)) });
+        }
+        this.acceptedWrites.push(Date.now());
       }
       const body = await readBody(req);
 
