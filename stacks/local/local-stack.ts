@@ -13,9 +13,10 @@ import { reap, type ReaperDeps } from '../../apps/spawner/reaper.js';
 import { prepareDataDir } from './data-dir.js';
 import type { LocalSettings } from './settings.js';
 import { explainListenFailure, explainStoreFailure } from './start-up-error.js';
+import { WORKER_ENTRY_IN_BUILD } from './worker-entry.js';
 
-// Built layout: dist/stacks/local/local-stack.js starts dist/apps/worker/main.js.
-const WORKER_ENTRY = fileURLToPath(new URL('../../apps/worker/main.js', import.meta.url));
+// Built layout: dist/stacks/local/local-stack.js starts the worker below dist/.
+const WORKER_ENTRY = fileURLToPath(new URL(`../../${WORKER_ENTRY_IN_BUILD}`, import.meta.url));
 const CONSUMER_POLL_MS = 1000;
 
 export interface LocalStack {

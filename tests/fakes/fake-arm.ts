@@ -59,6 +59,8 @@ export class FakeArm {
   readonly putBodies: Record<string, unknown>[] = [];
   /** How many times each group was created: exactly once per task is the point. */
   readonly creates = new Map<string, number>();
+  /** When each group's container started (ms since the epoch): its create latency after the PUT. */
+  readonly deployedAt = new Map<string, number>();
   /** When each write the bucket let through arrived (ms since the epoch), and how many it refused. */
   readonly acceptedWrites: number[] = [];
   throttledWrites = 0;
@@ -231,6 +233,7 @@ export class FakeArm {
     await this.engine.start({ name: group.name, jobId: String((group.body.tags as Record<string, string> | undefined)?.['job-id'] ?? ''), env, secureEnv: [], cpu: requests.cpu, memoryGb: requests.memoryInGB });
     group.startedAt = new Date().toISOString();
     group.provisioningState = 'Succeeded';
+    this.deployedAt.set(group.name, Date.now());
   }
 
   private listView(group: FakeGroup): Record<string, unknown> {
