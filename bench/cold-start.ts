@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { WORKER_ENTRY_IN_BUILD } from '../stacks/local/worker-entry.js';
 import { DIST } from './build.js';
 import { insertPending, openStore, scratchDir, workerEnv } from './fixtures.js';
-import { runNode } from './processes.js';
+import { launchAll, type Launch } from './processes.js';
 import { row, type Row } from './report.js';
 import { percentile, spread } from './stats.js';
 
@@ -17,7 +17,7 @@ export function workerMarks(stdout: string): { upMs: number; storeOpenMs: number
 /**
  * 1. The built worker on a Pending job (InProgress and Done written, WORK_SECONDS=0), against
  * `node -e ''`: the least a process that runs JavaScript costs here. The two alternate, so load
- * on the machine falls on both alike. A store connection stays open meanwhile, as the stack's
+ * on the machine falls on both alike, both started by the same small launcher. A store connection stays open meanwhile, as the stack's
  * does, so the worker's close is not the last one (which would checkpoint the WAL).
  */
 export async function coldStart(runs: number): Promise<Row[]> {
@@ -28,12 +28,19 @@ export async function coldStart(runs: number): Promise<Row[]> {
   const up: number[] = [];
   const open: number[] = [];
   try {
+    const jobs = [];
+    const launches: Launch[] = [];
     for (let i = 0; i < runs; i++) {
-      floor.push((await runNode(['-e', ''], {})).ms);
       const job = await insertPending(store);
-      const exit = await runNode([WORKER], await workerEnv(job, uri));
-      const saved = await store.get(job.id);
+      jobs.push(job);
+      launches.push({ args: ['-e', ''], env: {} }, { args: [WORKER], env: await workerEnv(job, uri) });
+    }
+    const { results } = await launchAll(launches);
+    for (let i = 0; i < runs; i++) {
+      const [bare, exit] = [results[2 * i]!, results[2 * i + 1]!];
+      const saved = await store.get(jobs[i]!.id);
       if (exit.code !== 0 || saved?.state !== 'Done') throw new Error(`the worker did not finish its job: exit ${exit.code}, ${saved?.state}`);
+      floor.push(bare.ms);
       worker.push(exit.ms);
       const marks = workerMarks(exit.stdout);
       if (marks) {

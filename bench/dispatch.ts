@@ -3,7 +3,7 @@ import type { Job } from '../apps/core/domain/job.js';
 import { WORKER, workerMarks } from './cold-start.js';
 import { insertPending, openStore, scratchDir, workerEnv } from './fixtures.js';
 import { HttpClient } from './http-client.js';
-import { runNode, startStack } from './processes.js';
+import { launchAll, startStack } from './processes.js';
 import { row, type Row } from './report.js';
 import { percentile, spread, wallNow } from './stats.js';
 
@@ -50,9 +50,9 @@ function steps(trip: Trip, job: Job, logs: string | null): Record<string, number
 
 async function runDirectly(store: SqliteJobStore, uri: string): Promise<number> {
   const job = await insertPending(store);
-  const exit = await runNode([WORKER], await workerEnv(job, uri));
-  if (exit.code !== 0) throw new Error(`the worker exited ${exit.code}`);
-  return exit.ms;
+  const [exit] = (await launchAll([{ args: [WORKER], env: await workerEnv(job, uri) }])).results;
+  if (exit!.code !== 0) throw new Error(`the worker exited ${exit!.code}`);
+  return exit!.ms;
 }
 
 /**

@@ -1,27 +1,35 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { BUILT_STACK } from './build.js';
-import { wallNow } from './stats.js';
+import { join } from 'node:path';
+import { BUILT_STACK, ROOT } from './build.js';
+
+const LAUNCHER = join(ROOT, 'bench/launcher.mjs');
 
 export interface Exit {
   /** From the spawn call to the exit event, as a parent that starts the process sees it. */
   ms: number;
   code: number | null;
   stdout: string;
-  /** When the spawn was called, on the wall clock (stats.wallNow). */
-  spawnedAt: number;
 }
 
-/** Runs `node <args>` with exactly `env` (the worker gets nothing else), and times it. */
-export function runNode(args: string[], env: Record<string, string>): Promise<Exit> {
+export interface Launch {
+  args: string[];
+  env: Record<string, string>;
+}
+
+/**
+ * Runs `node <args>` for each launch, `concurrency` at a time, from bench/launcher.mjs: a parent
+ * that does nothing else, as the stack's own process does little else while it starts a task.
+ * Each is timed from its spawn to its exit; `ms` is the whole batch.
+ */
+export function launchAll(runs: Launch[], concurrency = 1): Promise<{ results: Exit[]; ms: number }> {
   return new Promise((resolve, reject) => {
-    const spawnedAt = wallNow();
-    const started = performance.now();
-    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ ms: performance.now() - started, code, stdout, spawnedAt }));
+    const launcher = spawn(process.execPath, [LAUNCHER], { env: { PATH: process.env.PATH ?? '' }, stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    launcher.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    launcher.once('error', reject);
+    launcher.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`the launcher exited ${code}`))));
+    launcher.stdin.end(JSON.stringify({ runs, concurrency }));
   });
 }
 

@@ -3,7 +3,7 @@ import type { SqliteJobStore } from '../apps/core/adapters/sqlite-job-store.js';
 import { WORKER } from './cold-start.js';
 import { insertPending, openStore, scratchDir, workerEnv } from './fixtures.js';
 import { HttpClient } from './http-client.js';
-import { runNode, startStack } from './processes.js';
+import { launchAll, startStack } from './processes.js';
 import { row, type Row } from './report.js';
 
 async function waitForDone(store: SqliteJobStore, done: number): Promise<void> {
@@ -14,18 +14,10 @@ async function waitForDone(store: SqliteJobStore, done: number): Promise<void> {
 async function direct(store: SqliteJobStore, uri: string, tasks: number, concurrency: number): Promise<number> {
   const jobs = [];
   for (let i = 0; i < tasks; i++) jobs.push(await insertPending(store));
-  const envs = await Promise.all(jobs.map((job) => workerEnv(job, uri)));
-  const started = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < envs.length) {
-        const exit = await runNode([WORKER], envs[next++]!);
-        if (exit.code !== 0) throw new Error(`the worker exited ${exit.code}`);
-      }
-    }),
-  );
-  return (performance.now() - started) / 1000;
+  const launches = await Promise.all(jobs.map(async (job) => ({ args: [WORKER], env: await workerEnv(job, uri) })));
+  const { results, ms } = await launchAll(launches, concurrency);
+  if (results.some((exit) => exit.code !== 0)) throw new Error('a worker failed');
+  return ms / 1000;
 }
 
 /** `tasks` POSTed to the stack at once; seconds until every one is Done. */
