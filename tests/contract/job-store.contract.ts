@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { containerNameFor } from '../../apps/core/domain/container-name.js';
-import { newPendingJob, type Job } from '../../apps/core/domain/job.js';
+import { JOB_STATES, newPendingJob, type Job, type JobState } from '../../apps/core/domain/job.js';
 import { newJobId } from '../../apps/core/domain/job-id.js';
 import type { JobStore } from '../../apps/core/domain/job-store.port.js';
+import { billedUnits } from '../../apps/core/domain/pricing.js';
 import { ROOT } from '../helpers.js';
 
 export interface StoreUnderTest {
@@ -228,6 +229,60 @@ export function jobStoreContract(name: string, open: () => Promise<StoreUnderTes
       expect(totals.gbSeconds).toBeCloseTo(10 * 2 + 3 * 0.5, 9);
     });
 
+    it('keeps the counts and the billed totals as running figures through every transition, retry and late write', async () => {
+      const t0 = Date.parse('2026-01-01T00:00:00.000Z');
+      const at = (ms: number) => new Date(t0 + ms);
+      const expectTotals = async (counts: Partial<Record<JobState, number>>, vcpuSeconds: number, gbSeconds: number) => {
+        expect(await store.counts()).toEqual({ Pending: 0, InProgress: 0, Done: 0, Failed: 0, ...counts });
+        const usage = await store.usageTotals();
+        expect(usage.vcpuSeconds).toBeCloseTo(vcpuSeconds, 9);
+        expect(usage.gbSeconds).toBeCloseTo(gbSeconds, 9);
+      };
+      await expectTotals({}, 0, 0);
+      const a = await store.insert(pending());
+      const b = await store.insert(pending());
+      const c = await store.insert(pending());
+      await expectTotals({ Pending: 3 }, 0, 0);
+
+      // a runs for 10 s: nothing is billed until its attempt ends.
+      await store.markDispatched(a.containerName, 1, at(0), { cpu: 1, memoryGb: 2 });
+      await expectTotals({ Pending: 3 }, 0, 0);
+      await store.markStarted(a.containerName, at(500));
+      await store.reportProgress(a.containerName, 0.5);
+      await expectTotals({ Pending: 2, InProgress: 1 }, 0, 0);
+      await store.markDone(a.containerName, at(10_000), 'out');
+      await expectTotals({ Pending: 2, Done: 1 }, 10, 20);
+      // Late and duplicate writes move nothing.
+      await store.markDone(a.containerName, at(11_000), 'again');
+      await store.markFailed(a.containerName, at(11_000), 'late');
+      await store.markStarted(a.containerName, at(11_000));
+      await store.markDispatched(a.containerName, 1, at(11_000), { cpu: 4, memoryGb: 4 });
+      await expectTotals({ Pending: 2, Done: 1 }, 10, 20);
+
+      // b's first container is lost after 2.5 s: that attempt is billed 3 s, once, and b waits again.
+      await store.markDispatched(b.containerName, 1, at(0), { cpu: 2, memoryGb: 1 });
+      await store.markStarted(b.containerName, at(1000));
+      const ended = { n: 1, containerName: b.containerName, dispatchedAt: at(0).toISOString(), startedAt: at(1000).toISOString(), finishedAt: at(2500).toISOString(), cpu: 2, memoryGb: 1, reason: 'lost' };
+      const second = containerNameFor(b.id, 2);
+      await store.beginRetry(b.containerName, { ended, containerName: second });
+      await store.beginRetry(b.containerName, { ended, containerName: second });
+      await expectTotals({ Pending: 2, Done: 1 }, 16, 23);
+      // Its second attempt's worker finishes before the dispatch is recorded: billed when it lands (1.2 s: 2 s).
+      await store.markStarted(second, at(3000));
+      await store.markDone(second, at(4000), 'out');
+      await expectTotals({ Pending: 1, Done: 2 }, 16, 23);
+      await store.markDispatched(second, 2, at(2800), { cpu: 2, memoryGb: 1 });
+      await expectTotals({ Pending: 1, Done: 2 }, 20, 25);
+
+      // c fails before it ever ran: counted, billed nothing.
+      await store.noteDispatchError(c.containerName, 'quota');
+      await store.markFailed(c.containerName, at(100), 'dead-lettered');
+      await expectTotals({ Done: 2, Failed: 1 }, 20, 25);
+      // A record stored already Failed (a poison message) is counted as it is.
+      await store.insert({ ...pending('poison'), state: 'Failed', finishedAt: at(200).toISOString(), error: 'poison' });
+      await expectTotals({ Done: 2, Failed: 2 }, 20, 25);
+    });
+
     it('keeps a container’s logs and metrics after the container is gone', async () => {
       const metrics = { cpu: [{ t: '2026-01-01T00:00:00.000Z', v: 120 }], memory: [{ t: '2026-01-01T00:00:00.000Z', v: 1024 }] };
       await store.saveArtifacts('task-x', { logs: 'line 1\n', metrics });
@@ -271,6 +326,11 @@ export function jobStoreContract(name: string, open: () => Promise<StoreUnderTes
       const jobs: Job[] = [];
       for (let i = 0; i < 40; i++) jobs.push(await store.insert(pending()));
       const names = jobs.map((j) => j.containerName);
+      // Dispatched first, so that whichever writer ends a job, its attempt is billed.
+      const dispatchedAt = new Date(Date.now() - 1500);
+      for (const name of names) await store.markDispatched(name, 1, dispatchedAt, { cpu: 0.5, memoryGb: 1.5 });
+      // Read once, so that a store which counts its totals on first read has them before the race.
+      await store.counts();
       // One process runs every job to Done while the other fails every job: each job must
       // end in exactly one of the two, with no lost or torn writes and no "database is locked".
       // Meanwhile a poller asks for what changed since its mark, as the dashboard does: a write
@@ -309,6 +369,14 @@ export function jobStoreContract(name: string, open: () => Promise<StoreUnderTes
       }
       const revs = (await store.changedSince(0, 1000)).map((j) => j.rev);
       expect(new Set(revs).size).toBe(revs.length);
+      // The running figures saw each job end once, whichever process ended it.
+      const saved = await Promise.all(jobs.map(async (job) => (await store.get(job.id))!));
+      const counts = Object.fromEntries(JOB_STATES.map((state) => [state, saved.filter((job) => job.state === state).length]));
+      expect(await store.counts()).toEqual(counts);
+      const billed = saved.map((job) => billedUnits(job)!);
+      const usage = await store.usageTotals();
+      expect(usage.vcpuSeconds).toBeCloseTo(billed.reduce((sum, u) => sum + u.vcpuSeconds, 0), 9);
+      expect(usage.gbSeconds).toBeCloseTo(billed.reduce((sum, u) => sum + u.gbSeconds, 0), 9);
     });
   });
 }

@@ -1,8 +1,11 @@
-import { MongoServerError } from 'mongodb';
+import { MongoClient, MongoServerError } from 'mongodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mongoClientOptions, retryThrottled } from '../../apps/core/adapters/mongo-connection.js';
 import { JOB_STORE_INDEXES } from '../../apps/core/adapters/mongo-indexes.js';
 import { MongoJobStore } from '../../apps/core/adapters/mongo-job-store.js';
+import { containerNameFor } from '../../apps/core/domain/container-name.js';
+import { newPendingJob } from '../../apps/core/domain/job.js';
+import { newJobId } from '../../apps/core/domain/job-id.js';
 import { COSMOS_SERVER_VERSION } from '../../components/database.js';
 import { WireStandIn } from '../fakes/mongo-wire/stand-in.js';
 import { checkCommands, featurePage } from './cosmos-feature-check.js';
@@ -37,6 +40,37 @@ jobStoreContract('MongoJobStore through the wire stand-in', async () => {
   const dbUri = `mongodb://127.0.0.1:${standIn.port}/${uniqueDatabase()}`;
   const store = await MongoJobStore.connect(dbUri);
   return { store, uri: dbUri, cleanup: () => store.close() };
+});
+
+describe('MongoJobStore running totals', () => {
+  it('counts them once, from every job, in a store written before they were kept, and never twice', async () => {
+    await started;
+    const dbUri = `mongodb://127.0.0.1:${standIn.port}/${uniqueDatabase()}`;
+    const store = await MongoJobStore.connect(dbUri);
+    const raw = new MongoClient(dbUri);
+    try {
+      const t0 = Date.parse('2026-01-01T00:00:00.000Z');
+      const jobs = [];
+      for (let i = 0; i < 3; i++) {
+        const id = newJobId();
+        jobs.push(await store.insert(newPendingJob(id, containerNameFor(id), `m${i}`, new Date(t0))));
+      }
+      expect(await store.counts()).toEqual({ Pending: 3, InProgress: 0, Done: 0, Failed: 0 });
+      await store.markDispatched(jobs[0]!.containerName, 1, new Date(t0), { cpu: 1, memoryGb: 2 });
+      await store.markStarted(jobs[1]!.containerName, new Date(t0));
+      // As a store written by the version before: a revision counter without totals. A write
+      // meanwhile leaves them alone; the first read counts every job, this one's change included.
+      await raw.db().collection<{ _id: string }>('jobs').updateOne({ _id: '~revision' }, { $unset: { totals: '' } });
+      await store.markDone(jobs[0]!.containerName, new Date(t0 + 2500), 'out');
+      expect(await store.counts()).toEqual({ Pending: 1, InProgress: 1, Done: 1, Failed: 0 });
+      expect(await store.usageTotals()).toEqual({ vcpuSeconds: 3, gbSeconds: 6 });
+      await store.markFailed(jobs[1]!.containerName, new Date(t0 + 1000), 'x');
+      expect(await store.counts()).toEqual({ Pending: 1, InProgress: 0, Done: 1, Failed: 1 });
+    } finally {
+      await raw.close();
+      await store.close();
+    }
+  });
 });
 
 describe('what the contract run sent through the stand-in', () => {

@@ -1,7 +1,7 @@
 import { MongoClient, type ClientSession, type Collection, type Db, type Filter, type MongoClientOptions, type UpdateFilter } from 'mongodb';
 import { DuplicateJobError } from '../domain/errors.js';
 import { JOB_STATES, statesBefore, type Job, type JobState } from '../domain/job.js';
-import { billedUnits } from '../domain/pricing.js';
+import { isNoChange, totalsChange, totalsOf, type RunningTotals } from '../domain/running-totals.js';
 import type {
   ContainerArtifacts,
   JobPage,
@@ -18,7 +18,7 @@ import { ReadMeter } from './read-meter.js';
 import type { IdempotencyClaim } from '../domain/job-store.port.js';
 import { IDEMPOTENCY_COLLECTION, MongoIdempotencyKeys, type IdempotencyDocument } from './mongo-idempotency-keys.js';
 
-/** A job as stored: what earlier attempts were billed is kept beside it, summed for usageTotals. */
+/** A job as stored (one written before the running totals may still carry what its earlier attempts were billed). */
 type JobDocument = Omit<Job, 'id'> & { _id: string; priorVcpuSeconds?: number; priorGbSeconds?: number };
 interface ArtifactsDocument extends ContainerArtifacts {
   _id: string;
@@ -26,16 +26,24 @@ interface ArtifactsDocument extends ContainerArtifacts {
 /**
  * The revision counter: a document in `jobs`, so that taking a revision and writing the job with
  * it are one transaction (Cosmos runs a transaction within one collection only). It is not a
- * job: its own unique containerName, and no `state`, keep it out of every job query.
+ * job: its own unique containerName, and no `state`, keep it out of every job query. It also
+ * holds the running totals, changed in the same transaction as each job write that moves them.
  */
 interface RevisionDocument {
   _id: string;
   containerName: string;
   value: number;
+  /** Absent in a store written before they were kept, until a reader counts them once. */
+  totals?: RunningTotals;
 }
 const REVISION = '~revision';
 /** What only jobs have, and the revision document has not. */
 const IS_JOB = { state: { $exists: true } } as const;
+/** The fields the running totals are counted from, for the one count a store made before them needs. */
+const COUNTED_FIELDS = { state: 1, dispatchedAt: 1, startedAt: 1, finishedAt: 1, cpu: 1, memoryGb: 1, priorAttempts: 1 } as const;
+// Counting a whole store for its totals, while writes keep landing, is tried this often before
+// a reader makes do with the count it made (it is right as of its own reading).
+const TOTALS_COUNT_TRIES = 3;
 
 export interface MongoJobStoreOptions {
   /**
@@ -54,6 +62,11 @@ export interface MongoJobStoreOptions {
 function toJob({ _id, priorVcpuSeconds, priorGbSeconds, ...rest }: JobDocument): Job {
   // Jobs stored before attempts existed have no priorAttempts.
   return { id: _id, ...rest, priorAttempts: rest.priorAttempts ?? [] };
+}
+
+interface ChangeOptions {
+  /** The change touches nothing the running totals count (progress, a dispatch error). */
+  totalsUnchanged?: boolean;
 }
 
 /** One way to apply a change: the extra condition it needs, and what it then sets. */
@@ -120,7 +133,9 @@ export class MongoJobStore implements JobStore {
     // An upsert that only inserts: a retried insert of the same job is harmless.
     const rev = await this.withRevision(async (rev, session) => {
       const result = await this.jobs.updateOne({ _id: id }, { $setOnInsert: { ...rest, rev } }, { upsert: true, session });
-      return result.upsertedCount > 0;
+      if (result.upsertedCount === 0) return false;
+      await this.addToTotals(totalsChange(null, job), session);
+      return true;
     });
     if (rev === null) throw new DuplicateJobError(id);
     return { ...job, rev };
@@ -156,49 +171,54 @@ export class MongoJobStore implements JobStore {
   }
 
   async counts(): Promise<Record<JobState, number>> {
-    const counts = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>;
-    const rows = await retryThrottled(() =>
-      this.jobs.aggregate<{ _id: JobState; n: number }>([{ $match: IS_JOB }, { $group: { _id: '$state', n: { $sum: 1 } } }]).toArray(),
-    );
-    for (const row of rows) counts[row._id] = row.n;
-    // The group read every job to count it.
-    this.reads.add(rows.reduce((sum, row) => sum + row.n, 0));
-    return counts;
+    return (await this.totals()).counts;
   }
 
+  /** Every ended attempt's billed units: kept as they end, so this reads one document. */
   async usageTotals(): Promise<UsageTotals> {
-    // The current attempt, billed from dispatch (or start) to finish, each started second whole
-    // (pricing.ts billedUnits); plus what earlier attempts were billed when they were retried.
-    const seconds = {
-      $max: [
-        0,
-        {
-          $ceil: {
-            $divide: [
-              { $subtract: [{ $toDate: '$finishedAt' }, { $toDate: { $ifNull: ['$dispatchedAt', '$startedAt'] } }] },
-              1000,
-            ],
-          },
-        },
-      ],
-    };
-    const billed = {
-      $and: [{ $ne: ['$finishedAt', null] }, { $ne: ['$cpu', null] }, { $or: [{ $ne: ['$dispatchedAt', null] }, { $ne: ['$startedAt', null] }] }],
-    };
-    const units = (perSecond: string, prior: string) => ({
-      $add: [{ $ifNull: [prior, 0] }, { $cond: [billed, { $multiply: [seconds, perSecond] }, 0] }],
-    });
-    const [row] = await retryThrottled(() =>
-      this.jobs
-        .aggregate<{ vcpu: number; gb: number; n: number }>([
-          { $match: IS_JOB },
-          { $project: { vcpu: units('$cpu', '$priorVcpuSeconds'), gb: units('$memoryGb', '$priorGbSeconds') } },
-          { $group: { _id: null, vcpu: { $sum: '$vcpu' }, gb: { $sum: '$gb' }, n: { $sum: 1 } } },
-        ])
-        .toArray(),
-    );
-    this.reads.add(row?.n ?? 0);
-    return { vcpuSeconds: row?.vcpu ?? 0, gbSeconds: row?.gb ?? 0 };
+    const { vcpuSeconds, gbSeconds } = await this.totals();
+    return { vcpuSeconds, gbSeconds };
+  }
+
+  private async totals(): Promise<RunningTotals> {
+    const counter = await retryThrottled(() => this.revisions.findOne({ _id: REVISION }));
+    if (counter) this.reads.add(1);
+    return counter?.totals ?? this.countTotals();
+  }
+
+  /**
+   * The running totals of a store written before they were kept: every job counted once, outside
+   * a transaction (on Cosmos one lasts 5 seconds at most, and a count of a large store may not),
+   * then saved in a short one only if no job was written meanwhile: each write in a transaction
+   * moves the revision counter, so an unmoved counter means the count saw every write. Until they
+   * are saved, writes leave them alone (addToTotals), so nothing is counted twice.
+   */
+  private async countTotals(): Promise<RunningTotals> {
+    let counted: RunningTotals | null = null;
+    for (let i = 0; i < TOTALS_COUNT_TRIES; i++) {
+      const mark = (await retryThrottled(() => this.revisions.findOne({ _id: REVISION })))?.value ?? 0;
+      const jobs = await retryThrottled(() => this.jobs.find(IS_JOB, { projection: COUNTED_FIELDS }).toArray());
+      this.reads.add(jobs.length + 1);
+      const totals = totalsOf(jobs.map((doc) => toJob(doc as JobDocument)));
+      counted = totals;
+      const saved = await this.inTransaction(async (session) => {
+        const counter = await this.revisions.findOne({ _id: REVISION }, { session });
+        if (counter?.totals) return counter.totals;
+        if ((counter?.value ?? 0) !== mark) return null;
+        await this.revisions.updateOne({ _id: REVISION }, { $set: { totals }, $setOnInsert: { containerName: REVISION, value: 0 } }, { upsert: true, session });
+        return totals;
+      });
+      if (saved) return saved;
+    }
+    return counted!;
+  }
+
+  /** Moves the running totals by `change`, in the write's transaction; nothing until they exist. */
+  private async addToTotals(change: RunningTotals, session?: ClientSession): Promise<void> {
+    if (isNoChange(change)) return;
+    const increments: Record<string, number> = { 'totals.vcpuSeconds': change.vcpuSeconds, 'totals.gbSeconds': change.gbSeconds };
+    for (const state of JOB_STATES) increments[`totals.counts.${state}`] = change.counts[state];
+    await this.revisions.updateOne({ _id: REVISION, totals: { $exists: true } }, { $inc: increments }, { session });
   }
 
   async listActive(): Promise<Job[]> {
@@ -226,16 +246,14 @@ export class MongoJobStore implements JobStore {
   }
 
   async noteDispatchError(containerName: string, error: string): Promise<boolean> {
-    return this.change({ containerName, state: 'Pending' }, { $set: { error } });
+    return this.change({ containerName, state: 'Pending' }, { $set: { error } }, { totalsUnchanged: true });
   }
 
   async beginRetry(containerName: string, next: NextAttempt): Promise<boolean> {
-    const units = billedUnits(next.ended);
     return this.change(
       { containerName, ...stateIn(statesBefore('Done')) },
       {
         $push: { priorAttempts: next.ended },
-        $inc: { priorVcpuSeconds: units?.vcpuSeconds ?? 0, priorGbSeconds: units?.gbSeconds ?? 0 },
         $set: {
           containerName: next.containerName,
           state: 'Pending',
@@ -263,6 +281,7 @@ export class MongoJobStore implements JobStore {
     return this.change(
       { containerName, state: 'InProgress', $or: [{ progress: null }, { progress: { $lt: progress } }] },
       { $set: { progress } },
+      { totalsUnchanged: true },
     );
   }
 
@@ -338,22 +357,32 @@ export class MongoJobStore implements JobStore {
   }
 
   /** One conditional update with the next revision: true when it changed the job. */
-  private change(filter: Filter<JobDocument>, update: UpdateFilter<JobDocument>): Promise<boolean> {
-    return this.changeFirstMatching(filter, [{ when: {}, update }]);
+  private change(filter: Filter<JobDocument>, update: UpdateFilter<JobDocument>, options: ChangeOptions = {}): Promise<boolean> {
+    return this.changeFirstMatching(filter, [{ when: {}, update }], options);
   }
 
   /**
    * A conditional update whose fields depend on the job's own (SQL's COALESCE and CASE, without a
    * pipeline update): the variants are tried in order, each one atomic conditional update on
    * `filter` and its own condition, all under one revision, until one applies. Their conditions
-   * exclude each other for the job as it was, so at most one applies.
+   * exclude each other for the job as it was, so at most one applies. The running totals move by
+   * the difference between the job before and after, in the same transaction: the update returns
+   * the job as it was, and a read by `_id` the job as it is.
    */
-  private async changeFirstMatching(filter: Filter<JobDocument>, variants: Variant[]): Promise<boolean> {
+  private async changeFirstMatching(filter: Filter<JobDocument>, variants: Variant[], { totalsUnchanged = false }: ChangeOptions = {}): Promise<boolean> {
     const rev = await this.withRevision(async (rev, session) => {
       for (const { when, update } of variants) {
         const stamped = { ...update, $set: { ...update.$set, rev } } as UpdateFilter<JobDocument>;
-        const result = await this.jobs.updateOne({ ...filter, ...when } as Filter<JobDocument>, stamped, { session });
-        if (result.modifiedCount > 0) return true;
+        const query = { ...filter, ...when } as Filter<JobDocument>;
+        if (totalsUnchanged) {
+          if ((await this.jobs.updateOne(query, stamped, { session })).modifiedCount > 0) return true;
+          continue;
+        }
+        const before = await this.jobs.findOneAndUpdate(query, stamped, { session, returnDocument: 'before' });
+        if (!before) continue;
+        const after = await this.jobs.findOne({ _id: before._id }, { session });
+        await this.addToTotals(totalsChange(toJob(before), toJob(after!)), session);
+        return true;
       }
       return false;
     });
@@ -367,16 +396,24 @@ export class MongoJobStore implements JobStore {
    * to commit. Returns the revision, or null when `write` changed nothing (then nothing is kept).
    */
   private async withRevision(write: (rev: number, session?: ClientSession) => Promise<boolean>): Promise<number | null> {
+    return this.inTransaction(async (session) => {
+      const rev = await this.nextRev(session);
+      return (await write(rev, session)) ? rev : null;
+    });
+  }
+
+  /**
+   * Runs `work` in one transaction, retried as the driver retries a transient conflict; a null
+   * outcome aborts it (nothing to keep). A standalone MongoDB runs no transactions: there `work`
+   * runs as separate commands.
+   */
+  private async inTransaction<T>(work: (session?: ClientSession) => Promise<T | null>): Promise<T | null> {
     return retryThrottled(async () => {
-      if (!this.transactions) {
-        const rev = await this.nextRev();
-        return (await write(rev)) ? rev : null;
-      }
+      if (!this.transactions) return work();
       return this.client.withSession(async (session) => {
-        let outcome: number | null = null;
+        let outcome: T | null = null;
         await session.withTransaction(async () => {
-          const rev = await this.nextRev(session);
-          outcome = (await write(rev, session)) ? rev : null;
+          outcome = await work(session);
           // Nothing to keep: the revision is given back, and no reader waits for it.
           if (outcome === null) await session.abortTransaction();
         });

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { DuplicateJobError } from '../domain/errors.js';
 import { JOB_STATES, statesBefore, type AttemptRecord, type Job, type JobState } from '../domain/job.js';
-import { billedUnits } from '../domain/pricing.js';
+import { isNoChange, totalsChange, totalsOf, type RunningTotals } from '../domain/running-totals.js';
 import type {
   ContainerArtifacts,
   IdempotencyClaim,
@@ -69,9 +69,33 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
   created_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS idempotency_keys_by_age ON idempotency_keys(created_at);
+CREATE TABLE IF NOT EXISTS job_totals (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  pending INTEGER NOT NULL,
+  in_progress INTEGER NOT NULL,
+  done INTEGER NOT NULL,
+  failed INTEGER NOT NULL,
+  vcpu_seconds REAL NOT NULL,
+  gb_seconds REAL NOT NULL
+);
 `;
 
-// Columns added after the first release, for stores made before them.
+// The running totals' row: its column for each state.
+const COUNT_COLUMNS: Record<JobState, string> = { Pending: 'pending', InProgress: 'in_progress', Done: 'done', Failed: 'failed' };
+const ADD_TO_TOTALS = `UPDATE job_totals SET ${JOB_STATES.map((state) => `${COUNT_COLUMNS[state]} = ${COUNT_COLUMNS[state]} + ?`).join(', ')},
+  vcpu_seconds = vcpu_seconds + ?, gb_seconds = gb_seconds + ? WHERE id = 1`;
+
+interface TotalsRow {
+  pending: number;
+  in_progress: number;
+  done: number;
+  failed: number;
+  vcpu_seconds: number;
+  gb_seconds: number;
+}
+
+// Columns added after the first release, for stores made before them. prior_vcpu_seconds and
+// prior_gb_seconds are no longer written: the running totals (job_totals) replaced their sum.
 const ADDED_COLUMNS: Record<string, string> = {
   prior_attempts: "TEXT NOT NULL DEFAULT '[]'",
   prior_vcpu_seconds: 'REAL NOT NULL DEFAULT 0',
@@ -122,17 +146,39 @@ export class SqliteJobStore implements JobStore {
     for (const [column, definition] of Object.entries(ADDED_COLUMNS)) {
       if (!present.has(column)) this.db.exec(`ALTER TABLE jobs ADD COLUMN ${column} ${definition}`);
     }
+    this.ensureTotals();
+  }
+
+  /**
+   * A store made before the running totals were kept gets them once, from every job, under the
+   * write lock, so no write lands between the count and the row (every later write keeps it).
+   */
+  private ensureTotals(): void {
+    if (this.db.prepare('SELECT 1 FROM job_totals WHERE id = 1').get()) return;
+    this.db
+      .transaction(() => {
+        if (this.db.prepare('SELECT 1 FROM job_totals WHERE id = 1').get()) return;
+        const rows = this.db.prepare('SELECT * FROM jobs').iterate() as IterableIterator<JobRow>;
+        const totals = totalsOf((function* () {
+          for (const row of rows) yield toJob(row);
+        })());
+        this.db
+          .prepare('INSERT INTO job_totals (id, pending, in_progress, done, failed, vcpu_seconds, gb_seconds) VALUES (1, ?, ?, ?, ?, ?, ?)')
+          .run(...JOB_STATES.map((state) => totals.counts[state]), totals.vcpuSeconds, totals.gbSeconds);
+      })
+      .immediate();
   }
 
   async insert(job: Job): Promise<Job> {
-    const result = this.db
-      .prepare(
-        `INSERT INTO jobs (id, container_name, message, state, enqueued_at, dispatched_at, started_at,
-           finished_at, attempts, prior_attempts, error, output, progress, cpu, memory_gb, rev)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${NEXT_REV})
-         ON CONFLICT DO NOTHING`,
-      )
-      .run(
+    const inserted = this.db.transaction(() => {
+      const row = this.db
+        .prepare(
+          `INSERT INTO jobs (id, container_name, message, state, enqueued_at, dispatched_at, started_at,
+             finished_at, attempts, prior_attempts, error, output, progress, cpu, memory_gb, rev)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${NEXT_REV})
+           ON CONFLICT DO NOTHING RETURNING *`,
+        )
+        .get(
         job.id,
         job.containerName,
         job.message,
@@ -148,9 +194,14 @@ export class SqliteJobStore implements JobStore {
         job.progress,
         job.cpu,
         job.memoryGb,
-      );
-    if (result.changes === 0) throw new DuplicateJobError(job.id);
-    return (await this.get(job.id))!;
+      ) as JobRow | undefined;
+      if (!row) return null;
+      const saved = toJob(row);
+      this.addToTotals(totalsChange(null, saved));
+      return saved;
+    }).immediate();
+    if (!inserted) throw new DuplicateJobError(job.id);
+    return inserted;
   }
 
   async get(id: string): Promise<Job | null> {
@@ -198,37 +249,28 @@ export class SqliteJobStore implements JobStore {
   }
 
   async counts(): Promise<Record<JobState, number>> {
-    const rows = this.db.prepare('SELECT state, COUNT(*) AS n FROM jobs GROUP BY state').all() as {
-      state: JobState;
-      n: number;
-    }[];
-    const counts = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>;
-    for (const row of rows) counts[row.state] = row.n;
-    // Every job's entry in the state index was read to count it.
-    this.reads.add(rows.reduce((sum, row) => sum + row.n, 0));
-    return counts;
+    return this.totals().counts;
   }
 
+  /** Every ended attempt's billed units: kept as they end, so this reads one row. */
   async usageTotals(): Promise<UsageTotals> {
-    // Billed from dispatch (the nearest recorded moment to the image pull) to finish, whole seconds.
-    const row = this.db
-      .prepare(
-        `WITH billed AS (
-           SELECT cpu, memory_gb,
-             MAX(0, CAST(CEIL((julianday(finished_at) - julianday(COALESCE(dispatched_at, started_at))) * 86400 - 1e-6) AS INTEGER)) AS seconds
-           FROM jobs
-           WHERE finished_at IS NOT NULL AND cpu IS NOT NULL AND COALESCE(dispatched_at, started_at) IS NOT NULL)
-         SELECT COALESCE(SUM(seconds * cpu), 0) AS vcpu, COALESCE(SUM(seconds * memory_gb), 0) AS gb FROM billed`,
-      )
-      .get() as { vcpu: number; gb: number };
-    // Both statements read every job: the billed ones, then every job for its earlier attempts.
-    const { n } = this.db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number };
-    this.reads.add(2 * n);
-    // Earlier attempts, of every job, finished when they were retried.
-    const prior = this.db
-      .prepare('SELECT COALESCE(SUM(prior_vcpu_seconds), 0) AS vcpu, COALESCE(SUM(prior_gb_seconds), 0) AS gb FROM jobs')
-      .get() as { vcpu: number; gb: number };
-    return { vcpuSeconds: row.vcpu + prior.vcpu, gbSeconds: row.gb + prior.gb };
+    const { vcpuSeconds, gbSeconds } = this.totals();
+    return { vcpuSeconds, gbSeconds };
+  }
+
+  private totals(): RunningTotals {
+    const row = this.db.prepare('SELECT * FROM job_totals WHERE id = 1').get() as TotalsRow;
+    this.reads.add(1);
+    return {
+      counts: Object.fromEntries(JOB_STATES.map((state) => [state, row[COUNT_COLUMNS[state] as keyof TotalsRow]])) as Record<JobState, number>,
+      vcpuSeconds: row.vcpu_seconds,
+      gbSeconds: row.gb_seconds,
+    };
+  }
+
+  private addToTotals(change: RunningTotals): void {
+    if (isNoChange(change)) return;
+    this.db.prepare(ADD_TO_TOTALS).run(...JOB_STATES.map((state) => change.counts[state]), change.vcpuSeconds, change.gbSeconds);
   }
 
   async listActive(): Promise<Job[]> {
@@ -244,50 +286,41 @@ export class SqliteJobStore implements JobStore {
   async markDispatched(containerName: string, attempt: number, at: Date, resources: Resources): Promise<boolean> {
     // In any state: the worker may have written InProgress, even Done, before this lands.
     return this.change(
+      containerName,
       `dispatched_at = COALESCE(dispatched_at, ?), attempts = MAX(attempts, ?), cpu = COALESCE(cpu, ?),
        memory_gb = COALESCE(memory_gb, ?), error = CASE WHEN state = 'Pending' THEN NULL ELSE error END`,
       [at.toISOString(), attempt, resources.cpu, resources.memoryGb],
-      'container_name = ? AND dispatched_at IS NULL',
-      containerName,
-      [...JOB_STATES],
+      { where: 'dispatched_at IS NULL', fromStates: [...JOB_STATES] },
     );
   }
 
   async noteDispatchError(containerName: string, error: string): Promise<boolean> {
-    return this.change('error = ?', [error], 'container_name = ?', containerName, ['Pending']);
+    return this.change(containerName, 'error = ?', [error], { fromStates: ['Pending'], totalsUnchanged: true });
   }
 
   async beginRetry(containerName: string, next: NextAttempt): Promise<boolean> {
-    const units = billedUnits(next.ended);
     return this.change(
-      `prior_attempts = json_insert(prior_attempts, '$[#]', json(?)), prior_vcpu_seconds = prior_vcpu_seconds + ?,
-       prior_gb_seconds = prior_gb_seconds + ?, container_name = ?, state = 'Pending', dispatched_at = NULL,
-       started_at = NULL, finished_at = NULL, progress = NULL, cpu = NULL, memory_gb = NULL, output = NULL, error = ?`,
-      [JSON.stringify(next.ended), units?.vcpuSeconds ?? 0, units?.gbSeconds ?? 0, next.containerName, next.ended.reason],
-      'container_name = ?',
       containerName,
-      statesBefore('Done'),
+      `prior_attempts = json_insert(prior_attempts, '$[#]', json(?)), container_name = ?, state = 'Pending', dispatched_at = NULL,
+       started_at = NULL, finished_at = NULL, progress = NULL, cpu = NULL, memory_gb = NULL, output = NULL, error = ?`,
+      [JSON.stringify(next.ended), next.containerName, next.ended.reason],
+      { fromStates: statesBefore('Done') },
     );
   }
 
   async markStarted(containerName: string, at: Date): Promise<boolean> {
-    return this.change(
-      `state = 'InProgress', started_at = ?, progress = 0, error = NULL`,
-      [at.toISOString()],
-      'container_name = ?',
-      containerName,
-      statesBefore('InProgress'),
-    );
+    return this.change(containerName, `state = 'InProgress', started_at = ?, progress = 0, error = NULL`, [at.toISOString()], {
+      fromStates: statesBefore('InProgress'),
+    });
   }
 
   async reportProgress(containerName: string, progress: number): Promise<boolean> {
-    return this.change(
-      'progress = ?',
-      [progress],
-      'container_name = ? AND (progress IS NULL OR progress < ?)',
-      [containerName, progress],
-      ['InProgress'],
-    );
+    return this.change(containerName, 'progress = ?', [progress], {
+      where: '(progress IS NULL OR progress < ?)',
+      whereParams: [progress],
+      fromStates: ['InProgress'],
+      totalsUnchanged: true,
+    });
   }
 
   async markDone(containerName: string, at: Date, output: string): Promise<boolean> {
@@ -363,26 +396,44 @@ export class SqliteJobStore implements JobStore {
   ): Promise<boolean> {
     const finishedAt = at.toISOString();
     return this.change(
+      containerName,
       `state = ?, finished_at = ?, started_at = COALESCE(started_at, ?), output = ?, error = ?,
        progress = CASE WHEN ? = 'Done' THEN 1 ELSE progress END`,
       [state, finishedAt, finishedAt, fields.output, fields.error, state],
-      'container_name = ?',
-      containerName,
-      statesBefore(state),
+      { fromStates: statesBefore(state) },
     );
   }
 
-  /** One conditional UPDATE: applies only while the job is in one of `fromStates`. */
-  private async change(
-    set: string,
-    setParams: unknown[],
-    where: string,
-    whereParams: unknown,
-    fromStates: JobState[],
-  ): Promise<boolean> {
+  /**
+   * One conditional UPDATE of the job named `containerName`: it applies only while the job is in
+   * one of `fromStates` and meets `where`. The running totals move with it, in the same
+   * transaction, by the difference between the job before and after (unless the change cannot
+   * move them, as progress cannot).
+   */
+  private async change(containerName: string, set: string, setParams: unknown[], condition: ChangeCondition): Promise<boolean> {
+    const { where, whereParams = [], fromStates, totalsUnchanged = false } = condition;
     const sql = `UPDATE jobs SET ${set}, rev = ${NEXT_REV}
-                 WHERE ${where} AND state IN (${placeholders(fromStates)})`;
-    const whereValues = Array.isArray(whereParams) ? whereParams : [whereParams];
-    return this.db.prepare(sql).run(...setParams, ...whereValues, ...fromStates).changes > 0;
+                 WHERE container_name = ? ${where ? `AND ${where}` : ''} AND state IN (${placeholders(fromStates)})
+                 RETURNING *`;
+    const update = () => this.db.prepare(sql).get(...setParams, containerName, ...whereParams, ...fromStates) as JobRow | undefined;
+    if (totalsUnchanged) return update() !== undefined;
+    return this.db
+      .transaction(() => {
+        const before = this.db.prepare('SELECT * FROM jobs WHERE container_name = ?').get(containerName) as JobRow | undefined;
+        const after = update();
+        if (!before || !after) return false;
+        this.addToTotals(totalsChange(toJob(before), toJob(after)));
+        return true;
+      })
+      .immediate();
   }
+}
+
+interface ChangeCondition {
+  /** More of the WHERE clause than the container name and the states, with its parameters. */
+  where?: string;
+  whereParams?: unknown[];
+  fromStates: JobState[];
+  /** The change touches nothing the running totals count (progress, a dispatch error). */
+  totalsUnchanged?: boolean;
 }
