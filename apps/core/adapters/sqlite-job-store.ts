@@ -137,12 +137,13 @@ export class SqliteJobStore implements JobStore {
   private readonly damage: DamageWatch;
   /** Rows read by the reads below (npm run bench). */
   readonly reads = new ReadMeter();
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(path: string) {
     this.db = openSqlite(path);
     this.damage = watchForDamage(this.db, path);
     this.db.exec(SCHEMA);
-    const present = new Set((this.db.prepare('PRAGMA table_info(jobs)').all() as { name: string }[]).map((c) => c.name));
+    const present = new Set((this.sql('PRAGMA table_info(jobs)').all() as { name: string }[]).map((c) => c.name));
     for (const [column, definition] of Object.entries(ADDED_COLUMNS)) {
       if (!present.has(column)) this.db.exec(`ALTER TABLE jobs ADD COLUMN ${column} ${definition}`);
     }
@@ -154,16 +155,15 @@ export class SqliteJobStore implements JobStore {
    * write lock, so no write lands between the count and the row (every later write keeps it).
    */
   private ensureTotals(): void {
-    if (this.db.prepare('SELECT 1 FROM job_totals WHERE id = 1').get()) return;
+    if (this.sql('SELECT 1 FROM job_totals WHERE id = 1').get()) return;
     this.db
       .transaction(() => {
-        if (this.db.prepare('SELECT 1 FROM job_totals WHERE id = 1').get()) return;
-        const rows = this.db.prepare('SELECT * FROM jobs').iterate() as IterableIterator<JobRow>;
+        if (this.sql('SELECT 1 FROM job_totals WHERE id = 1').get()) return;
+        const rows = this.sql('SELECT * FROM jobs').iterate() as IterableIterator<JobRow>;
         const totals = totalsOf((function* () {
           for (const row of rows) yield toJob(row);
         })());
-        this.db
-          .prepare('INSERT INTO job_totals (id, pending, in_progress, done, failed, vcpu_seconds, gb_seconds) VALUES (1, ?, ?, ?, ?, ?, ?)')
+        this.sql('INSERT INTO job_totals (id, pending, in_progress, done, failed, vcpu_seconds, gb_seconds) VALUES (1, ?, ?, ?, ?, ?, ?)')
           .run(...JOB_STATES.map((state) => totals.counts[state]), totals.vcpuSeconds, totals.gbSeconds);
       })
       .immediate();
@@ -171,8 +171,7 @@ export class SqliteJobStore implements JobStore {
 
   async insert(job: Job): Promise<Job> {
     const inserted = this.db.transaction(() => {
-      const row = this.db
-        .prepare(
+      const row = this.sql(
           `INSERT INTO jobs (id, container_name, message, state, enqueued_at, dispatched_at, started_at,
              finished_at, attempts, prior_attempts, error, output, progress, cpu, memory_gb, rev)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${NEXT_REV})
@@ -205,12 +204,12 @@ export class SqliteJobStore implements JobStore {
   }
 
   async get(id: string): Promise<Job | null> {
-    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
+    const row = this.sql('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
     return this.one(row);
   }
 
   async getByContainerName(containerName: string): Promise<Job | null> {
-    const row = this.db.prepare('SELECT * FROM jobs WHERE container_name = ?').get(containerName) as
+    const row = this.sql('SELECT * FROM jobs WHERE container_name = ?').get(containerName) as
       | JobRow
       | undefined;
     return this.one(row);
@@ -229,20 +228,20 @@ export class SqliteJobStore implements JobStore {
     }
     const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
                  ORDER BY id DESC LIMIT ?`;
-    const rows = this.reads.count(this.db.prepare(sql).all(...params, limit + 1) as JobRow[]);
+    const rows = this.reads.count(this.sql(sql).all(...params, limit + 1) as JobRow[]);
     const jobs = rows.slice(0, limit).map(toJob);
     return { jobs, next: rows.length > limit ? jobs[jobs.length - 1]!.id : null };
   }
 
   async changedSince(rev: number, limit: number): Promise<Job[]> {
     const rows = this.reads.count(
-      this.db.prepare('SELECT * FROM jobs WHERE rev > ? ORDER BY rev LIMIT ?').all(rev, limit) as JobRow[],
+      this.sql('SELECT * FROM jobs WHERE rev > ? ORDER BY rev LIMIT ?').all(rev, limit) as JobRow[],
     );
     return rows.map(toJob);
   }
 
   async currentRev(): Promise<number> {
-    const row = this.db.prepare('SELECT COALESCE(MAX(rev), 0) AS rev FROM jobs').get() as { rev: number };
+    const row = this.sql('SELECT COALESCE(MAX(rev), 0) AS rev FROM jobs').get() as { rev: number };
     // One entry of the revision index: the highest.
     this.reads.add(1);
     return row.rev;
@@ -259,7 +258,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   private totals(): RunningTotals {
-    const row = this.db.prepare('SELECT * FROM job_totals WHERE id = 1').get() as TotalsRow;
+    const row = this.sql('SELECT * FROM job_totals WHERE id = 1').get() as TotalsRow;
     this.reads.add(1);
     return {
       counts: Object.fromEntries(JOB_STATES.map((state) => [state, row[COUNT_COLUMNS[state] as keyof TotalsRow]])) as Record<JobState, number>,
@@ -270,12 +269,11 @@ export class SqliteJobStore implements JobStore {
 
   private addToTotals(change: RunningTotals): void {
     if (isNoChange(change)) return;
-    this.db.prepare(ADD_TO_TOTALS).run(...JOB_STATES.map((state) => change.counts[state]), change.vcpuSeconds, change.gbSeconds);
+    this.sql(ADD_TO_TOTALS).run(...JOB_STATES.map((state) => change.counts[state]), change.vcpuSeconds, change.gbSeconds);
   }
 
   async listActive(): Promise<Job[]> {
-    const rows = this.db
-      .prepare(
+    const rows = this.sql(
         `SELECT * FROM jobs WHERE state = 'InProgress' OR (state = 'Pending' AND dispatched_at IS NOT NULL)
          ORDER BY id`,
       )
@@ -332,8 +330,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   async saveArtifacts(containerName: string, artifacts: ContainerArtifacts): Promise<void> {
-    this.db
-      .prepare(
+    this.sql(
         `INSERT INTO container_artifacts (container_name, logs, metrics) VALUES (?, ?, ?)
          ON CONFLICT (container_name) DO UPDATE SET logs = excluded.logs, metrics = excluded.metrics`,
       )
@@ -341,8 +338,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   async getArtifacts(containerName: string): Promise<ContainerArtifacts | null> {
-    const row = this.db
-      .prepare('SELECT logs, metrics FROM container_artifacts WHERE container_name = ?')
+    const row = this.sql('SELECT logs, metrics FROM container_artifacts WHERE container_name = ?')
       .get(containerName) as { logs: string; metrics: string | null } | undefined;
     return row ? { logs: row.logs, metrics: row.metrics ? JSON.parse(row.metrics) : null } : null;
   }
@@ -350,11 +346,10 @@ export class SqliteJobStore implements JobStore {
   async claimIdempotencyKey(claim: IdempotencyClaim, expiredBefore: Date): Promise<IdempotencyClaim> {
     return this.db.transaction(() => {
       // Forgetting every expired claim here keeps the table to one window of keys.
-      this.db.prepare('DELETE FROM idempotency_keys WHERE created_at < ?').run(expiredBefore.toISOString());
-      this.db
-        .prepare('INSERT INTO idempotency_keys (key, fingerprint, job_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
+      this.sql('DELETE FROM idempotency_keys WHERE created_at < ?').run(expiredBefore.toISOString());
+      this.sql('INSERT INTO idempotency_keys (key, fingerprint, job_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
         .run(claim.key, claim.fingerprint, claim.jobId, claim.createdAt);
-      const row = this.db.prepare('SELECT * FROM idempotency_keys WHERE key = ?').get(claim.key) as {
+      const row = this.sql('SELECT * FROM idempotency_keys WHERE key = ?').get(claim.key) as {
         key: string;
         fingerprint: string;
         job_id: string;
@@ -365,7 +360,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   async releaseIdempotencyKey(key: string, jobId: string): Promise<void> {
-    this.db.prepare('DELETE FROM idempotency_keys WHERE key = ? AND job_id = ?').run(key, jobId);
+    this.sql('DELETE FROM idempotency_keys WHERE key = ? AND job_id = ?').run(key, jobId);
   }
 
   private one(row: JobRow | undefined): Job | null {
@@ -374,10 +369,20 @@ export class SqliteJobStore implements JobStore {
     return toJob(row);
   }
 
+  /** A statement prepared once per store: preparing costs more than running most of these. */
+  private sql(source: string): Database.Statement {
+    let statement = this.statements.get(source);
+    if (!statement) {
+      statement = this.db.prepare(source);
+      this.statements.set(source, statement);
+    }
+    return statement;
+  }
+
   /** Reads real pages (the revision index), and fails for good once damage has been seen. */
   async ping(): Promise<void> {
     try {
-      this.db.prepare('SELECT MAX(rev) FROM jobs').get();
+      this.sql('SELECT MAX(rev) FROM jobs').get();
     } catch (error) {
       throw this.damage.found ?? error;
     }
@@ -415,11 +420,11 @@ export class SqliteJobStore implements JobStore {
     const sql = `UPDATE jobs SET ${set}, rev = ${NEXT_REV}
                  WHERE container_name = ? ${where ? `AND ${where}` : ''} AND state IN (${placeholders(fromStates)})
                  RETURNING *`;
-    const update = () => this.db.prepare(sql).get(...setParams, containerName, ...whereParams, ...fromStates) as JobRow | undefined;
+    const update = () => this.sql(sql).get(...setParams, containerName, ...whereParams, ...fromStates) as JobRow | undefined;
     if (totalsUnchanged) return update() !== undefined;
     return this.db
       .transaction(() => {
-        const before = this.db.prepare('SELECT * FROM jobs WHERE container_name = ?').get(containerName) as JobRow | undefined;
+        const before = this.sql('SELECT * FROM jobs WHERE container_name = ?').get(containerName) as JobRow | undefined;
         const after = update();
         if (!before || !after) return false;
         this.addToTotals(totalsChange(toJob(before), toJob(after)));
