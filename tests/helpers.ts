@@ -2,10 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { WORKER_ENTRY_IN_BUILD } from '../stacks/local/worker-entry.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
-/** Built by `npm test` before vitest runs (`npm run build`). */
-export const BUILT_WORKER = join(ROOT, 'dist/apps/worker/main.js');
+/** Built by `npm test` before vitest runs (`npm run build`): the worker as the local stack runs it. */
+export const BUILT_WORKER = join(ROOT, 'dist', WORKER_ENTRY_IN_BUILD);
 export const BUILT_LOCAL_STACK = join(ROOT, 'dist/stacks/local/main.js');
 export const ECHO_WORKER = join(ROOT, 'tests/fixtures/echo-worker.mjs');
 

@@ -10,12 +10,14 @@ export interface WorkerRun {
   store: JobStore;
   task: Task;
   log: (line: string) => void;
+  /** When the store was open, in ms after the process started (performance.now()). */
+  storeOpenMs?: number;
 }
 
 export type WorkerOutcome = 'Done' | 'Failed' | 'AlreadyFinished';
 
 /** InProgress, the work, then Done with its output, or Failed with the error. */
-export async function runWorker({ containerName, message, store, task, log }: WorkerRun): Promise<WorkerOutcome> {
+export async function runWorker({ containerName, message, store, task, log, storeOpenMs }: WorkerRun): Promise<WorkerOutcome> {
   const job = await store.getByContainerName(containerName);
   if (!job) throw new Error(`no job has the container name ${containerName}`);
   if (isTerminal(job.state)) {
@@ -23,7 +25,9 @@ export async function runWorker({ containerName, message, store, task, log }: Wo
     return 'AlreadyFinished';
   }
   await store.markStarted(containerName, new Date());
-  log(`job ${job.id}: InProgress`);
+  // How long the container took to start its task, and how much of that opening the store took.
+  const start = storeOpenMs === undefined ? '' : ` (${performance.now().toFixed(1)} ms after the process started; store open at ${storeOpenMs.toFixed(1)} ms)`;
+  log(`job ${job.id}: InProgress${start}`);
   try {
     const output = await task(message, async (fraction) => {
       await store.reportProgress(containerName, Math.round(fraction * 1000) / 1000);

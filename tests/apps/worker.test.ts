@@ -1,11 +1,14 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MongoJobStore } from '../../apps/core/adapters/mongo-job-store.js';
 import { SqliteJobStore } from '../../apps/core/adapters/sqlite-job-store.js';
 import { containerNameFor } from '../../apps/core/domain/container-name.js';
 import { newPendingJob } from '../../apps/core/domain/job.js';
 import { newJobId } from '../../apps/core/domain/job-id.js';
 import { runWorker } from '../../apps/worker/run-worker.js';
+import { COSMOS_SERVER_VERSION } from '../../components/database.js';
+import { WireStandIn } from '../fakes/mongo-wire/stand-in.js';
 import { BUILT_WORKER, tempDir } from '../helpers.js';
 
 /** Runs the built worker with exactly `env` (nothing inherited), as every runtime does. */
@@ -61,6 +64,30 @@ describe('worker', () => {
     const result = await runBuiltWorker({ MESSAGE: 'm', CONTAINER_NAME: 'task-x', DATABASE_URI: 'postgres://db/jobs' });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('DATABASE_URI must start with sqlite:, mongodb:// or mongodb+srv:// (got "postgres:")');
+  });
+
+  it('runs its task against MongoDB too: the driver the bundle leaves in node_modules loads (the wire stand-in)', async () => {
+    const standIn = await new WireStandIn({ serverVersion: COSMOS_SERVER_VERSION }).start();
+    const mongoUri = `mongodb://127.0.0.1:${standIn.port}/worker-test`;
+    const mongo = await MongoJobStore.connect(mongoUri);
+    try {
+      const id = newJobId();
+      const job = await mongo.insert(newPendingJob(id, containerNameFor(id), 'hello', new Date()));
+      const result = await runBuiltWorker({ MESSAGE: 'hello', CONTAINER_NAME: job.containerName, DATABASE_URI: mongoUri, WORK_SECONDS: '0' });
+      expect(result).toMatchObject({ code: 0, stderr: '' });
+      expect(await mongo.get(id)).toMatchObject({ state: 'Done', progress: 1 });
+    } finally {
+      await mongo.close();
+      await standIn.close();
+    }
+  });
+
+  it('says when its task started, and when its store was open, in ms after its process started', async () => {
+    const job = await pendingJob();
+    const result = await runBuiltWorker({ MESSAGE: 'm', CONTAINER_NAME: job.containerName, DATABASE_URI: uri, WORK_SECONDS: '0' });
+    const [, up, open] = /InProgress \(([\d.]+) ms after the process started; store open at ([\d.]+) ms\)/.exec(result.stdout) ?? [];
+    expect(Number(open)).toBeGreaterThan(0);
+    expect(Number(up)).toBeGreaterThanOrEqual(Number(open));
   });
 
   it('exits 1 when no job has its container name', async () => {

@@ -1,7 +1,24 @@
 import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { errorMessage, StoreDamagedError, StoreOpenError } from '../domain/errors.js';
 import { ensureDirectory } from '../ensure-directory.js';
+
+/**
+ * The driver's native addon, where its install puts it (prebuilt or built from source alike).
+ * Handed to the driver, it is loaded directly instead of by a search of the folders around the
+ * caller ('bindings'), which costs a worker's start milliseconds, and which cannot find it from a
+ * bundle. Undefined where the driver is not installed (the images): the driver's own search then
+ * runs, and fails as it always has.
+ */
+function findNativeAddon(): string | undefined {
+  try {
+    return createRequire(import.meta.url).resolve('better-sqlite3/build/Release/better_sqlite3.node');
+  } catch {
+    return undefined;
+  }
+}
+const NATIVE_ADDON = findNativeAddon();
 
 /**
  * Opens a SQLite file for many writers at once (the dashboard, the spawner and every worker
@@ -13,7 +30,7 @@ export function openSqlite(path: string): Database.Database {
   let db: Database.Database | undefined;
   try {
     if (path !== ':memory:') ensureDirectory(dirname(path));
-    db = new Database(path);
+    db = new Database(path, NATIVE_ADDON ? { nativeBinding: NATIVE_ADDON } : {});
     db.pragma('journal_mode = WAL');
     db.pragma('busy_timeout = 10000');
     db.pragma('synchronous = NORMAL');
