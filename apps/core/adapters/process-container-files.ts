@@ -52,13 +52,16 @@ export class ContainerFiles {
       });
   }
 
-  /** The exit status the supervisor wrote, and when; null while none is written. */
+  /**
+   * The exit status the supervisor wrote, and when; null while none is written. The status is
+   * written in place, its newline last: a file without it (just made, or cut short by a kill)
+   * holds no status yet.
+   */
   readExit(name: string): { code: number; at: string } | null {
     const path = this.exit(name);
     if (!existsSync(path)) return null;
-    const text = readFileSync(path, 'utf8').trim();
-    const code = Number(text);
-    return text !== '' && Number.isInteger(code) ? { code, at: statSync(path).mtime.toISOString() } : null;
+    const line = /^(\d+)\n$/.exec(readFileSync(path, 'utf8'));
+    return line ? { code: Number(line[1]), at: statSync(path).mtime.toISOString() } : null;
   }
 
   /** For an end the supervisor could not write itself (it was killed with its container). */
