@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { BUILT_STACK, ROOT } from './build.js';
 
 const LAUNCHER = join(ROOT, 'bench/launcher.mjs');
@@ -42,10 +43,14 @@ export interface StackProcess {
 
 const running = new Set<ChildProcess>();
 
-/** `npm start`'s program (the build), on its own data folder, with only the settings given. */
-export function startStack(settings: Record<string, string>): Promise<StackProcess> {
-  const child = spawn(process.execPath, [BUILT_STACK], {
-    env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'silent', ...settings },
+/**
+ * `npm start`'s program (the build), on its own data folder, with only the settings given. With
+ * `traceTo`, bench/trace-stack.mjs is preloaded into it and writes its dispatch steps there.
+ */
+export function startStack(settings: Record<string, string>, traceTo?: string): Promise<StackProcess> {
+  const preload = traceTo ? ['--import', pathToFileURL(join(ROOT, 'bench/trace-stack.mjs')).href] : [];
+  const child = spawn(process.execPath, [...preload, BUILT_STACK], {
+    env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'silent', ...settings, ...(traceTo ? { BENCH_TRACE: traceTo } : {}) },
     cwd: settings.DATA_DIR,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
