@@ -12,13 +12,15 @@ export class HttpClient {
 
   constructor(private readonly base: string) {}
 
-  send(method: string, path: string, body?: unknown): Promise<Answer> {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
+  /** A JSON body, or a form's fields (as the dashboard's own form posts them). */
+  send(method: string, path: string, body?: unknown, as: 'json' | 'form' = 'json'): Promise<Answer> {
+    const payload = body === undefined ? undefined : as === 'json' ? JSON.stringify(body) : new URLSearchParams(body as Record<string, string>).toString();
+    const type = as === 'json' ? 'application/json' : 'application/x-www-form-urlencoded';
     return new Promise((resolve, reject) => {
       const started = performance.now();
       const req = request(
         `${this.base}${path}`,
-        { method, agent: this.agent, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} },
+        { method, agent: this.agent, headers: payload ? { 'content-type': type, 'content-length': Buffer.byteLength(payload) } : {} },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));

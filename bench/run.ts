@@ -21,7 +21,8 @@ const sections: Record<string, () => Promise<Row[]>> = {
   cold: () => coldStart(quick ? 5 : 40),
   dispatch: () => dispatchOneAtATime(quick ? 5 : 40),
   throughput: () => throughput(quick ? 20 : 500),
-  dashboard: () => dashboardScaling(quick ? { sizes: [100, 1000], loadSeconds: 2 } : { sizes: [1000, 10_000, 100_000], loadSeconds: 5 }),
+  dashboard: () =>
+    dashboardScaling(quick ? { sizes: [100, 1000], loadSeconds: 2, mongoSizes: [50, 100] } : { sizes: [1000, 10_000, 100_000], loadSeconds: 5, mongoSizes: [100, 400] }),
   azure: () => azurePath(quick ? { paced: 4, burst: 12 } : { paced: 20, burst: 60 }),
   memory: () => memory(quick ? 10 : 100),
 };
