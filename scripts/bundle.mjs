@@ -39,22 +39,22 @@ const APPS = {
   'worker-local': { entry: 'apps/worker/main.ts', name: 'worker', local: true },
 };
 
+/** What every bundle shares: one entry, bundled for Node, with its source map. */
+function baseOptions(target, outDir) {
+  return { entryPoints: { [target.name]: join(ROOT, target.entry) }, outdir: outDir, bundle: true, platform: 'node', sourcemap: true, logLevel: 'warning' };
+}
+
 /** The worker-local bundle: beside the repository's node_modules, for this machine's Node. */
 async function bundleLocal(target, outDir) {
   await build({
-    entryPoints: { [target.name]: join(ROOT, target.entry) },
-    outdir: outDir,
+    ...baseOptions(target, outDir),
     outExtension: { '.js': '.cjs' },
-    bundle: true,
-    platform: 'node',
     target: 'node20',
     format: 'cjs',
-    sourcemap: true,
     external: ['mongodb'],
     // CommonJS has no import.meta: the bundle's own URL stands in for the modules' own.
     define: { 'import.meta.url': '__bundleUrl' },
     banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
-    logLevel: 'warning',
   });
   return outDir;
 }
@@ -67,21 +67,16 @@ export async function bundle(app, outDir) {
   if (target.local) return bundleLocal(target, outDir);
   const main = `${target.name}.mjs`;
   await build({
-    entryPoints: { [target.name]: join(ROOT, target.entry) },
-    outdir: outDir,
+    ...baseOptions(target, outDir),
     outExtension: { '.js': '.mjs' },
     // Dynamic imports become chunks of their own, loaded only when reached.
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
-    bundle: true,
-    platform: 'node',
     target: 'node22',
     format: 'esm',
-    sourcemap: true,
     external: EXTERNAL,
     // CommonJS dependencies inside an ES module bundle still call require().
     banner: { js: "import { createRequire as __edaRequire } from 'node:module'; const require = __edaRequire(import.meta.url);" },
-    logLevel: 'warning',
   });
   const packageJson = { name: `event-driven-aci-${app}`, private: true, type: 'module', main };
   writeFileSync(join(outDir, 'package.json'), `${JSON.stringify(packageJson, null, 2)}\n`);
