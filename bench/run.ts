@@ -96,7 +96,7 @@ async function dashboardAtScale(dir: string): Promise<void> {
       const job = await store.insert(newPendingJob(id, containerNameFor(id), `task ${i}`, new Date()));
       if (i % 3 === 0) await store.markDone(job.containerName, new Date(), 'ok');
     }
-    const app = await buildApp({ store, queue, runtime: { logs: async () => null }, metrics: { metrics: async () => null }, prices: DEFAULT_PRICES, costLabel: 'ACI equivalent' }, { logger: false });
+    const app = await buildApp({ store, queue, runtime: { logs: async () => null }, metrics: { metrics: async () => null }, prices: DEFAULT_PRICES, costLabel: 'ACI equivalent', kinds: ['default'] }, { logger: false });
     return { store, queue, app };
   };
   const small = await open('small', 100);

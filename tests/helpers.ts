@@ -44,3 +44,17 @@ export async function openEmbedded(dir: string, queue: { maxDeliveryCount?: numb
     }),
   };
 }
+
+/**
+ * The kinds a test runs: the built-in worker's with these settings (WORK_SECONDS 0.2, a 60 s
+ * timeout and the default retry policy unless told otherwise), and any others given.
+ */
+export async function testKinds(builtIn: { workSeconds?: number; timeoutSeconds?: number; retry?: import('../apps/core/domain/retry-policy.js').RetryPolicy } = {}, others: import('../apps/core/domain/task-kind.js').TaskKind[] = []) {
+  const [{ defaultKind }, { KindCatalog }, { DEFAULT_RETRY_POLICY }] = await Promise.all([
+    import('../apps/core/kind-settings.js'),
+    import('../apps/core/domain/task-kind.js'),
+    import('../apps/core/domain/retry-policy.js'),
+  ]);
+  const kind = defaultKind({ cpu: 1, memoryGb: 1.5, timeoutSeconds: builtIn.timeoutSeconds ?? 60, retry: builtIn.retry ?? DEFAULT_RETRY_POLICY, workSeconds: builtIn.workSeconds ?? 0.2 });
+  return new KindCatalog(kind, others);
+}

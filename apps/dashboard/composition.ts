@@ -27,7 +27,7 @@ export async function createDashboardDeps(
     const { SqliteWorkQueue } = await importLocalOnly('QUEUE', () => import('../core/adapters/sqlite-work-queue.js'));
     return new SqliteWorkQueue({ path: settings.queue.path, lockDurationMs: 60_000, maxDeliveryCount: 5, duplicateDetectionWindowMs: 600_000 });
   }, reachability);
-  const common = { store, queue, prices: settings.prices, costLabel: settings.costLabel };
+  const common = { store, queue, prices: settings.prices, costLabel: settings.costLabel, kinds: settings.kinds.names() };
   if (settings.containers.kind === 'aci') {
     return {
       ...common,

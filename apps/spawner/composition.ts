@@ -18,17 +18,11 @@ export async function createSpawnerDeps(settings: SpawnerSettings): Promise<Spaw
     runtime: openAciRuntime(settings.scope, credential, settings.launch),
     metrics: openAzureMonitorMetrics(settings.scope, credential),
     queue: openServiceBusQueue(settings.serviceBus, () => credential),
-    launch: {
-      databaseUri: settings.workerDatabaseUri,
-      taskEnv: { WORK_SECONDS: String(settings.workSeconds) },
-      cpu: settings.workerCpu,
-      memoryGb: settings.workerMemoryGb,
-    },
+    launch: { databaseUri: settings.workerDatabaseUri, kinds: settings.kinds },
+    kinds: settings.kinds,
     maxConcurrent: settings.maxConcurrent,
-    taskTimeoutSeconds: settings.taskTimeoutSeconds,
     deferSeconds: settings.deferSeconds,
     watchSeconds: settings.watchSeconds,
     metricsWaitSeconds: settings.metricsWaitSeconds,
-    retryPolicy: settings.retryPolicy,
   };
 }

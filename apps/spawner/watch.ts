@@ -30,7 +30,9 @@ export function watchMessageId(containerName: string, n: number): string {
  * redelivered work message, it is the same message id and duplicate detection drops it.
  */
 export async function startWatching(jobId: string, containerName: string, deps: WatchDeps, now = new Date()): Promise<void> {
-  const untilMs = now.getTime() + (deps.taskTimeoutSeconds + deps.metricsWaitSeconds + CHAIN_SLACK_SECONDS) * 1000;
+  // The longest any kind may run: the chain's last resort, beyond which its looks kept failing.
+  const longest = Math.max(...deps.kinds.names().map((name) => deps.kinds.get(name)!.timeoutSeconds));
+  const untilMs = now.getTime() + (longest + deps.metricsWaitSeconds + CHAIN_SLACK_SECONDS) * 1000;
   await sendWatch({ type: 'watch', jobId, containerName, n: 1, until: new Date(untilMs).toISOString() }, deps.watchSeconds, deps, now);
 }
 

@@ -76,12 +76,7 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
     dir: join(settings.dataDir, 'containers'),
     metricsIntervalMs: settings.metricsIntervalMs,
   });
-  const launch = {
-    databaseUri: settings.databaseUri,
-    taskEnv: { WORK_SECONDS: String(settings.workSeconds) },
-    cpu: settings.workerCpu,
-    memoryGb: settings.workerMemoryGb,
-  };
+  const launch = { databaseUri: settings.databaseUri, kinds: settings.kinds };
   const consumer = new LocalConsumer({
     queue,
     store,
@@ -98,11 +93,10 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
     runtime,
     metrics: runtime,
     queue,
-    taskTimeoutSeconds: settings.taskTimeoutSeconds,
+    kinds: settings.kinds,
     // Metrics are sampled as each process runs: nothing to wait for after it exits.
     metricsWaitSeconds: 0,
     watchSeconds: settings.reapIntervalSeconds,
-    retryPolicy: settings.retryPolicy,
     log,
   };
   const reaper = new Reaper(reaperDeps, settings.reapIntervalSeconds * 1000, log);
@@ -110,7 +104,7 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
   let app: FastifyInstance;
   try {
     app = await buildApp(
-      { store, queue, runtime, metrics: runtime, prices: settings.prices, costLabel: 'ACI equivalent' },
+      { store, queue, runtime, metrics: runtime, prices: settings.prices, costLabel: 'ACI equivalent', kinds: settings.kinds.names() },
       { logger: { level: settings.logLevel }, servedAs: settings.servedAs },
     );
     await app.listen({ host: settings.host, port: settings.port });

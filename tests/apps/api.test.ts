@@ -31,6 +31,7 @@ describe('JSON API', () => {
       metrics: { metrics: async (name) => (name === LIVE ? LIVE_METRICS : null) },
       prices: DEFAULT_PRICES,
       costLabel: 'ACI equivalent',
+      kinds: ['default', 'wordcount'],
     };
     app = await buildApp(deps, { logger: false });
   });
@@ -57,12 +58,28 @@ describe('JSON API', () => {
     const response = await post({ message: 'hello' });
     expect(response.statusCode).toBe(202);
     const body = response.json();
-    expect(Object.keys(body).sort()).toEqual(['containerName', 'enqueuedAt', 'id', 'state']);
-    expect(body).toMatchObject({ state: 'Pending', containerName: `task-${body.id}` });
+    expect(Object.keys(body).sort()).toEqual(['containerName', 'enqueuedAt', 'id', 'kind', 'state']);
+    expect(body).toMatchObject({ state: 'Pending', kind: 'default', containerName: `task-${body.id}` });
     expect(response.headers.location).toBe(`/api/jobs/${body.id}`);
     const [message] = await queue.receive(1);
     expect(message).toMatchObject({ messageId: body.id, body: { jobId: body.id, message: 'hello' } });
     expect(await store.get(body.id)).toMatchObject({ state: 'Pending', message: 'hello' });
+  });
+
+  it('takes a kind the stack runs, and refuses one it does not, storing nothing', async () => {
+    const picked = await post({ message: 'count these words', kind: 'wordcount' });
+    expect(picked.statusCode).toBe(202);
+    expect(picked.json()).toMatchObject({ kind: 'wordcount' });
+    expect(await store.get(picked.json().id)).toMatchObject({ kind: 'wordcount', message: 'count these words' });
+    expect((await app.inject(`/api/jobs/${picked.json().id}`)).json()).toMatchObject({ kind: 'wordcount' });
+    await store.markFailed(picked.json().containerName, new Date(), 'x');
+    await queue.complete((await queue.receive(1))[0]!);
+    const before = (await store.list({ limit: 10 })).jobs.length;
+    const unknown = await post({ message: 'hi', kind: 'thumbnail' });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json().error).toBe('kind "thumbnail" is not one this stack runs; it runs "default", "wordcount"');
+    expect((await store.list({ limit: 10 })).jobs.length).toBe(before);
+    expect(await queue.receive(1)).toEqual([]);
   });
 
   it.each([

@@ -98,7 +98,7 @@ describe('bad input gets a clear answer and changes nothing', () => {
 
   it('requeues a failed task once: a second Requeue answers with the first one’s new task', async () => {
     dash = await openDashboard();
-    const failed = await submitWork('flaky', dash.deps);
+    const failed = await submitWork({ message: 'flaky', kind: 'default' }, dash.deps);
     await dash.queue.receive(1).then(([m]) => dash.queue.complete(m!));
     await dash.store.markFailed(failed.containerName, new Date(), 'exit code 1');
     const requeue = () => dash.app.inject({ method: 'POST', url: `/ui/jobs/${failed.id}/requeue`, headers: { 'hx-request': 'true' } });

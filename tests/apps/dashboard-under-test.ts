@@ -28,6 +28,7 @@ export async function openDashboard(options: BuildOptions = {}): Promise<Dashboa
     metrics: { metrics: async () => null },
     prices: DEFAULT_PRICES,
     costLabel: 'ACI equivalent',
+    kinds: ['default', 'wordcount'],
   };
   const app = await buildApp(deps, { logger: false, ...options });
   return {

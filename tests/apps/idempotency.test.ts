@@ -62,9 +62,9 @@ describe('Idempotency-Key on POST /api/jobs', () => {
   it(`remembers a key for ${IDEMPOTENCY_KEY_HOURS} hours, then makes new work`, async () => {
     dash = await openDashboard();
     const dayAgo = new Date(Date.now() - IDEMPOTENCY_KEY_HOURS * 3600_000 - 1000);
-    const old = await submitWorkOnce('nightly report', 'api:nightly', dash.deps, dayAgo);
+    const old = await submitWorkOnce({ message: 'nightly report', kind: 'default' }, 'api:nightly', dash.deps, dayAgo);
     const almostDayAgo = new Date(Date.now() - IDEMPOTENCY_KEY_HOURS * 3600_000 + 60_000);
-    const recent = await submitWorkOnce('hourly report', 'api:hourly', dash.deps, almostDayAgo);
+    const recent = await submitWorkOnce({ message: 'hourly report', kind: 'default' }, 'api:hourly', dash.deps, almostDayAgo);
     expect((await post('nightly report', 'nightly')).json().id).not.toBe(old.job.id);
     expect((await post('hourly report', 'hourly')).json().id).toBe(recent.job.id);
   });
@@ -90,7 +90,7 @@ describe('Idempotency-Key on POST /api/jobs', () => {
     // A request that claimed the key and stopped (a crash) before it stored its job.
     const claimed = newJobId();
     await dash.store.claimIdempotencyKey(
-      { key: 'api:crashed', fingerprint: fingerprintOf('hi'), jobId: claimed, createdAt: new Date().toISOString() },
+      { key: 'api:crashed', fingerprint: fingerprintOf({ message: 'hi', kind: 'default' }), jobId: claimed, createdAt: new Date().toISOString() },
       new Date(0),
     );
     const retry = await post('hi', 'crashed');

@@ -45,7 +45,7 @@ describe('a SQLite store with damaged pages', () => {
     const { queue } = await openEmbedded(dir);
     closers.push(() => store.close(), () => queue.close());
     const app = await buildApp(
-      { store, queue, runtime: { logs: async () => null }, metrics: { metrics: async () => null }, prices: DEFAULT_PRICES, costLabel: 'x' },
+      { store, queue, runtime: { logs: async () => null }, metrics: { metrics: async () => null }, prices: DEFAULT_PRICES, costLabel: 'x', kinds: ['default'] },
       { logger: false },
     );
     closers.push(() => app.close());

@@ -46,6 +46,9 @@ const echoSpec = (name: string, runMs: number, exitCode: number): ContainerSpec 
   secureEnv: ['DATABASE_URI'],
   cpu: 1,
   memoryGb: 1.5,
+  image: null,
+  registry: null,
+  command: null,
 });
 
 containerRuntimeContract('AciRuntime (real SDK against the ARM fake)', async () => {

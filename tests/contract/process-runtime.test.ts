@@ -15,6 +15,9 @@ function echoSpec(name: string, runMs: number, exitCode: number): ContainerSpec 
     secureEnv: ['DATABASE_URI'],
     cpu: 1,
     memoryGb: 1,
+    image: null,
+    registry: null,
+    command: null,
   };
 }
 

@@ -16,8 +16,10 @@ import { CLOCK_TICKS_PER_SECOND, findProcessWithArgument, isSameProcessAlive, pr
 import { waitForEvent } from './wait-for-event.js';
 
 export interface ProcessRuntimeOptions {
-  /** The built worker (JavaScript): a task starts without compiling anything. */
+  /** The built worker (JavaScript), run by this Node.js for a spec with no command of its own. */
   workerEntry: string;
+  /** Where a kind's command runs from (its paths are relative to it): the folder `npm start` runs in. */
+  cwd?: string;
   /** Where each container's record, output, exit status and samples are kept. */
   dir: string;
   /** How often CPU and memory are sampled, and adopted containers looked at, while they run. */
@@ -103,8 +105,10 @@ export class ProcessRuntime implements ContainerRuntime, ContainerMetrics {
     const keepPwd = Object.hasOwn(spec.env, 'PWD') ? '1' : '0';
     let child;
     try {
-      child = spawn('/bin/sh', ['-c', SUPERVISOR, 'eda-container', this.files.exit(spec.name), keepPwd, process.execPath, this.options.workerEntry], {
+      const command = spec.command ?? [process.execPath, this.options.workerEntry];
+      child = spawn('/bin/sh', ['-c', SUPERVISOR, 'eda-container', this.files.exit(spec.name), keepPwd, ...command], {
         env: spec.env,
+        cwd: this.options.cwd ?? process.cwd(),
         stdio: ['ignore', fd, fd],
         // Its own session and process group: a stop reaches the whole container, and the
         // signals that stop this process (Ctrl-C, a kill of its group) do not.

@@ -1,4 +1,5 @@
 import type { MetricSeries } from './job-store.port.js';
+import type { RegistryCredentials } from './task-kind.js';
 
 export interface ContainerSpec {
   name: string;
@@ -10,6 +11,12 @@ export interface ContainerSpec {
   secureEnv: string[];
   cpu: number;
   memoryGb: number;
+  /** Azure: the image to run; null for the stack's own worker image. */
+  image: string | null;
+  /** Credentials for the image's registry, when it is private and not the stack's own. */
+  registry: RegistryCredentials | null;
+  /** Local: the program and its arguments; null for the built worker. */
+  command: string[] | null;
 }
 
 export type ContainerState = 'Running' | 'Succeeded' | 'Failed';

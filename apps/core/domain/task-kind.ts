@@ -36,7 +36,8 @@ export interface RegistryCredentials {
 }
 
 export const DEFAULT_KIND = 'default';
-export const KIND_NAME_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
+// Also a Docker repository name and an ACI tag value: no hyphen at the end.
+export const KIND_NAME_PATTERN = /^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
 /** What the platform sets itself; a kind may not set them. */
 export const RESERVED_ENV = ['MESSAGE', 'CONTAINER_NAME', 'DATABASE_URI'] as const;
 
@@ -82,7 +83,7 @@ export function parseKinds(raw: unknown, source: string, program: KindProgram, d
   for (const [name, value] of Object.entries(raw)) {
     const where = `${source}: kind "${name}"`;
     if (!KIND_NAME_PATTERN.test(name)) {
-      problems.push(`${where}: a kind's name is a lowercase letter, then up to 31 lowercase letters, digits or hyphens`);
+      problems.push(`${where}: a kind's name is a lowercase letter, then up to 31 lowercase letters, digits or hyphens, not ending in a hyphen`);
       continue;
     }
     if (name === DEFAULT_KIND) {

@@ -129,11 +129,15 @@ export class AciRuntime implements ContainerRuntime {
       identity: { type: 'UserAssigned', userAssignedIdentities: { [pullIdentityId]: {} } },
       osType: 'Linux',
       restartPolicy: 'Never',
-      imageRegistryCredentials: [{ server: registryServer, identity: pullIdentityId }],
+      // The stack's registry by the pull identity; another private registry by the kind's credentials.
+      imageRegistryCredentials: [
+        { server: registryServer, identity: pullIdentityId },
+        ...(spec.registry ? [{ server: spec.registry.server, username: spec.registry.username, password: spec.registry.password }] : []),
+      ],
       containers: [
         {
           name: WORKER_CONTAINER,
-          image: workerImage,
+          image: spec.image ?? workerImage,
           resources: { requests: { cpu: spec.cpu, memoryInGB: spec.memoryGb } },
           environmentVariables: Object.entries(spec.env).map(([name, value]) =>
             spec.secureEnv.includes(name) ? { name, secureValue: value } : { name, value },
