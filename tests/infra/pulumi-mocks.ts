@@ -14,6 +14,8 @@ export interface Recorded {
   name: string;
   urn: string;
   inputs: Record<string, any>;
+  /** The inputs with every secret replaced by SECRET_MASK: what Pulumi would keep in plain text. */
+  plainInputs: Record<string, any>;
   state: Record<string, any>;
   /** The URNs it waits for: its dependsOn and every resource whose outputs are among its inputs. */
   dependencies: string[];
@@ -40,13 +42,15 @@ const NAME_INPUT: Record<string, string> = {
 // How the mock monitor hands over secret inputs: { [SECRET_SIG]: SECRET_VALUE, value }.
 const SECRET_SIG = '4dabf18193072939515e22adb298388d';
 
-/** Inputs as the program gave them, with Pulumi's secret wrappers taken off. */
-function unwrapSecrets(value: unknown): any {
-  if (Array.isArray(value)) return value.map(unwrapSecrets);
+export const SECRET_MASK = '[secret]';
+
+/** Inputs as the program gave them, with Pulumi's secret wrappers taken off (or each secret masked). */
+function unwrapSecrets(value: unknown, mask = false): any {
+  if (Array.isArray(value)) return value.map((item) => unwrapSecrets(item, mask));
   if (value === null || typeof value !== 'object') return value;
   const object = value as Record<string, unknown>;
-  if (SECRET_SIG in object) return unwrapSecrets(object.value);
-  return Object.fromEntries(Object.entries(object).map(([k, v]) => [k, unwrapSecrets(v)]));
+  if (SECRET_SIG in object) return mask ? SECRET_MASK : unwrapSecrets(object.value);
+  return Object.fromEntries(Object.entries(object).map(([k, v]) => [k, unwrapSecrets(v, mask)]));
 }
 
 function guid(seed: string): string {
@@ -103,6 +107,7 @@ export async function installMocks({ project, stack, organization = 'organizatio
           name: args.name,
           urn,
           inputs: unwrapSecrets(args.inputs),
+          plainInputs: unwrapSecrets(args.inputs, true),
           state: { ...unwrapSecrets(state), id: resourceId },
           dependencies,
         });
