@@ -137,7 +137,8 @@ describe('task kinds on Azure, with Pulumi mocks', () => {
     expect(put.operationId).toBe('ContainerGroups_CreateOrUpdate');
     expect(put.parameters.find((p: { in: string }) => p.in === 'body').schema.$ref).toBe('#/definitions/ContainerGroup');
     expect(CONTAINER_GROUP_ACTIONS).toContain('Microsoft.ContainerInstance/containerGroups/write');
-    // And Azure never returns them: a reader of the group (the dashboard) sees neither.
+    // And Azure's spec marks both secret (x-ms-secret: ARM's mark for a value kept out of its
+    // responses, guideline RPC-v1-13), not a value for a reader of the group, such as the dashboard.
     expect(spec.definitions.ImageRegistryCredential.properties.password['x-ms-secret']).toBe(true);
     expect(spec.definitions.EnvironmentVariable.properties.secureValue['x-ms-secret']).toBe(true);
   });
