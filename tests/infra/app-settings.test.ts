@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { readDashboardSettings } from '../../apps/dashboard/settings.js';
 import { readSpawnerSettings } from '../../apps/spawner/settings.js';
 import type { AzureStack } from '../../stacks/azure/azure-stack.js';
-import { appSettingsOf, installMocks, isSecret, registrationsSettled, TOKEN, type Recorded } from './pulumi-mocks.js';
+import { appSettingsOf, isSecret, mockedAzureStack, TOKEN, type Recorded } from './pulumi-mocks.js';
 
 // The Function's triggers, as the spawner registers them with the Functions host: every
 // registration call is recorded, whatever the trigger kind, so new triggers are seen too.
@@ -55,8 +55,7 @@ describe('the app settings the Pulumi program writes are exactly what the apps r
   let stack: AzureStack;
 
   beforeAll(async () => {
-    resources = await installMocks({
-      project: 'event-driven-aci',
+    ({ resources, stack } = await mockedAzureStack({
       stack: 'dev',
       config: {
         'azure-native:location': 'westeurope',
@@ -67,11 +66,7 @@ describe('the app settings the Pulumi program writes are exactly what the apps r
       },
       // A structured value with a secure leaf is secret as a whole key.
       secretKeys: ['event-driven-aci:dashboardToken', 'event-driven-aci:kinds'],
-    });
-    const { azureStack } = await import('../../stacks/azure/azure-stack.js');
-    const { readAzureStackConfig } = await import('../../stacks/azure/config.js');
-    stack = azureStack(readAzureStackConfig(), { exchangeAcrToken: async () => 'acr-refresh-token' });
-    await registrationsSettled();
+    }));
     // The spawner's entry point registers its triggers on import (apps/spawner/functions/index.ts).
     await import('../../apps/spawner/functions/index.js');
   }, 60_000);

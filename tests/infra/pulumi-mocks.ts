@@ -1,5 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import { createHash } from 'node:crypto';
+import type { AcrTokenExchange } from '../../components/acr-token.js';
+import type { AzureStack } from '../../stacks/azure/azure-stack.js';
 
 export const SUBSCRIPTION = '11111111-2222-3333-4444-555555555555';
 export const TENANT = '99999999-8888-7777-6666-555555555555';
@@ -145,6 +147,23 @@ export async function installMocks({ project, stack, organization = 'organizatio
     return register(req, callback);
   };
   return recorded;
+}
+
+/**
+ * The Azure stack under mocks, as `pulumi up` would declare it with this config: the mocks
+ * first, then the program (a static import before them yields undefined outputs, no error).
+ * Resolves once every resource is registered.
+ */
+export async function mockedAzureStack(
+  target: Omit<MockTarget, 'project'> & { exchangeAcrToken?: AcrTokenExchange },
+): Promise<{ resources: Recorded[]; stack: AzureStack }> {
+  const { exchangeAcrToken = async () => 'acr-refresh-token', ...mocks } = target;
+  const resources = await installMocks({ project: 'event-driven-aci', ...mocks });
+  const { azureStack } = await import('../../stacks/azure/azure-stack.js');
+  const { readAzureStackConfig } = await import('../../stacks/azure/config.js');
+  const stack = azureStack(readAzureStackConfig(), { exchangeAcrToken });
+  await registrationsSettled();
+  return { resources, stack };
 }
 
 /**

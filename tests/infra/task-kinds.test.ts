@@ -6,7 +6,7 @@ import { BUILT_IN_ROLES, CONTAINER_GROUP_ACTIONS } from '../../components/role-d
 import type { AzureStack } from '../../stacks/azure/azure-stack.js';
 import { containerGroupValidators, describeErrors, SPEC_DIR } from '../fakes/container-instance-spec.js';
 import { ROOT } from '../helpers.js';
-import { installMocks, registrationsSettled, TOKEN, transitiveDependencies, valueOf, type Recorded } from './pulumi-mocks.js';
+import { mockedAzureStack, TOKEN, transitiveDependencies, valueOf, type Recorded } from './pulumi-mocks.js';
 
 const DIGEST = `sha256:${'0123456789abcdef'.repeat(4)}`;
 const KINDS = {
@@ -29,16 +29,12 @@ describe('task kinds on Azure, with Pulumi mocks', () => {
   let stack: AzureStack;
 
   beforeAll(async () => {
-    resources = await installMocks({
-      project: 'event-driven-aci',
+    ({ resources, stack } = await mockedAzureStack({
       stack: 'dev',
       config: { 'azure-native:location': 'westeurope', 'event-driven-aci:dashboardToken': TOKEN, 'event-driven-aci:kinds': JSON.stringify(KINDS) },
+      // A structured value with a secure leaf is secret as a whole key.
       secretKeys: ['event-driven-aci:dashboardToken', 'event-driven-aci:kinds'],
-    });
-    const { azureStack } = await import('../../stacks/azure/azure-stack.js');
-    const { readAzureStackConfig } = await import('../../stacks/azure/config.js');
-    stack = azureStack(readAzureStackConfig(), { exchangeAcrToken: async () => 'acr-refresh-token' });
-    await registrationsSettled();
+    }));
   }, 60_000);
 
   const ofType = (type: string) => resources.filter((r) => r.type === type);
