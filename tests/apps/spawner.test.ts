@@ -224,7 +224,7 @@ describe('spawner', () => {
       launch.taskEnv.WORK_SECONDS = '3';
       const job = await submitWork('hi', { store, queue });
       startConsumer();
-      await eventually(async () => (await store.get(job.id))!.state === 'InProgress');
+      await eventually(async () => (await runtime.logs(job.containerName))?.includes('InProgress'));
       // As an OOM killer would: the worker dies by SIGKILL, its task unfinished.
       const worker = await eventually(() => workerPid(job.containerName));
       process.kill(worker, 'SIGKILL');
