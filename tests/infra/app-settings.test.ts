@@ -40,7 +40,7 @@ const DIGEST = `sha256:${'0123456789abcdef'.repeat(4)}`;
 const REGISTRY_PASSWORD = 'ghp_registry-password-for-the-mock-stack';
 const API_KEY = 'api-key-for-the-mock-stack';
 const KINDS = {
-  shout: { build: 'tests/fixtures/kinds/shout', cpu: 0.5, memoryGb: 0.5, timeoutSeconds: 120, maxAttempts: 2, retryExitCodes: ['75'], env: { LOCALE: 'C' } },
+  wordcount: { build: 'examples/wordcount', cpu: 0.5, memoryGb: 0.5, timeoutSeconds: 60, maxAttempts: 2, retryExitCodes: ['75'], env: { STEP_SECONDS: '0.5' } },
   hello: { image: `docker.io/library/busybox@${DIGEST}` },
   private: {
     image: `ghcr.io/acme/private-task@${DIGEST}`,
@@ -122,21 +122,21 @@ describe('the app settings the Pulumi program writes are exactly what the apps r
   it('gives the spawner every kind: its image (a built one by digest), resources, timeout, retries, environment and secrets', async () => {
     const app = resources.find((r) => r.type === 'azure-native:web:WebApp' && r.inputs.kind === 'functionapp,linux')!;
     const { kinds } = readSpawnerSettings(appSettingsOf(app));
-    expect(kinds.names().sort()).toEqual(['default', 'hello', 'private', 'shout']);
-    const built = resources.filter((r) => r.type === 'docker:index/image:Image' && r.name === 'registry-kind-shout');
+    expect(kinds.names().sort()).toEqual(['default', 'hello', 'private', 'wordcount']);
+    const built = resources.filter((r) => r.type === 'docker:index/image:Image' && r.name === 'registry-kind-wordcount');
     expect(built).toHaveLength(1);
-    expect(kinds.get('shout')).toMatchObject({
+    expect(kinds.get('wordcount')).toMatchObject({
       image: built[0]!.state.repoDigest,
       registry: null,
       cpu: 0.5,
       memoryGb: 0.5,
-      timeoutSeconds: 120,
+      timeoutSeconds: 60,
       retry: { maxAttempts: 2, retryOnExitCodes: ['75'] },
-      env: { LOCALE: 'C' },
+      env: { STEP_SECONDS: '0.5' },
       secretEnv: {},
       store: false,
     });
-    expect(kinds.get('shout')!.image).toMatch(/\.azurecr\.io\/eda-kind-shout@sha256:[0-9a-f]{64}$/);
+    expect(kinds.get('wordcount')!.image).toMatch(/\.azurecr\.io\/eda-kind-wordcount@sha256:[0-9a-f]{64}$/);
     // Unset values are the stack's own: its worker's resources and timeout, and maxAttempts.
     expect(kinds.get('hello')).toMatchObject({ image: KINDS.hello.image, registry: null, cpu: 1, memoryGb: 1.5, timeoutSeconds: 600, retry: { maxAttempts: 4 } });
     expect(kinds.get('private')).toMatchObject({
@@ -153,9 +153,9 @@ describe('the app settings the Pulumi program writes are exactly what the apps r
     const app = resources.find((r) => r.type === 'azure-native:web:WebApp' && r.inputs.kind === 'app,linux,container')!;
     const settings = appSettingsOf(app);
     const { kinds } = readDashboardSettings({ ...settings, WEBSITE_HOSTNAME: 'app-eda-dev.azurewebsites.net' });
-    expect(kinds.names().sort()).toEqual(['default', 'hello', 'private', 'shout']);
-    expect(kinds.get('shout')).toMatchObject({ cpu: 0.5, memoryGb: 0.5, timeoutSeconds: 120, retry: { maxAttempts: 2 } });
-    for (const name of ['hello', 'private', 'shout']) expect(kinds.get(name)).toMatchObject({ registry: null, env: {}, secretEnv: {} });
+    expect(kinds.names().sort()).toEqual(['default', 'hello', 'private', 'wordcount']);
+    expect(kinds.get('wordcount')).toMatchObject({ cpu: 0.5, memoryGb: 0.5, timeoutSeconds: 60, retry: { maxAttempts: 2 } });
+    for (const name of ['hello', 'private', 'wordcount']) expect(kinds.get(name)).toMatchObject({ registry: null, env: {}, secretEnv: {} });
     for (const secret of [REGISTRY_PASSWORD, API_KEY, 'acme-bot']) expect(settings.KINDS).not.toContain(secret);
   });
 

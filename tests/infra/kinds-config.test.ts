@@ -33,28 +33,28 @@ describe('the stack config `kinds`', () => {
   it('reads each kind, its build folder resolved from the project, every value defaulted from the stack', () => {
     const config = withKinds(
       {
-        shout: { build: 'tests/fixtures/kinds/shout', cpu: 0.5, memoryGb: 0.5, retryExitCodes: ['75'], env: { LOCALE: 'C' } },
-        quiet: { build: { context: 'tests/fixtures/kinds/shout', dockerfile: 'tests/fixtures/kinds/shout/Dockerfile.quiet' }, store: true },
+        wordcount: { build: 'examples/wordcount', cpu: 0.5, memoryGb: 0.5, retryExitCodes: ['75'], env: { STEP_SECONDS: '0.5' } },
+        counted: { build: { context: 'examples', dockerfile: 'examples/wordcount/Dockerfile' }, store: true },
         hello: { image: `docker.io/library/busybox@${DIGEST}`, timeoutSeconds: 30, maxAttempts: 1 },
       },
       { 'event-driven-aci:workerCpu': '2', 'event-driven-aci:workerMemoryGb': '4', 'event-driven-aci:taskTimeoutSeconds': '900', 'event-driven-aci:maxAttempts': '4' },
     )();
     expect(config.maxAttempts).toBe(4);
     const byName = Object.fromEntries(config.kinds.map((kind) => [kind.name, kind]));
-    expect(Object.keys(byName)).toEqual(['shout', 'quiet', 'hello']);
-    expect(byName.shout).toMatchObject({
-      build: { context: join(ROOT, 'tests/fixtures/kinds/shout'), dockerfile: join(ROOT, 'tests/fixtures/kinds/shout/Dockerfile') },
+    expect(Object.keys(byName)).toEqual(['wordcount', 'counted', 'hello']);
+    expect(byName.wordcount).toMatchObject({
+      build: { context: join(ROOT, 'examples/wordcount'), dockerfile: join(ROOT, 'examples/wordcount/Dockerfile') },
       image: null,
       registry: null,
       cpu: 0.5,
       memoryGb: 0.5,
       timeoutSeconds: 900,
       retry: { maxAttempts: 4, retryOnExitCodes: ['75'] },
-      env: { LOCALE: 'C' },
+      env: { STEP_SECONDS: '0.5' },
       secretEnv: {},
       store: false,
     });
-    expect(byName.quiet).toMatchObject({ build: { dockerfile: join(ROOT, 'tests/fixtures/kinds/shout/Dockerfile.quiet') }, cpu: 2, memoryGb: 4, store: true });
+    expect(byName.counted).toMatchObject({ build: { context: join(ROOT, 'examples'), dockerfile: join(ROOT, 'examples/wordcount/Dockerfile') }, cpu: 2, memoryGb: 4, store: true });
     expect(byName.hello).toMatchObject({ build: null, image: `docker.io/library/busybox@${DIGEST}`, timeoutSeconds: 30, retry: { maxAttempts: 1, retryOnExitCodes: [] } });
   });
 
@@ -76,8 +76,8 @@ describe('the stack config `kinds`', () => {
   });
 
   it('fails on a misspelt key, naming the kind and the key', () => {
-    expect(withKinds({ shout: { build: 'tests/fixtures/kinds/shout', CPU: 2 } })).toThrow(
-      'config event-driven-aci:kinds: kind "shout": unknown key "CPU" (did you mean "cpu"?)',
+    expect(withKinds({ wordcount: { build: 'examples/wordcount', CPU: 2 } })).toThrow(
+      'config event-driven-aci:kinds: kind "wordcount": unknown key "CPU" (did you mean "cpu"?)',
     );
     expect(withKinds({ hello: { imgae: 'busybox' } })).toThrow(/kind "hello": unknown key "imgae" \(known: .*image.*\)/);
   });
@@ -86,10 +86,10 @@ describe('the stack config `kinds`', () => {
     let thrown: unknown;
     try {
       withKinds({
-        Shout: { build: 'tests/fixtures/kinds/shout' },
+        WordCount: { build: 'examples/wordcount' },
         default: { image: 'busybox' },
         slow: { image: 'busybox', cpu: 8, timeoutSeconds: 0, retryExitCodes: [3] },
-        both: { image: 'busybox', build: 'tests/fixtures/kinds/shout' },
+        both: { image: 'busybox', build: 'examples/wordcount' },
         neither: { env: { MESSAGE: 'x' } },
       })();
     } catch (error) {
@@ -99,7 +99,7 @@ describe('the stack config `kinds`', () => {
     expect((thrown as SettingsError).code).toBe('INVALID_SETTING');
     const lines = (thrown as Error).message.split('\n');
     for (const expected of [
-      /^config event-driven-aci:kinds: kind "Shout": a kind's name is a lowercase letter/,
+      /^config event-driven-aci:kinds: kind "WordCount": a kind's name is a lowercase letter/,
       /kind "default": "default" is the built-in worker's kind and cannot be declared/,
       /kind "slow": cpu must be a number from 0.1 to 4 \(got 8\)/,
       /kind "slow": timeoutSeconds must be a number from 1 to 86400 \(got 0\)/,
@@ -118,9 +118,9 @@ describe('the stack config `kinds`', () => {
     expect(problem({ build: 'examples/nowhere' })).toThrow(
       `config event-driven-aci:kinds: kind "task": build "examples/nowhere" is not a folder (build paths are relative to the Pulumi project, ${ROOT})`,
     );
-    expect(problem({ build: 'tests/fixtures/kinds' })).toThrow(`kind "task": build has no Dockerfile at ${join(ROOT, 'tests/fixtures/kinds/Dockerfile')}`);
-    expect(problem({ build: { context: 'tests/fixtures/kinds/shout', dockerfile: 'Dockerfile.missing' } })).toThrow(/kind "task": build has no Dockerfile at .*Dockerfile\.missing/);
-    expect(problem({ build: 'tests/fixtures/kinds/shout', registry: { server: 'ghcr.io', username: 'u', password: 'p' } })).toThrow(
+    expect(problem({ build: 'examples' })).toThrow(`kind "task": build has no Dockerfile at ${join(ROOT, 'examples/Dockerfile')}`);
+    expect(problem({ build: { context: 'examples/wordcount', dockerfile: 'Dockerfile.missing' } })).toThrow(`kind "task": build has no Dockerfile at ${join(ROOT, 'Dockerfile.missing')}`);
+    expect(problem({ build: 'examples/wordcount', registry: { server: 'ghcr.io', username: 'u', password: 'p' } })).toThrow(
       /kind "task": registry is for an image on another private registry; a built image is pushed to the stack's own registry/,
     );
     expect(problem({ image: 'ghcr.io/Acme/Task:1' })).toThrow(/kind "task": image "ghcr.io\/Acme\/Task:1" is not an image reference/);
@@ -155,7 +155,7 @@ describe('the stack config `kinds`', () => {
   });
 
   it('says so when kinds is not an object of kinds', () => {
-    expect(withKinds(['shout'])).toThrow('config event-driven-aci:kinds must be an object of kinds, { "<name>": { ... } }');
+    expect(withKinds(['wordcount'])).toThrow('config event-driven-aci:kinds must be an object of kinds, { "<name>": { ... } }');
   });
 });
 
