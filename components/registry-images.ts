@@ -87,14 +87,9 @@ export class RegistryImages extends pulumi.ComponentResource {
     this.registryId = registry.id;
     this.workerImage = app('worker');
     this.dashboardImage = app('dashboard');
-    // A kind's name may end in a hyphen, which a repository name may not
-    // (https://github.com/distribution/reference/blob/main/reference.go): the repository drops
-    // it, and the tag, the kind's whole name, keeps two such kinds apart.
+    // A kind's name is a valid repository name (KIND_NAME_PATTERN: no hyphen at either end).
     this.kindImages = Object.fromEntries(
-      Object.entries(args.kindBuilds ?? {}).map(([kind, build]) => [
-        kind,
-        image(`kind-${kind}`, `eda-kind-${kind.replace(/-+$/, '')}`, kind, build),
-      ]),
+      Object.entries(args.kindBuilds ?? {}).map(([kind, build]) => [kind, image(`kind-${kind}`, `eda-kind-${kind}`, kind, build)]),
     );
     this.registerOutputs({
       loginServer: this.loginServer,
