@@ -10,7 +10,7 @@ import { submitWork } from '../../apps/dashboard/submit-work.js';
 import { onDeadLetter } from '../../apps/spawner/functions/dead-letters.js';
 import { onWorkQueueMessage, type WorkQueueOutcome } from '../../apps/spawner/functions/work-queue.js';
 import type { SpawnerDeps } from '../../apps/spawner/spawner-deps.js';
-import { BUILT_WORKER, eventually, openEmbedded, sleep, tempDir, testKinds } from '../helpers.js';
+import { BUILT_WORKER, eventually, openEmbedded, ROOT, sleep, tempDir, testKinds } from '../helpers.js';
 import type { TaskKind } from '../../apps/core/domain/task-kind.js';
 import { clientsFor, PULL_IDENTITY, RESOURCE_GROUP, SUBSCRIPTION } from '../fakes/azure-clients.js';
 import { FakeArm, type FakeArmOptions } from '../fakes/fake-arm.js';
@@ -228,6 +228,50 @@ describe('the spawner as Azure Functions', () => {
     const workContext = context(workLetter, { applicationProperties: { DeadLetterReason: workLetter!.reason, DeadLetterErrorDescription: workLetter!.description } });
     expect(await onDeadLetter(workLetter!.body, workContext, deps)).toBe('failed');
     expect((await store.get(stuck.id))!.error).toMatch(/^dead-lettered after 1 deliveries \(MaxDeliveryCountExceeded\).*Last error: ACI said no$/);
+  }, 30_000);
+
+  it('runs a kind of the user\'s own image: its resources, secure values and registry in the request ACI validates, its state read from the container', async () => {
+    const image = 'ghcr.io/acme/wordcount@sha256:' + '0'.repeat(64);
+    const wordcount: TaskKind = {
+      name: 'wordcount',
+      command: null,
+      image,
+      registry: { server: 'ghcr.io', username: 'acme-bot', password: 'registry-password' },
+      cpu: 0.5,
+      memoryGb: 0.7,
+      timeoutSeconds: 60,
+      retry: { maxAttempts: 2, retryOnExitCodes: [] },
+      env: { STEP_SECONDS: '0.2' },
+      secretEnv: { API_TOKEN: 'token-value' },
+      store: false,
+    };
+    await setUp({ kinds: [wordcount], fake: { images: { [image]: ['sh', join(ROOT, 'examples/wordcount/wordcount.sh')] } } });
+    const job = await submitWork({ message: 'one two three', kind: 'wordcount' }, { store, queue });
+    await deliverReady();
+    const body = arm.putBodies.find((b) => (b as { tags?: Record<string, string> }).tags?.['job-id'] === job.id) as {
+      properties: { imageRegistryCredentials: unknown[]; containers: { properties: { image: string; resources: unknown; environmentVariables: { name: string; value?: string; secureValue?: string }[] } }[] };
+    };
+    const [container] = body.properties.containers;
+    expect(container!.properties.image).toBe(image);
+    expect(container!.properties.resources).toEqual({ requests: { cpu: 0.5, memoryInGB: 0.7 } });
+    expect(Object.fromEntries(container!.properties.environmentVariables.map((v) => [v.name, v]))).toEqual({
+      STEP_SECONDS: { name: 'STEP_SECONDS', value: '0.2' },
+      API_TOKEN: { name: 'API_TOKEN', secureValue: 'token-value' },
+      MESSAGE: { name: 'MESSAGE', value: 'one two three' },
+      CONTAINER_NAME: { name: 'CONTAINER_NAME', value: job.containerName },
+    });
+    expect(body.properties.imageRegistryCredentials).toEqual([
+      { server: 'acreda.azurecr.io', identity: PULL_IDENTITY },
+      { server: 'ghcr.io', username: 'acme-bot', password: 'registry-password' },
+    ]);
+    // The watches follow it: InProgress while it runs, then Done with its output.
+    const done = await eventually(async () => {
+      await deliverReady();
+      const current = (await store.get(job.id))!;
+      return current.state === 'Done' && arm.groupNames().length === 0 ? current : undefined;
+    }, 20_000, 'Done, and the group deleted');
+    expect(done).toMatchObject({ output: '3 words on 1 lines', kind: 'wordcount', cpu: 0.5, memoryGb: 0.7 });
+    expect(done.startedAt).not.toBeNull();
   }, 30_000);
 
   it('runs 100 tasks with no timer at all: each ends Done once, each group is deleted after its metrics, and nothing is left scheduled', async () => {
