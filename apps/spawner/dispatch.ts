@@ -3,6 +3,7 @@ import { isTerminal, type Job } from '../core/domain/job.js';
 import type { JobStore } from '../core/domain/job-store.port.js';
 import type { ContainerRuntime, ContainerSpec } from '../core/domain/container-runtime.port.js';
 import type { KindCatalog, TaskKind } from '../core/domain/task-kind.js';
+import { workerEnvironment } from '../core/domain/worker-contract.js';
 import type { WorkMessageBody } from '../core/domain/work-queue.port.js';
 
 /** How each kind's container is launched: the same on every runtime. */
@@ -26,12 +27,11 @@ export type DispatchResult = 'started' | 'already-started' | 'already-finished' 
  * control of the database) only for a kind that writes its own states.
  */
 export function containerSpecFor(job: Job, kind: TaskKind, databaseUri: string): ContainerSpec {
-  const store: Record<string, string> = kind.store ? { DATABASE_URI: databaseUri } : {};
   return {
     name: job.containerName,
     jobId: job.id,
-    env: { ...kind.env, ...kind.secretEnv, MESSAGE: job.message, CONTAINER_NAME: job.containerName, ...store },
-    secureEnv: [...Object.keys(kind.secretEnv), ...Object.keys(store)],
+    env: workerEnvironment(job, { ...kind.env, ...kind.secretEnv }, kind.store ? databaseUri : null),
+    secureEnv: [...Object.keys(kind.secretEnv), ...(kind.store ? ['DATABASE_URI'] : [])],
     cpu: kind.cpu,
     memoryGb: kind.memoryGb,
     image: kind.image,

@@ -11,7 +11,7 @@ import { ACI_LINUX_LIMITS, TIMEOUT_LIMITS, type KindCatalog } from '../core/doma
 import { defaultKind, readKindsSetting } from '../core/kind-settings.js';
 import { readRetryPolicy } from '../core/retry-settings.js';
 import { SettingsReader } from '../core/settings.js';
-import { DEFAULT_WORK_SECONDS } from '../worker/worker-env.js';
+import { DEFAULT_WORK_SECONDS } from '../core/domain/worker-contract.js';
 
 /** The spawner Function's settings (app settings the Pulumi program writes), read once. */
 export interface SpawnerSettings {

@@ -7,7 +7,7 @@ import { defaultKind, readKindsFile } from '../../apps/core/kind-settings.js';
 import { readRetryPolicy } from '../../apps/core/retry-settings.js';
 import { SettingsReader } from '../../apps/core/settings.js';
 import { readServedHosts, type ServedAs } from '../../apps/dashboard/served-as.js';
-import { DEFAULT_WORK_SECONDS } from '../../apps/worker/worker-env.js';
+import { DEFAULT_WORK_SECONDS } from '../../apps/core/domain/worker-contract.js';
 
 /** Every setting of `npm start`, read once from the environment (README: "Settings"). */
 export interface LocalSettings {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteJobStore } from '../../apps/core/adapters/sqlite-job-store.js';
 import { SqliteWorkQueue } from '../../apps/core/adapters/sqlite-work-queue.js';
-import type { MetricSeries } from '../../apps/core/domain/job-store.port.js';
+import type { MetricSeries } from '../../apps/core/domain/metric-series.js';
 import { DEFAULT_PRICES } from '../../apps/core/domain/pricing.js';
 import { buildApp } from '../../apps/dashboard/app.js';
 import type { DashboardDeps } from '../../apps/dashboard/deps.js';

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AciRuntime, CreateQuotaError, toStatus } from '../../apps/core/adapters/azure/aci-runtime.js';
+import { AciRuntime, toStatus } from '../../apps/core/adapters/azure/aci-runtime.js';
+import { RetryLaterError } from '../../apps/core/domain/container-runtime.port.js';
 import { AzureMonitorMetrics } from '../../apps/core/adapters/azure/azure-monitor-metrics.js';
 import type { ContainerSpec } from '../../apps/core/domain/container-runtime.port.js';
 import { ECHO_WORKER, eventually, tempDir } from '../helpers.js';
@@ -138,7 +139,7 @@ describe('AciRuntime against Azure’s published spec', () => {
     const runtime = new AciRuntime(clientsFor(subject.arm).aci, { ...OPTIONS, createQuota: { max: 2, windowMs: 1000 }, now: () => now });
     await runtime.start(echoSpec('task-q1', 0, 0));
     await runtime.start(echoSpec('task-q2', 0, 0));
-    await expect(runtime.start(echoSpec('task-q3', 0, 0))).rejects.toBeInstanceOf(CreateQuotaError);
+    await expect(runtime.start(echoSpec('task-q3', 0, 0))).rejects.toBeInstanceOf(RetryLaterError);
     expect(subject.arm.creates.has('task-q3')).toBe(false);
     now = 1001;
     await expect(runtime.start(echoSpec('task-q3', 0, 0))).resolves.toEqual({ created: true });

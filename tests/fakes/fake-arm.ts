@@ -6,7 +6,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { generate } from 'selfsigned';
 import { ProcessRuntime } from '../../apps/core/adapters/process-runtime.js';
-import type { MetricPoint } from '../../apps/core/domain/job-store.port.js';
+import type { MetricPoint } from '../../apps/core/domain/metric-series.js';
 import { containerGroupValidators, describeErrors } from './container-instance-spec.js';
 
 const TOKEN = 'fake-arm-token';

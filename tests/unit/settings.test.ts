@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { jobCostUsd } from '../../apps/core/domain/pricing.js';
 import { newPendingJob } from '../../apps/core/domain/job.js';
-import { parseWorkerEnv } from '../../apps/worker/worker-env.js';
+import { parseWorkerEnv } from '../../apps/core/domain/worker-contract.js';
 import { readLocalSettings } from '../../stacks/local/settings.js';
 
 describe('readLocalSettings', () => {

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { MongoServerError } from 'mongodb';
 
 /**
@@ -49,7 +50,7 @@ export function databaseName(uri: string): string {
 }
 
 /** Retries a Cosmos throttle with the backoff it asks for (RetryAfterMs), or exponential. */
-export async function retryThrottled<T>(operation: () => Promise<T>, sleep = defaultSleep): Promise<T> {
+export async function retryThrottled<T>(operation: () => Promise<T>, sleep: (ms: number) => Promise<unknown> = delay): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await operation();
@@ -61,8 +62,4 @@ export async function retryThrottled<T>(operation: () => Promise<T>, sleep = def
       await sleep(Number.isFinite(asked) && asked > 0 ? asked : 100 * 2 ** attempt);
     }
   }
-}
-
-function defaultSleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -10,7 +10,7 @@ import type {
   ContainerStatus,
 } from '../domain/container-runtime.port.js';
 import { AppError } from '../domain/errors.js';
-import type { MetricPoint, MetricSeries } from '../domain/job-store.port.js';
+import type { MetricPoint, MetricSeries } from '../domain/metric-series.js';
 import { ContainerFiles, MAX_SAMPLES } from './process-container-files.js';
 import { CLOCK_TICKS_PER_SECOND, findProcessWithArgument, isSameProcessAlive, processStartTicks, treeUsage } from './proc-usage.js';
 import { waitForEvent } from './wait-for-event.js';

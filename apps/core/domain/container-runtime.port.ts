@@ -1,4 +1,5 @@
-import type { MetricSeries } from './job-store.port.js';
+import { AppError } from './errors.js';
+import type { MetricSeries } from './metric-series.js';
 import type { RegistryCredentials } from './task-kind.js';
 
 export interface ContainerSpec {
@@ -33,6 +34,19 @@ export interface ContainerStatus {
   exitCode: number | null;
   startedAt: string;
   finishedAt: string | null;
+}
+
+/**
+ * A start the runtime cannot take now (ACI's create quota, say): the caller puts the work off
+ * for `retryAfterMs` rather than counting it as a failed delivery.
+ */
+export class RetryLaterError extends AppError {
+  constructor(
+    readonly retryAfterMs: number,
+    message: string,
+  ) {
+    super('RETRY_LATER', message);
+  }
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { AttemptRecord, Job, JobState } from './job.js';
+import type { MetricSeries } from './metric-series.js';
 
 export interface JobPage {
   jobs: Job[];
@@ -34,18 +35,6 @@ export interface NextAttempt {
 export interface ContainerArtifacts {
   logs: string;
   metrics: MetricSeries | null;
-}
-
-export interface MetricPoint {
-  /** ISO timestamp. */
-  t: string;
-  v: number;
-}
-
-/** CPU in millicores and memory in bytes, the units Azure Monitor reports for ACI. */
-export interface MetricSeries {
-  cpu: MetricPoint[];
-  memory: MetricPoint[];
 }
 
 /**

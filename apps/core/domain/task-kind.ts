@@ -1,4 +1,5 @@
 import { isExitCodePattern, type RetryPolicy } from './retry-policy.js';
+import { WORKER_VARIABLES } from './worker-contract.js';
 
 /**
  * What a task runs: a kind names the program (locally a command, on Azure an image), the
@@ -38,8 +39,8 @@ export interface RegistryCredentials {
 export const DEFAULT_KIND = 'default';
 // Also a Docker repository name and an ACI tag value: no hyphen at the end.
 export const KIND_NAME_PATTERN = /^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
-/** What the platform sets itself; a kind may not set them. */
-export const RESERVED_ENV = ['MESSAGE', 'CONTAINER_NAME', 'DATABASE_URI'] as const;
+/** What the platform sets itself (the worker contract); a kind may not set them. */
+export const RESERVED_ENV = WORKER_VARIABLES;
 
 // ACI's limits for one Linux container group in most regions (4 vCPU, 16 GB):
 // https://learn.microsoft.com/azure/container-instances/container-instances-resource-and-quota-limits

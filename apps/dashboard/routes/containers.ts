@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { MetricSeries } from '../../core/domain/job-store.port.js';
+import type { MetricSeries } from '../../core/domain/metric-series.js';
 import type { DashboardDeps } from '../deps.js';
 import { notFound } from '../http-errors.js';
 import { containerParams, errorSchema, metricsSchema } from '../schemas.js';

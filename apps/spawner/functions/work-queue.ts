@@ -1,5 +1,5 @@
 import { app, type InvocationContext } from '@azure/functions';
-import { CreateQuotaError } from '../../core/adapters/azure/aci-runtime.js';
+import { RetryLaterError } from '../../core/domain/container-runtime.port.js';
 import { containerNameFor } from '../../core/domain/container-name.js';
 import { errorMessage } from '../../core/domain/errors.js';
 import type { WorkMessageBody } from '../../core/domain/work-queue.port.js';
@@ -59,7 +59,7 @@ export async function dispatchWork(work: WorkMessageBody, context: InvocationCon
   try {
     result = await dispatch(work, deps);
   } catch (error) {
-    if (error instanceof CreateQuotaError) {
+    if (error instanceof RetryLaterError) {
       await defer(work, deps, error.retryAfterMs, context, error.message);
       return 'deferred';
     }

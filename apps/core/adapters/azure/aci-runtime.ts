@@ -1,9 +1,10 @@
 import type { ContainerGroup, ContainerInstanceManagementClient } from '@azure/arm-containerinstance';
-import { AppError, SettingsError } from '../../domain/errors.js';
-import type {
-  ContainerRuntime,
-  ContainerSpec,
-  ContainerStatus,
+import { SettingsError } from '../../domain/errors.js';
+import {
+  RetryLaterError,
+  type ContainerRuntime,
+  type ContainerSpec,
+  type ContainerStatus,
 } from '../../domain/container-runtime.port.js';
 
 /** What a create needs; a reader of logs and states (the dashboard) goes without. */
@@ -34,11 +35,9 @@ export const MANAGED_BY_TAG = { 'managed-by': 'event-driven-aci' };
 /** And the job each runs an attempt of: found again from the group alone. */
 export const JOB_ID_TAG = 'job-id';
 
-/** Thrown when a create would exceed ACI's quota: the caller defers the message, it is not an error. */
-export class CreateQuotaError extends AppError {
-  constructor(readonly retryAfterMs: number) {
-    super('CREATE_QUOTA', `ACI create quota reached; retry in ${Math.ceil(retryAfterMs / 1000)} s`);
-  }
+/** A create would pass ACI's quota: the caller defers the message; it is not an error. */
+function createQuotaReached(retryAfterMs: number): RetryLaterError {
+  return new RetryLaterError(retryAfterMs, `ACI create quota reached; retry in ${Math.ceil(retryAfterMs / 1000)} s`);
 }
 
 function isNotFound(error: unknown): boolean {
@@ -160,7 +159,7 @@ export class AciRuntime implements ContainerRuntime {
     const { max, windowMs } = this.options.createQuota ?? { max: 100, windowMs: 5 * 60_000 };
     const now = this.now();
     while (this.creates.length > 0 && this.creates[0]! <= now - windowMs) this.creates.shift();
-    if (this.creates.length >= max) throw new CreateQuotaError(this.creates[0]! + windowMs - now);
+    if (this.creates.length >= max) throw createQuotaReached(this.creates[0]! + windowMs - now);
     this.creates.push(now);
   }
 }
