@@ -315,7 +315,7 @@ async function checkWorker(image) {
     const result = await runToExit(image, 'worker-cosmos', {
       MESSAGE: 'hello from check:images',
       CONTAINER_NAME: containerNameEnv,
-      // The worker's URI has ssl removed (DESIGN.md); the worker turns TLS on by itself.
+      // The worker's URI has ssl removed (docs/design.md); the worker turns TLS on by itself.
       DATABASE_URI: cosmosUri({ ssl: false }),
       WORK_SECONDS: '0',
     });

@@ -52,7 +52,7 @@ export async function openEmbedded(dir: string, queue: { maxDeliveryCount?: numb
  */
 export async function testKinds(builtIn: { workSeconds?: number; timeoutSeconds?: number; retry?: import('../apps/core/domain/retry-policy.js').RetryPolicy } = {}, others: import('../apps/core/domain/task-kind.js').TaskKind[] = []) {
   const [{ defaultKind }, { KindCatalog }, { DEFAULT_RETRY_POLICY }] = await Promise.all([
-    import('../apps/core/kind-settings.js'),
+    import('../apps/core/settings/kinds.js'),
     import('../apps/core/domain/task-kind.js'),
     import('../apps/core/domain/retry-policy.js'),
   ]);

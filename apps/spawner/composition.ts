@@ -1,10 +1,5 @@
 import { openJobStore } from '../core/adapters/open-job-store.js';
-import {
-  azureCredential,
-  openAciRuntime,
-  openAzureMonitorMetrics,
-  openServiceBusQueue,
-} from '../core/adapters/azure/azure-settings.js';
+import { azureCredential, openAciRuntime, openAzureMonitorMetrics, openServiceBusQueue } from '../core/adapters/azure/azure-clients.js';
 import type { SpawnerSettings } from './settings.js';
 import type { SpawnerDeps } from './spawner-deps.js';
 

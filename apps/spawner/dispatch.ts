@@ -26,7 +26,7 @@ export type DispatchResult = 'started' | 'already-started' | 'already-finished' 
  * worker contract's variables. Its whole environment, nothing inherited. DATABASE_URI (full
  * control of the database) only for a kind that writes its own states.
  */
-export function containerSpecFor(job: Job, kind: TaskKind, databaseUri: string): ContainerSpec {
+function containerSpecFor(job: Job, kind: TaskKind, databaseUri: string): ContainerSpec {
   return {
     name: job.containerName,
     jobId: job.id,

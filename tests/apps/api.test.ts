@@ -9,6 +9,7 @@ import { buildApp } from '../../apps/dashboard/app.js';
 import type { DashboardDeps } from '../../apps/dashboard/deps.js';
 import { MESSAGE_LIMIT_BYTES } from '../../apps/dashboard/submit-work.js';
 import { openEmbedded, tempDir } from '../helpers.js';
+import { queueDepth } from '../queue-inspection.js';
 
 /** A runtime that knows one live container, as the dashboard sees it through its ports. */
 const LIVE = 'task-live';
@@ -51,7 +52,7 @@ describe('JSON API', () => {
 
   async function nothingStored() {
     expect((await store.list({ limit: 10 })).jobs).toEqual([]);
-    expect(await queue.depth()).toEqual({ active: 0, deadLettered: 0 });
+    expect(queueDepth(queue)).toEqual({ active: 0, deadLettered: 0 });
   }
 
   it('accepts work: 202 with the Pending job, stored and queued with the job id as messageId', async () => {

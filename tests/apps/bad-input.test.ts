@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { submitWork } from '../../apps/dashboard/submit-work.js';
 import { openDashboard, type DashboardUnderTest } from './dashboard-under-test.js';
+import { queueDepth } from '../queue-inspection.js';
 
 const TOKEN = 'a-long-enough-dashboard-token-123';
 const json = { 'content-type': 'application/json' };
@@ -113,6 +114,6 @@ describe('bad input gets a clear answer and changes nothing', () => {
       ['flaky', 'Pending'],
       ['flaky', 'Failed'],
     ]);
-    expect((await dash.queue.depth()).active).toBe(1);
+    expect(queueDepth(dash.queue).active).toBe(1);
   });
 });

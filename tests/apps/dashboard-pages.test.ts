@@ -7,6 +7,7 @@ import { formatUsd, orderKey } from '../../apps/dashboard/views/format.js';
 import { containerNameFor } from '../../apps/core/domain/container-name.js';
 import { DEFAULT_PRICES } from '../../apps/core/domain/pricing.js';
 import { openDashboard, type DashboardUnderTest } from './dashboard-under-test.js';
+import { queueDepth } from '../queue-inspection.js';
 
 const HOSTILE = '<img src=x onerror=alert(1)><script>alert(2)</script>" hx-get="/x';
 
@@ -62,7 +63,7 @@ describe('dashboard pages and fragments', () => {
     expect(response.body).toMatch(/^<hx-upsert hx-target="#cards" key="data-order" sort="desc">/);
     expect(response.body).toContain('waiting for a container');
     expect((await store.counts()).Pending).toBe(3);
-    expect(await queue.depth()).toEqual({ active: 3, deadLettered: 0 });
+    expect(queueDepth(queue)).toEqual({ active: 3, deadLettered: 0 });
   });
 
   it('answers bad form input with an HTML fragment htmx shows in the form, storing nothing', async () => {

@@ -5,6 +5,7 @@ import { DEFAULT_PRICES } from '../../apps/core/domain/pricing.js';
 import { buildApp, type BuildOptions } from '../../apps/dashboard/app.js';
 import type { DashboardDeps } from '../../apps/dashboard/deps.js';
 import { openEmbedded, tempDir } from '../helpers.js';
+import { queueDepth } from '../queue-inspection.js';
 
 export interface DashboardUnderTest {
   app: FastifyInstance;
@@ -38,7 +39,7 @@ export async function openDashboard(options: BuildOptions = {}): Promise<Dashboa
     queue,
     dir: dir.path,
     isEmpty: async () =>
-      (await store.list({ limit: 1 })).jobs.length === 0 && (await queue.depth()).active === 0,
+      (await store.list({ limit: 1 })).jobs.length === 0 && queueDepth(queue).active === 0,
     close: async () => {
       await app.close();
       await Promise.all([store.close(), queue.close()]);

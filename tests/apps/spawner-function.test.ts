@@ -14,6 +14,7 @@ import { BUILT_WORKER, eventually, openEmbedded, ROOT, sleep, tempDir, testKinds
 import type { TaskKind } from '../../apps/core/domain/task-kind.js';
 import { clientsFor, PULL_IDENTITY, RESOURCE_GROUP, SUBSCRIPTION } from '../fakes/azure-clients.js';
 import { FakeArm, type FakeArmOptions } from '../fakes/fake-arm.js';
+import { queueDepth } from '../queue-inspection.js';
 
 // The Function handlers, called directly as the Functions host would (one trigger on the work
 // queue, one on its dead letter queue, and no timer), with the real ACI and Monitor SDKs
@@ -161,7 +162,7 @@ describe('the spawner as Azure Functions', () => {
     await eventually(async () => {
       const outcomes = await deliverReady();
       if (outcomes.length > 0) lookedAt.push(Date.now());
-      return arm.groupNames().length === 0 && (await queue.depth()).active === 0;
+      return arm.groupNames().length === 0 && queueDepth(queue).active === 0;
     }, 20_000, 'the group deleted and the chain ended');
     expect(Date.now() - exitedAt).toBeGreaterThan(2000);
     const saved = (await store.getArtifacts(job.containerName))!;
@@ -176,7 +177,7 @@ describe('the spawner as Azure Functions', () => {
     await deliverReady();
     await eventually(async () => {
       await deliverReady();
-      return arm.groupNames().length === 0 && (await queue.depth()).active === 0;
+      return arm.groupNames().length === 0 && queueDepth(queue).active === 0;
     }, 20_000, 'the group deleted after the wait');
     expect(await store.get(job.id)).toMatchObject({ state: 'Done' });
     expect((await store.getArtifacts(job.containerName))!.metrics).toEqual({ cpu: [], memory: [] });
@@ -328,7 +329,7 @@ describe('the spawner as Azure Functions', () => {
 
     try {
       await eventually(async () => arm.groupNames().length === 0 && (await store.counts()).Done === 100, 180_000, '100 Done, every group deleted');
-      await eventually(async () => (await queue.depth()).active === 0 && inFlight === 0, 30_000, 'the last watches to end');
+      await eventually(async () => queueDepth(queue).active === 0 && inFlight === 0, 30_000, 'the last watches to end');
     } finally {
       running = false;
       await Promise.all([host, ...invocations]);
@@ -346,6 +347,6 @@ describe('the spawner as Azure Functions', () => {
     expect(outcomes.get('deferred') ?? 0).toBeGreaterThan(0); // at capacity and at the create quota
     expect(outcomes.get('settled')).toBe(100);
     // Nothing is scheduled once the last task has ended: no message waits, now or later.
-    expect(await queue.depth()).toEqual({ active: 0, deadLettered: 0 });
+    expect(queueDepth(queue)).toEqual({ active: 0, deadLettered: 0 });
   }, 240_000);
 });

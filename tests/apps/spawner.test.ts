@@ -11,6 +11,7 @@ import { reap, type ReaperDeps } from '../../apps/spawner/reaper.js';
 import { submitWork } from '../../apps/dashboard/submit-work.js';
 import { containerNameFor } from '../../apps/core/domain/container-name.js';
 import { BUILT_WORKER, ECHO_WORKER, eventually, openEmbedded, tempDir, testKinds } from '../helpers.js';
+import { peekDeadLetters, queueDepth } from '../queue-inspection.js';
 
 /** The worker process of a container: the child of its supervisor, found through /proc. */
 function workerPid(containerName: string): number | undefined {
@@ -110,7 +111,7 @@ describe('spawner', () => {
       for (const job of jobs) {
         await eventually(async () => (await store.get(job.id))!.state === 'Done', 15_000, `${job.id} Done`);
       }
-      expect(await queue.depth()).toEqual({ active: 0, deadLettered: 0 });
+      expect(queueDepth(queue)).toEqual({ active: 0, deadLettered: 0 });
     });
 
     it('retries a failing start, then dead-letters it, and the reaper fails the job with the reason', async () => {
@@ -126,28 +127,28 @@ describe('spawner', () => {
       };
       const job = await submitWork({ message: 'hi', kind: 'default' }, { store, queue });
       startConsumer({ runtime: broken });
-      await eventually(async () => (await queue.depth()).deadLettered === 1, 10_000, 'dead letter');
+      await eventually(async () => queueDepth(queue).deadLettered === 1, 10_000, 'dead letter');
       expect(await store.get(job.id)).toMatchObject({ state: 'Pending', attempts: 0, error: 'delivery 3: ACI quota exceeded' });
       const report = await reap(reaperDeps({ runtime: broken }));
       expect(report.deadLettered).toBe(1);
       const failed = (await store.get(job.id))!;
       expect(failed.state).toBe('Failed');
       expect(failed.error).toMatch(/dead-lettered after 3 deliveries \(MaxDeliveryCountExceeded\).*Last error: delivery 3: ACI quota exceeded/);
-      expect(await queue.depth()).toEqual({ active: 0, deadLettered: 0 });
+      expect(queueDepth(queue)).toEqual({ active: 0, deadLettered: 0 });
     });
 
     it('dead-letters a message that is not work, without retrying it, and the reaper records it as poison', async () => {
       await queue.send({ messageId: 'junk', body: { nothing: true } as never });
       startConsumer();
-      await eventually(async () => (await queue.depth()).deadLettered === 1);
-      const [letter] = await queue.peekDeadLetters(1);
+      await eventually(async () => queueDepth(queue).deadLettered === 1);
+      const [letter] = peekDeadLetters(queue, 1);
       expect(letter).toMatchObject({ reason: 'MalformedMessage', deliveryCount: 1 });
       await reap(reaperDeps());
       const { jobs } = await store.list({ limit: 10 });
       expect(jobs).toHaveLength(1);
       expect(jobs[0]).toMatchObject({ state: 'Failed', message: '{"nothing":true}' });
       expect(jobs[0]!.error).toMatch(/^poison: queue message junk was taken off the queue, not run: MalformedMessage: .*jobId is missing/);
-      expect(await queue.depth()).toEqual({ active: 0, deadLettered: 0 });
+      expect(queueDepth(queue)).toEqual({ active: 0, deadLettered: 0 });
     });
 
     it('takes no message while at capacity, so waiting never counts as a delivery', async () => {

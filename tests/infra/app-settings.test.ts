@@ -83,7 +83,7 @@ describe('the app settings the Pulumi program writes are exactly what the apps r
     const read = readSpawnerSettings(env);
     expect(read.maxConcurrent).toBe(30);
     expect(read.launch.location).toBe('westeurope');
-    expect(read.retryPolicy.maxAttempts).toBe(4);
+    expect(read.kinds.defaultKind.retry.maxAttempts).toBe(4);
 
     expect(triggers.length).toBeGreaterThan(0);
     const connections = new Set(triggers.map((t) => t.options.connection).filter((c): c is string => typeof c === 'string'));

@@ -17,7 +17,7 @@ const LOCAL_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/;
 const COSMOS_HOST = /\.cosmos\.azure\.com(:\d+)?$/i;
 
 /** The host[:port] entries of a connection string (the SRV name for `mongodb+srv://`). */
-export function connectionHosts(uri: string): string[] {
+function connectionHosts(uri: string): string[] {
   const authority = uri.replace(/^mongodb(\+srv)?:\/\//, '').split(/[/?]/)[0]!;
   return authority.slice(authority.lastIndexOf('@') + 1).split(',');
 }

@@ -28,7 +28,7 @@ export interface ProcessRuntimeOptions {
   stopGraceMs?: number;
 }
 
-export class WorkerNotBuiltError extends AppError {
+class WorkerNotBuiltError extends AppError {
   constructor(path: string) {
     super('WORKER_NOT_BUILT', `the worker is not built: ${path} is missing (run "npm run build")`);
   }

@@ -7,7 +7,7 @@
 
 const PROGRESS_LINE = /^progress\s+(0(?:\.\d+)?|1(?:\.0+)?|\.\d+)\s*$/;
 // A result is shown on a card and kept in the store: long enough for a summary, never a dump.
-export const MAX_OUTPUT_CHARACTERS = 4096;
+const MAX_OUTPUT_CHARACTERS = 4096;
 const TAIL_LINES = 5;
 
 function lines(logs: string): string[] {

@@ -54,7 +54,7 @@ export interface AttemptRecord {
 
 const RANK: Record<JobState, number> = { Pending: 0, InProgress: 1, Done: 2, Failed: 2 };
 
-export function rankOf(state: JobState): number {
+function rankOf(state: JobState): number {
   return RANK[state];
 }
 

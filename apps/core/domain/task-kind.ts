@@ -39,8 +39,6 @@ export interface RegistryCredentials {
 export const DEFAULT_KIND = 'default';
 // Also a Docker repository name and an ACI tag value: no hyphen at the end.
 export const KIND_NAME_PATTERN = /^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
-/** What the platform sets itself (the worker contract); a kind may not set them. */
-export const RESERVED_ENV = WORKER_VARIABLES;
 
 // ACI's limits for one Linux container group in most regions (4 vCPU, 16 GB):
 // https://learn.microsoft.com/azure/container-instances/container-instances-resource-and-quota-limits
@@ -137,7 +135,7 @@ function readKind(name: string, fields: Record<string, unknown>, where: string, 
     const env: Record<string, string> = {};
     for (const [variable, setting] of Object.entries(value)) {
       if (!ENV_NAME.test(variable)) problem(key, `has "${variable}", which is not an environment variable name`);
-      else if ((RESERVED_ENV as readonly string[]).includes(variable)) problem(key, `may not set ${variable}: the platform sets it`);
+      else if ((WORKER_VARIABLES as readonly string[]).includes(variable)) problem(key, `may not set ${variable}: the platform sets it`);
       else if (typeof setting !== 'string') problem(key, `.${variable} must be a string (got ${JSON.stringify(setting)})`);
       else env[variable] = setting;
     }

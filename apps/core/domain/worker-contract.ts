@@ -31,7 +31,7 @@ export function workerEnvironment(
 }
 
 /**
- * The worker's contract with whatever starts it (DESIGN.md): MESSAGE, CONTAINER_NAME and
+ * The worker's contract with whatever starts it (docs/design.md): MESSAGE, CONTAINER_NAME and
  * DATABASE_URI, each required and non-empty; WORK_SECONDS for the default task. Every problem
  * is reported at once, so a misconfigured runtime is fixed in one go.
  */

@@ -7,11 +7,11 @@ import { containerParams, errorSchema, metricsSchema } from '../schemas.js';
 const NO_METRICS: MetricSeries = { cpu: [], memory: [] };
 
 /** Live from the runtime while the container exists; from the copy in the store after. */
-export async function containerMetrics(deps: DashboardDeps, name: string): Promise<MetricSeries> {
+async function containerMetrics(deps: DashboardDeps, name: string): Promise<MetricSeries> {
   return (await deps.metrics.metrics(name)) ?? (await deps.store.getArtifacts(name))?.metrics ?? NO_METRICS;
 }
 
-export async function containerLogs(deps: DashboardDeps, name: string): Promise<string> {
+async function containerLogs(deps: DashboardDeps, name: string): Promise<string> {
   return (await deps.runtime.logs(name)) ?? (await deps.store.getArtifacts(name))?.logs ?? '';
 }
 

@@ -8,7 +8,7 @@ import { MESSAGE_LIMIT_BYTES, submitWork, submitWorkOnce, validateKind, validate
 import { wholeNumberInRange } from '../whole-number.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
-export const MAX_PAGE_SIZE = 500;
+const MAX_PAGE_SIZE = 500;
 // JSON escapes can make a message up to six times its size on the wire (\uXXXX).
 const JSON_BODY_LIMIT = MESSAGE_LIMIT_BYTES * 6 + 1024;
 const MAX_IDEMPOTENCY_KEY = 255;

@@ -45,7 +45,7 @@ export async function onWorkQueueMessage(message: unknown, context: InvocationCo
  * ACI's create quota, the message is sent again for later and this one completed, so waiting
  * never costs a delivery.
  */
-export async function dispatchWork(work: WorkMessageBody, context: InvocationContext, deps: SpawnerDeps): Promise<DispatchOutcome> {
+async function dispatchWork(work: WorkMessageBody, context: InvocationContext, deps: SpawnerDeps): Promise<DispatchOutcome> {
   const deliveryCount = Number(context.triggerMetadata?.deliveryCount ?? 1);
   // Capacity is counted in the store, one query, shared by every instance. Concurrent
   // invocations may all see the same room, so the limit can be overshot by the invocations

@@ -29,11 +29,11 @@ export interface AciRuntimeOptions {
 }
 
 /** The container inside each group: one per task. */
-export const WORKER_CONTAINER = 'worker';
+const WORKER_CONTAINER = 'worker';
 /** Groups this system made carry this tag, so the reaper never touches anything else. */
-export const MANAGED_BY_TAG = { 'managed-by': 'event-driven-aci' };
+const MANAGED_BY_TAG = { 'managed-by': 'event-driven-aci' };
 /** And the job each runs an attempt of: found again from the group alone. */
-export const JOB_ID_TAG = 'job-id';
+const JOB_ID_TAG = 'job-id';
 
 /** A create would pass ACI's quota: the caller defers the message; it is not an error. */
 function createQuotaReached(retryAfterMs: number): RetryLaterError {
