@@ -1,5 +1,4 @@
-import { readAciLaunch, readAzureScope, readServiceBusSettings, type AzureScope, type ServiceBusSettings } from '../core/settings/azure.js';
-import type { AciLaunch } from '../core/adapters/azure/aci-runtime.js';
+import { readAciLaunch, readAzureScope, readServiceBusSettings, type AciLaunch, type AzureScope, type ServiceBusSettings } from '../core/settings/azure.js';
 import type { KindCatalog } from '../core/domain/task-kind.js';
 import { readBuiltInKind } from '../core/settings/common.js';
 import { readKindsSetting } from '../core/settings/kinds.js';

@@ -1,5 +1,15 @@
-import type { AciLaunch } from '../adapters/azure/aci-runtime.js';
 import type { SettingsReader } from './reader.js';
+
+/** What a create needs; a reader of logs and states (the dashboard) goes without. */
+export interface AciLaunch {
+  location: string;
+  /** The worker image in the stack's registry, e.g. `myacr.azurecr.io/worker:sha`. */
+  workerImage: string;
+  /** The registry's login server; the image is pulled with `pullIdentityId`, no password. */
+  registryServer: string;
+  /** Resource id of the user-assigned identity that has AcrPull on the registry. */
+  pullIdentityId: string;
+}
 
 /** Where the stack's container groups live, and which identity the app runs as. */
 export interface AzureScope {

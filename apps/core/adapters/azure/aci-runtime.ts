@@ -1,22 +1,12 @@
 import type { ContainerGroup, ContainerInstanceManagementClient } from '@azure/arm-containerinstance';
 import { SettingsError } from '../../domain/errors.js';
+import type { AciLaunch } from '../../settings/azure.js';
 import {
   RetryLaterError,
   type ContainerRuntime,
   type ContainerSpec,
   type ContainerStatus,
 } from '../../domain/container-runtime.port.js';
-
-/** What a create needs; a reader of logs and states (the dashboard) goes without. */
-export interface AciLaunch {
-  location: string;
-  /** The worker image in the stack's registry, e.g. `myacr.azurecr.io/worker:sha`. */
-  workerImage: string;
-  /** The registry's login server; the image is pulled with `pullIdentityId`, no password. */
-  registryServer: string;
-  /** Resource id of the user-assigned identity that has AcrPull on the registry. */
-  pullIdentityId: string;
-}
 
 export interface AciRuntimeOptions {
   resourceGroup: string;
