@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SqliteJobStore } from '../../apps/core/adapters/sqlite-job-store.js';
-import { SqliteWorkQueue } from '../../apps/core/adapters/sqlite-work-queue.js';
+import type { SqliteJobStore } from '../../apps/core/adapters/sqlite-job-store.js';
+import type { SqliteWorkQueue } from '../../apps/core/adapters/sqlite-work-queue.js';
 import type { MetricSeries } from '../../apps/core/domain/metric-series.js';
 import { DEFAULT_PRICES } from '../../apps/core/domain/pricing.js';
 import { buildApp } from '../../apps/dashboard/app.js';
@@ -10,37 +10,28 @@ import type { DashboardDeps } from '../../apps/dashboard/deps.js';
 import { MESSAGE_LIMIT_BYTES } from '../../apps/dashboard/submit-work.js';
 import { openEmbedded, tempDir } from '../helpers.js';
 import { queueDepth } from '../queue-inspection.js';
+import { buildTestApp, type DashboardUnderTest } from './test-app.js';
 
 /** A runtime that knows one live container, as the dashboard sees it through its ports. */
 const LIVE = 'task-live';
 const LIVE_METRICS: MetricSeries = { cpu: [{ t: '2026-01-01T00:00:00.000Z', v: 250 }], memory: [{ t: '2026-01-01T00:00:00.000Z', v: 4096 }] };
 
 describe('JSON API', () => {
-  let dir: ReturnType<typeof tempDir>;
+  let dash: DashboardUnderTest;
   let store: SqliteJobStore;
   let queue: SqliteWorkQueue;
   let app: FastifyInstance;
-  let deps: DashboardDeps;
 
   beforeEach(async () => {
-    dir = tempDir();
-    ({ store, queue } = await openEmbedded(dir.path));
-    deps = {
-      store,
-      queue,
-      runtime: { logs: async (name) => (name === LIVE ? 'live output\n' : null) },
-      metrics: { metrics: async (name) => (name === LIVE ? LIVE_METRICS : null) },
-      prices: DEFAULT_PRICES,
-      costLabel: 'ACI equivalent',
-      kinds: ['default', 'wordcount'],
-    };
-    app = await buildApp(deps, { logger: false });
+    dash = await buildTestApp({
+      deps: {
+        runtime: { logs: async (name) => (name === LIVE ? 'live output\n' : null) },
+        metrics: { metrics: async (name) => (name === LIVE ? LIVE_METRICS : null) },
+      },
+    });
+    ({ store, queue, app } = dash);
   });
-  afterEach(async () => {
-    await app.close();
-    await Promise.all([store.close(), queue.close()]);
-    dir.remove();
-  });
+  afterEach(() => dash.close());
 
   const post = (payload: unknown, contentType = 'application/json') =>
     app.inject({
@@ -119,7 +110,7 @@ describe('JSON API', () => {
   });
 
   it('fails the job and answers 503 when the queue refuses it: nothing is left Pending', async () => {
-    deps.queue.send = async () => {
+    dash.deps.queue.send = async () => {
       throw new Error('namespace unreachable');
     };
     const response = await post({ message: 'hi' });
@@ -157,8 +148,8 @@ describe('JSON API', () => {
   it('serves a live container’s metrics and logs from the runtime', async () => {
     const job = (await post({ message: 'hi' })).json();
     // Point the live container at this job's name.
-    deps.metrics.metrics = async (name) => (name === job.containerName ? LIVE_METRICS : null);
-    deps.runtime.logs = async (name) => (name === job.containerName ? 'live output\n' : null);
+    dash.deps.metrics.metrics = async (name: string) => (name === job.containerName ? LIVE_METRICS : null);
+    dash.deps.runtime.logs = async (name: string) => (name === job.containerName ? 'live output\n' : null);
     const metrics = await app.inject(`/api/containers/${job.containerName}/metrics`);
     expect(metrics.json()).toEqual({ name: job.containerName, ...LIVE_METRICS });
     const logs = await app.inject(`/api/containers/${job.containerName}/logs`);

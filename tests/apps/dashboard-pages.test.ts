@@ -6,7 +6,7 @@ import { submitWork } from '../../apps/dashboard/submit-work.js';
 import { formatUsd, orderKey } from '../../apps/dashboard/views/format.js';
 import { containerNameFor } from '../../apps/core/domain/container-name.js';
 import { DEFAULT_PRICES } from '../../apps/core/domain/pricing.js';
-import { openDashboard, type DashboardUnderTest } from './dashboard-under-test.js';
+import { buildTestApp, type DashboardUnderTest } from './test-app.js';
 import { queueDepth } from '../queue-inspection.js';
 
 const HOSTILE = '<img src=x onerror=alert(1)><script>alert(2)</script>" hx-get="/x';
@@ -18,7 +18,7 @@ describe('dashboard pages and fragments', () => {
   let app: FastifyInstance;
 
   beforeEach(async () => {
-    dashboard = await openDashboard();
+    dashboard = await buildTestApp();
     ({ store, queue, app } = dashboard);
   });
   afterEach(async () => dashboard.close());

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { newJobId } from '../../apps/core/domain/job-id.js';
 import { fingerprintOf, IDEMPOTENCY_KEY_HOURS, submitWorkOnce } from '../../apps/dashboard/submit-work.js';
-import { openDashboard, type DashboardUnderTest } from './dashboard-under-test.js';
+import { buildTestApp, type DashboardUnderTest } from './test-app.js';
 import { queueDepth } from '../queue-inspection.js';
 
 describe('Idempotency-Key on POST /api/jobs', () => {
@@ -17,7 +17,7 @@ describe('Idempotency-Key on POST /api/jobs', () => {
     });
 
   it('gives a client that retries after a lost answer the same task, stored and queued once', async () => {
-    dash = await openDashboard();
+    dash = await buildTestApp();
     const first = await post('resize photo-42', 'b5c1f0e2-retry-me');
     const retry = await post('resize photo-42', 'b5c1f0e2-retry-me');
     expect(first.statusCode).toBe(202);
@@ -33,7 +33,7 @@ describe('Idempotency-Key on POST /api/jobs', () => {
   });
 
   it('refuses the same key with a different message with 422, storing nothing', async () => {
-    dash = await openDashboard();
+    dash = await buildTestApp();
     const first = await post('one thing', 'key-1');
     const other = await post('another thing', 'key-1');
     expect(other.statusCode).toBe(422);
@@ -43,7 +43,7 @@ describe('Idempotency-Key on POST /api/jobs', () => {
   });
 
   it('makes new work for a new key or no key', async () => {
-    dash = await openDashboard();
+    dash = await buildTestApp();
     const a = await post('same', 'key-a');
     const b = await post('same', 'key-b');
     const none = await post('same');
@@ -51,7 +51,7 @@ describe('Idempotency-Key on POST /api/jobs', () => {
   });
 
   it('refuses a key that is empty, too long or not printable ASCII', async () => {
-    dash = await openDashboard();
+    dash = await buildTestApp();
     for (const key of ['', 'k'.repeat(256), 'clé']) {
       const response = await post('hi', key);
       expect(response.statusCode, key).toBe(400);
@@ -61,7 +61,7 @@ describe('Idempotency-Key on POST /api/jobs', () => {
   });
 
   it(`remembers a key for ${IDEMPOTENCY_KEY_HOURS} hours, then makes new work`, async () => {
-    dash = await openDashboard();
+    dash = await buildTestApp();
     const dayAgo = new Date(Date.now() - IDEMPOTENCY_KEY_HOURS * 3600_000 - 1000);
     const old = await submitWorkOnce({ message: 'nightly report', kind: 'default' }, 'api:nightly', dash.deps, dayAgo);
     const almostDayAgo = new Date(Date.now() - IDEMPOTENCY_KEY_HOURS * 3600_000 + 60_000);
@@ -71,7 +71,7 @@ describe('Idempotency-Key on POST /api/jobs', () => {
   });
 
   it('forgets the key when the queue refuses, so a retry tries again as new work', async () => {
-    dash = await openDashboard();
+    dash = await buildTestApp();
     const send = dash.queue.send.bind(dash.queue);
     dash.deps.queue.send = async () => {
       throw new Error('namespace unreachable');
@@ -87,7 +87,7 @@ describe('Idempotency-Key on POST /api/jobs', () => {
   });
 
   it('finishes what an earlier request with the key left undone: the job is stored and queued', async () => {
-    dash = await openDashboard();
+    dash = await buildTestApp();
     // A request that claimed the key and stopped (a crash) before it stored its job.
     const claimed = newJobId();
     await dash.store.claimIdempotencyKey(

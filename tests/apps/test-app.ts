@@ -18,8 +18,12 @@ export interface DashboardUnderTest {
   close: () => Promise<void>;
 }
 
-/** The dashboard over the embedded store and queue in a fresh folder, for `inject()`. */
-export async function openDashboard(options: BuildOptions = {}): Promise<DashboardUnderTest> {
+/**
+ * The dashboard over the embedded store and queue in a fresh folder, for `inject()`: the
+ * setup every dashboard test shares. `deps` replaces any part (a runtime with live logs, a
+ * store of the test's own); `options` are buildApp's.
+ */
+export async function buildTestApp({ deps: parts = {}, ...options }: BuildOptions & { deps?: Partial<DashboardDeps> } = {}): Promise<DashboardUnderTest> {
   const dir = tempDir();
   const { store, queue } = await openEmbedded(dir.path);
   const deps: DashboardDeps = {
@@ -30,6 +34,7 @@ export async function openDashboard(options: BuildOptions = {}): Promise<Dashboa
     prices: DEFAULT_PRICES,
     costLabel: 'ACI equivalent',
     kinds: ['default', 'wordcount'],
+    ...parts,
   };
   const app = await buildApp(deps, { logger: false, ...options });
   return {
