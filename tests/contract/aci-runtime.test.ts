@@ -7,7 +7,7 @@ import { ECHO_WORKER, eventually, tempDir } from '../helpers.js';
 import { clientsFor, PULL_IDENTITY, RESOURCE_GROUP, SUBSCRIPTION } from '../fakes/azure-clients.js';
 import { containerGroupValidators, describeErrors, readExample } from '../fakes/container-instance-spec.js';
 import { FakeArm, type FakeArmOptions } from '../fakes/fake-arm.js';
-import { containerRuntimeContract } from './container-runtime.contract.js';
+import { echoSpec as echoSpecFor, containerRuntimeContract } from './container-runtime.contract.js';
 import type { ContainerGroup } from '@azure/arm-containerinstance';
 
 const OPTIONS = {
@@ -40,17 +40,7 @@ async function openAci(fakeOptions: Partial<FakeArmOptions> = {}) {
   };
 }
 
-const echoSpec = (name: string, runMs: number, exitCode: number): ContainerSpec => ({
-  name,
-  jobId: `job-of-${name}`,
-  env: { CONTAINER_NAME: name, MESSAGE: 'hi', DATABASE_URI: 'mongodb://secret@db', SLEEP_MS: String(runMs), EXIT_CODE: String(exitCode) },
-  secureEnv: ['DATABASE_URI'],
-  cpu: 1,
-  memoryGb: 1.5,
-  image: null,
-  registry: null,
-  command: null,
-});
+const echoSpec = (name: string, runMs: number, exitCode: number): ContainerSpec => echoSpecFor(name, runMs, exitCode, 'mongodb://secret@db');
 
 containerRuntimeContract('AciRuntime (real SDK against the ARM fake)', async () => {
   const subject = await openAci();
