@@ -4,7 +4,7 @@ import { DuplicateJobError, errorMessage } from '../core/domain/errors.js';
 import { workMessage } from '../core/domain/work-message.js';
 import { newPendingJob, type Job } from '../core/domain/job.js';
 import { newJobId } from '../core/domain/job-id.js';
-import type { JobStore } from '../core/domain/job-store.port.js';
+import type { SubmitStore } from '../core/domain/job-store.port.js';
 import { DEFAULT_KIND } from '../core/domain/task-kind.js';
 import type { WorkQueue } from '../core/domain/work-queue.port.js';
 import { badRequest, HttpError, tooLarge, unavailable } from './http-errors.js';
@@ -17,7 +17,7 @@ export const MAX_COPIES = 100;
 export const IDEMPOTENCY_KEY_HOURS = 24;
 
 export interface SubmitDeps {
-  store: JobStore;
+  store: SubmitStore;
   queue: WorkQueue;
 }
 

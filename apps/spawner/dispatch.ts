@@ -1,6 +1,6 @@
 import { containerNameFor } from '../core/domain/container-name.js';
 import { isTerminal, type Job } from '../core/domain/job.js';
-import type { JobStore } from '../core/domain/job-store.port.js';
+import type { DispatchStore } from '../core/domain/job-store.port.js';
 import type { ContainerRuntime, ContainerSpec } from '../core/domain/container-runtime.port.js';
 import type { KindCatalog, TaskKind } from '../core/domain/task-kind.js';
 import { workerEnvironment } from '../core/domain/worker-contract.js';
@@ -14,7 +14,7 @@ export interface WorkerLaunch {
 }
 
 export interface DispatchDeps {
-  store: JobStore;
+  store: DispatchStore;
   runtime: ContainerRuntime;
   launch: WorkerLaunch;
 }

@@ -1,6 +1,6 @@
 import { containerNameFor } from '../core/domain/container-name.js';
 import { isTerminal, type Job } from '../core/domain/job.js';
-import type { JobStore } from '../core/domain/job-store.port.js';
+import type { SettleStore } from '../core/domain/job-store.port.js';
 import type { ContainerMetrics, ContainerRuntime, ContainerStatus } from '../core/domain/container-runtime.port.js';
 import { logTail, outputFromLogs, progressFromLogs } from '../core/domain/container-output.js';
 import { describeEnd, shouldRetry, type AttemptEnd } from '../core/domain/retry-policy.js';
@@ -9,7 +9,7 @@ import { workMessage } from '../core/domain/work-message.js';
 import type { WorkQueue } from '../core/domain/work-queue.port.js';
 
 export interface SettleDeps {
-  store: JobStore;
+  store: SettleStore;
   runtime: ContainerRuntime;
   metrics: ContainerMetrics;
   /** Where the next attempt's work message goes. */
