@@ -21,6 +21,8 @@ async function modules() {
     ...(await fromBuild<typeof import('../apps/core/adapters/azure/aci-runtime.js')>('apps/core/adapters/azure/aci-runtime.js')),
     ...(await fromBuild<typeof import('../apps/core/adapters/azure/azure-monitor-metrics.js')>('apps/core/adapters/azure/azure-monitor-metrics.js')),
     ...(await fromBuild<typeof import('../apps/core/domain/retry-policy.js')>('apps/core/domain/retry-policy.js')),
+    ...(await fromBuild<typeof import('../apps/core/domain/task-kind.js')>('apps/core/domain/task-kind.js')),
+    ...(await fromBuild<typeof import('../apps/core/settings/kinds.js')>('apps/core/settings/kinds.js')),
     ...(await fromBuild<typeof import('../apps/dashboard/submit-work.js')>('apps/dashboard/submit-work.js')),
   };
 }
@@ -88,7 +90,8 @@ function functionsHost(deps: SpawnerDeps, handle: typeof import('../apps/spawner
  * peak, and the 429s seen.
  */
 export async function azurePath({ paced, burst }: { paced: number; burst: number }): Promise<Row[]> {
-  const { onWorkQueueMessage, AciRuntime, AzureMonitorMetrics, DEFAULT_RETRY_POLICY, submitWork } = await modules();
+  const { onWorkQueueMessage, AciRuntime, AzureMonitorMetrics, DEFAULT_RETRY_POLICY, submitWork, KindCatalog, defaultKind, DEFAULT_KIND } = await modules();
+  const kinds = new KindCatalog(defaultKind({ cpu: 1, memoryGb: 1.5, timeoutSeconds: 120, retry: DEFAULT_RETRY_POLICY, workSeconds: 0 }));
   const { SqliteJobStore } = await fromBuild<typeof import('../apps/core/adapters/sqlite-job-store.js')>('apps/core/adapters/sqlite-job-store.js');
   const { SqliteWorkQueue } = await fromBuild<typeof import('../apps/core/adapters/sqlite-work-queue.js')>('apps/core/adapters/sqlite-work-queue.js');
   const dir = scratchDir('azure');
@@ -103,13 +106,12 @@ export async function azurePath({ paced, burst }: { paced: number; burst: number
     // As openAciRuntime makes it on Azure: no poll interval of its own.
     runtime: new AciRuntime(aci, { resourceGroup: RESOURCE_GROUP, launch: { location: 'westeurope', workerImage: 'acreda.azurecr.io/worker:1', registryServer: 'acreda.azurecr.io', pullIdentityId: PULL_IDENTITY } }),
     metrics: new AzureMonitorMetrics(monitor, { subscriptionId: SUBSCRIPTION, resourceGroup: RESOURCE_GROUP, grainSeconds: 1 }),
-    launch: { databaseUri: `sqlite:${join(dir.path, 'jobs.db')}`, taskEnv: { WORK_SECONDS: '0' }, cpu: 1, memoryGb: 1.5 },
+    launch: { databaseUri: `sqlite:${join(dir.path, 'jobs.db')}`, kinds },
+    kinds,
     maxConcurrent: 200,
-    taskTimeoutSeconds: 120,
     deferSeconds: 1,
     watchSeconds: 5,
     metricsWaitSeconds: 5,
-    retryPolicy: DEFAULT_RETRY_POLICY,
   };
   const runPhase = async (tasks: number, everyMs: number) => {
     const phase: Phase = { invokedAt: new Map(), returnedAt: new Map() };
@@ -117,7 +119,7 @@ export async function azurePath({ paced, burst }: { paced: number; burst: number
     const jobs = [];
     try {
       for (let i = 0; i < tasks; i++) {
-        jobs.push(await submitWork(`azure ${i}`, { store, queue }));
+        jobs.push(await submitWork({ message: `azure ${i}`, kind: DEFAULT_KIND }, { store, queue }));
         if (everyMs) await new Promise((resolve) => setTimeout(resolve, everyMs));
       }
       const deadline = Date.now() + 120_000;

@@ -45,7 +45,10 @@ async function readCounter(dataDir: string, store: SqliteJobStore | MongoJobStor
   const { SqliteWorkQueue } = await fromBuild<typeof import('../apps/core/adapters/sqlite-work-queue.js')>('apps/core/adapters/sqlite-work-queue.js');
   const { DEFAULT_PRICES } = await fromBuild<typeof import('../apps/core/domain/pricing.js')>('apps/core/domain/pricing.js');
   const queue = new SqliteWorkQueue({ path: join(dataDir, 'reads-queue.db'), lockDurationMs: 60_000, maxDeliveryCount: 5, duplicateDetectionWindowMs: 600_000 });
-  const app = await buildApp({ store, queue, runtime: { logs: async () => null }, metrics: { metrics: async () => null }, prices: DEFAULT_PRICES, costLabel: 'ACI equivalent' }, { logger: false });
+  const app = await buildApp(
+    { store, queue, runtime: { logs: async () => null }, metrics: { metrics: async () => null }, prices: DEFAULT_PRICES, costLabel: 'ACI equivalent', kinds: ['default'] },
+    { logger: false },
+  );
   const inject: Inject = (path) => app.inject({ method: 'GET', url: path, headers: { host: '127.0.0.1' } });
   return {
     async rowsRead(path: string): Promise<number> {

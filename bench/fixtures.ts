@@ -10,7 +10,7 @@ const modules = async () => ({
   ...(await fromBuild<typeof import('../apps/core/domain/job.js')>('apps/core/domain/job.js')),
   ...(await fromBuild<typeof import('../apps/core/domain/job-id.js')>('apps/core/domain/job-id.js')),
   ...(await fromBuild<typeof import('../apps/core/domain/container-name.js')>('apps/core/domain/container-name.js')),
-  ...(await fromBuild<typeof import('../apps/spawner/dispatch.js')>('apps/spawner/dispatch.js')),
+  ...(await fromBuild<typeof import('../apps/core/domain/worker-contract.js')>('apps/core/domain/worker-contract.js')),
 });
 
 /** A data folder of its own, removed at the end of the section. */
@@ -32,8 +32,8 @@ export async function insertPending(store: SqliteJobStore, message = 'bench'): P
   return store.insert(newPendingJob(id, containerNameFor(id), message, new Date()));
 }
 
-/** The worker's whole environment, as the local runtime gives it (the spawner's own function). */
+/** The built-in worker's whole environment, as the stack gives it (the worker contract's own function). */
 export async function workerEnv(job: Job, databaseUri: string, workSeconds = 0): Promise<Record<string, string>> {
   const { workerEnvironment } = await modules();
-  return workerEnvironment(job, { databaseUri, taskEnv: { WORK_SECONDS: String(workSeconds) }, cpu: 1, memoryGb: 1.5 });
+  return workerEnvironment(job, { WORK_SECONDS: String(workSeconds) }, databaseUri);
 }

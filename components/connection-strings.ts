@@ -1,6 +1,6 @@
 /**
  * The worker's DATABASE_URI: the Cosmos connection string with its `ssl` parameter removed and
- * every other parameter kept, in order and well-formed (DESIGN.md; the original system's worker
+ * every other parameter kept, in order and well-formed (docs/design.md; the original system's worker
  * broke on `ssl=true`, and the worker turns TLS on itself for any non-local host).
  */
 export function withoutSslParameter(connectionString: string): string {

@@ -19,7 +19,7 @@ export interface FunctionPackageDeploymentArgs {
 }
 
 /** How long the package URI's SAS is valid: the deployment reads it within minutes of being issued. */
-export const PACKAGE_SAS_LIFETIME = 'PT1H';
+const PACKAGE_SAS_LIFETIME = 'PT1H';
 
 /**
  * The ARM template that deploys a package to a Flex Consumption app: the `onedeploy` extension
@@ -38,7 +38,7 @@ export const PACKAGE_SAS_LIFETIME = 'PT1H';
  * So the blob stays private, no SAS is ever in Pulumi's inputs or state, and the inputs do not
  * change from one `pulumi up` to the next unless the package does.
  */
-export const ONE_DEPLOY_TEMPLATE = {
+const ONE_DEPLOY_TEMPLATE = {
   $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#',
   contentVersion: '1.0.0.0',
   parameters: {

@@ -18,18 +18,23 @@ export interface RegistryImagesArgs {
   /** Identities that pull images, by who they are (container groups, the dashboard's App Service). */
   pullers: Record<string, pulumi.Input<string>>;
   exchangeToken: AcrTokenExchange;
+  /** The task kinds built from the user's repository, by kind name: absolute paths. */
+  kindBuilds?: Record<string, { context: string; dockerfile: string }>;
 }
 
 /**
- * The container registry (admin user off) and the two images built from `apps/`: the worker
- * (one container per task) and the dashboard. Images are referenced by digest, so a deploy
- * always runs exactly what was built.
+ * The container registry (admin user off) and the images built into it: the worker (one
+ * container per task) and the dashboard from `apps/`, and each task kind that the stack builds
+ * from the user's own Dockerfile. Images are referenced by digest, so a deploy always runs
+ * exactly what was built.
  */
 export class RegistryImages extends pulumi.ComponentResource {
   readonly loginServer: pulumi.Output<string>;
   readonly registryId: pulumi.Output<string>;
   readonly workerImage: pulumi.Output<string>;
   readonly dashboardImage: pulumi.Output<string>;
+  /** Each built kind's image, by digest, by kind name. */
+  readonly kindImages: Record<string, pulumi.Output<string>>;
   private readonly pullGrants = new Map<string, pulumi.Resource>();
 
   constructor(name: string, args: RegistryImagesArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -64,28 +69,34 @@ export class RegistryImages extends pulumi.ComponentResource {
         .all([registry.loginServer, args.deployer.accessToken, args.tenantId])
         .apply(([server, token, tenant]) => args.exchangeToken(server, token, tenant)),
     );
-    const image = (app: 'worker' | 'dashboard') =>
+    // ACI runs linux/amd64 containers, whatever machine runs `pulumi up`.
+    const image = (role: string, repository: string, tag: string, build: { context: string; dockerfile: string }) =>
       new docker.Image(
-        `${name}-${app}`,
+        `${name}-${role}`,
         {
-          imageName: pulumi.interpolate`${registry.loginServer}/eda-${app}:latest`,
-          build: { context: args.contextDir, dockerfile: `${args.contextDir}/apps/${app}/Dockerfile`, platform: 'linux/amd64' },
+          imageName: pulumi.interpolate`${registry.loginServer}/${repository}:${tag}`,
+          build: { ...build, platform: 'linux/amd64' },
           registry: { server: registry.loginServer, username: ACR_TOKEN_USER, password },
         },
         { parent: this, dependsOn: [push] },
-      );
-    const worker = image('worker');
-    const dashboard = image('dashboard');
+      ).repoDigest;
+    const app = (role: 'worker' | 'dashboard') =>
+      image(role, `eda-${role}`, 'latest', { context: args.contextDir, dockerfile: `${args.contextDir}/apps/${role}/Dockerfile` });
 
     this.loginServer = registry.loginServer;
     this.registryId = registry.id;
-    this.workerImage = worker.repoDigest;
-    this.dashboardImage = dashboard.repoDigest;
+    this.workerImage = app('worker');
+    this.dashboardImage = app('dashboard');
+    // A kind's name is a valid repository name (KIND_NAME_PATTERN: no hyphen at either end).
+    this.kindImages = Object.fromEntries(
+      Object.entries(args.kindBuilds ?? {}).map(([kind, build]) => [kind, image(`kind-${kind}`, `eda-kind-${kind}`, kind, build)]),
+    );
     this.registerOutputs({
       loginServer: this.loginServer,
       registryId: this.registryId,
       workerImage: this.workerImage,
       dashboardImage: this.dashboardImage,
+      kindImages: this.kindImages,
     });
   }
 

@@ -315,7 +315,7 @@ async function checkWorker(image) {
     const result = await runToExit(image, 'worker-cosmos', {
       MESSAGE: 'hello from check:images',
       CONTAINER_NAME: containerNameEnv,
-      // The worker's URI has ssl removed (DESIGN.md); the worker turns TLS on by itself.
+      // The worker's URI has ssl removed (docs/design.md); the worker turns TLS on by itself.
       DATABASE_URI: cosmosUri({ ssl: false }),
       WORK_SECONDS: '0',
     });
@@ -499,6 +499,35 @@ async function checkDashboard(image) {
   });
 }
 
+/**
+ * The example task kind (examples/wordcount), built from its own Dockerfile and run as ACI
+ * runs a kind that knows nothing of the store: MESSAGE and CONTAINER_NAME alone, no network.
+ */
+async function checkExampleKind(standIn) {
+  console.log('\nexample kind image (examples/wordcount/Dockerfile)');
+  const tag = `event-driven-aci/check-kind-wordcount:${RUN_ID}`;
+  let built = false;
+  await check('wordcount kind: builds from its Dockerfile', async () => {
+    const args = ['build', '-f', 'examples/wordcount/Dockerfile', '-t', tag];
+    if (standIn) args.push('--build-arg', `BASE_IMAGE=${standIn}`);
+    const result = await run(DOCKER, [...args, 'examples/wordcount']);
+    if (result.code !== 0) throw new Error(`docker build failed (${result.code}):\n${tail(result.stdout + result.stderr)}`);
+    images.add(tag);
+    built = true;
+    return tag;
+  });
+  if (!built) return notRun(['wordcount kind: runs and prints its output'], 'the image did not build');
+  await check('wordcount kind: runs as a user that is not root, reports progress and prints its output', async () => {
+    const result = await runToExit(tag, 'kind-wordcount', { MESSAGE: 'one two three\nfour', CONTAINER_NAME: 'task-check' });
+    expect(result.code === 0, `exited ${result.code}: ${result.stderr.trim()}`);
+    expect(result.stdout.includes('progress 0.5'), `no progress line in:\n${result.stdout}`);
+    expect(result.stdout.trim().endsWith('{"output": "4 words on 2 lines"}'), `unexpected output:\n${result.stdout}`);
+    const user = (await inspectImage(tag)).Config.User;
+    expect(user && user !== 'root' && !/^0(:|$)/.test(user), `the image's USER is "${user || '(none: root)'}"`);
+    return `USER ${user}, ${result.stdout.trim().split('\n').pop()}`;
+  });
+}
+
 // ---------------------------------------------------------------------------------------
 
 async function cleanUp() {
@@ -567,6 +596,7 @@ async function main() {
       if (app === 'worker') await checkWorker(image);
       else await checkDashboard(image);
     }
+    await checkExampleKind(standIn);
   } finally {
     await cleanUp();
   }

@@ -1,8 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WORKER_ENTRY_IN_BUILD } from '../stacks/local/worker-entry.js';
+
+export { sleep };
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Built by `npm test` before vitest runs (`npm run build`): the worker as the local stack runs it. */
@@ -15,9 +18,7 @@ export function tempDir(prefix = 'eda-'): { path: string; remove: () => void } {
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+
 
 /** Polls until `check` returns a value (not undefined/false), or fails after `timeoutMs`. */
 export async function eventually<T>(check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000, what = 'condition'): Promise<T> {
@@ -44,4 +45,18 @@ export async function openEmbedded(dir: string, queue: { maxDeliveryCount?: numb
       duplicateDetectionWindowMs: 600_000,
     }),
   };
+}
+
+/**
+ * The kinds a test runs: the built-in worker's with these settings (WORK_SECONDS 0.2, a 60 s
+ * timeout and the default retry policy unless told otherwise), and any others given.
+ */
+export async function testKinds(builtIn: { workSeconds?: number; timeoutSeconds?: number; retry?: import('../apps/core/domain/retry-policy.js').RetryPolicy } = {}, others: import('../apps/core/domain/task-kind.js').TaskKind[] = []) {
+  const [{ defaultKind }, { KindCatalog }, { DEFAULT_RETRY_POLICY }] = await Promise.all([
+    import('../apps/core/settings/kinds.js'),
+    import('../apps/core/domain/task-kind.js'),
+    import('../apps/core/domain/retry-policy.js'),
+  ]);
+  const kind = defaultKind({ cpu: 1, memoryGb: 1.5, timeoutSeconds: builtIn.timeoutSeconds ?? 60, retry: builtIn.retry ?? DEFAULT_RETRY_POLICY, workSeconds: builtIn.workSeconds ?? 0.2 });
+  return new KindCatalog(kind, others);
 }

@@ -1,10 +1,12 @@
 import formBody from '@fastify/formbody';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { accessTokenGate, signInRoutes } from './access-token.js';
+import { accessTokenGate } from './access-token.js';
+import { signInRoutes } from './routes/sign-in.js';
 import type { DashboardDeps } from './deps.js';
 import { handleError, MAX_PATH_SEGMENT, sendError } from './error-handler.js';
 import { parseJsonBody } from './json-body.js';
-import { refuseCrossOrigin, refuseOtherHosts, securityHeaders, type Guard } from './same-origin.js';
+import { refuseCrossOrigin, refuseOtherHosts, type Guard } from './same-origin.js';
+import { securityHeaders } from './security-headers.js';
 import { LOOPBACK, type ServedAs } from './served-as.js';
 import { MESSAGE_LIMIT_BYTES } from './submit-work.js';
 import { containerRoutes } from './routes/containers.js';

@@ -1,11 +1,6 @@
 import { importLocalOnly } from '../core/adapters/local-only.js';
 import { openJobStore } from '../core/adapters/open-job-store.js';
-import {
-  azureCredential,
-  openAciRuntime,
-  openAzureMonitorMetrics,
-  openServiceBusQueue,
-} from '../core/adapters/azure/azure-settings.js';
+import { azureCredential, openAciRuntime, openAzureMonitorMetrics, openServiceBusQueue } from '../core/adapters/azure/azure-clients.js';
 import type { WorkQueue } from '../core/domain/work-queue.port.js';
 import type { DashboardDeps } from './deps.js';
 import { openWhenReachable, type OpenWhenReachableOptions } from './open-when-reachable.js';
@@ -25,9 +20,15 @@ export async function createDashboardDeps(
   const queue = openWhenReachable<WorkQueue>('queue', async () => {
     if (settings.queue.kind === 'servicebus') return openServiceBusQueue(settings.queue.serviceBus, credential);
     const { SqliteWorkQueue } = await importLocalOnly('QUEUE', () => import('../core/adapters/sqlite-work-queue.js'));
-    return new SqliteWorkQueue({ path: settings.queue.path, lockDurationMs: 60_000, maxDeliveryCount: 5, duplicateDetectionWindowMs: 600_000 });
+    const { path, tuning } = settings.queue;
+    return new SqliteWorkQueue({
+      path,
+      lockDurationMs: tuning.lockDurationSeconds * 1000,
+      maxDeliveryCount: tuning.maxDeliveryCount,
+      duplicateDetectionWindowMs: tuning.duplicateWindowSeconds * 1000,
+    });
   }, reachability);
-  const common = { store, queue, prices: settings.prices, costLabel: settings.costLabel };
+  const common = { store, queue, prices: settings.prices, costLabel: settings.costLabel, kinds: settings.kinds.names() };
   if (settings.containers.kind === 'aci') {
     return {
       ...common,

@@ -13,4 +13,6 @@ export interface DashboardDeps {
   prices: PriceTable;
   /** "ACI equivalent" on the local stack, where nothing is billed. */
   costLabel: string;
+  /** The task kinds a request may name, the built-in `default` first. */
+  kinds: string[];
 }

@@ -14,7 +14,7 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
     message = `${error.validationContext ?? 'request'}${error.validation[0]?.instancePath ?? ''} ${error.validation[0]?.message ?? 'is invalid'}`;
   }
   switch (error.code) {
-    // DESIGN.md: a body that is not JSON is a 400, whatever its content type.
+    // docs/design.md: a body that is not JSON is a 400, whatever its content type.
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       status = 400;
       message = 'the body must be JSON (content-type: application/json) or a form';

@@ -17,6 +17,7 @@ export const jobSchema = {
     id: { type: 'string' },
     containerName: { type: 'string' },
     message: { type: 'string' },
+    kind: { type: 'string' },
     state: { type: 'string', enum: JOB_STATES },
     enqueuedAt: { type: 'string' },
     dispatchedAt: nullableString,

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { SettingsReader } from '../core/settings.js';
+import type { SettingsReader } from '../core/settings/reader.js';
 
 /** How browsers reach the dashboard: a request for any other host name, or from any other origin, is refused. */
 export interface ServedAs {
@@ -12,7 +12,7 @@ export interface ServedAs {
 }
 
 /** The names a loopback bind is reached by. */
-export const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
+const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
 
 /** What `buildApp` assumes when told nothing: the local stack's loopback bind, over http. */
 export const LOOPBACK: ServedAs = { hosts: LOOPBACK_HOSTS, scheme: 'http', anyHostPaths: [] };

@@ -1,15 +1,10 @@
-import {
-  readAzureScope,
-  readServiceBusSettings,
-  type AzureScope,
-  type ServiceBusSettings,
-} from '../core/adapters/azure/azure-settings.js';
-import { databaseUriProblem } from '../core/adapters/open-job-store.js';
-import { DEFAULT_PRICES, type PriceTable } from '../core/domain/pricing.js';
-import { DEFAULT_RETRY_POLICY } from '../core/domain/retry-policy.js';
+import { readAzureScope, readServiceBusSettings, type AzureScope, type ServiceBusSettings } from '../core/settings/azure.js';
+import { databaseUriProblem } from '../core/settings/database-uri.js';
+import type { PriceTable } from '../core/domain/pricing.js';
 import type { KindCatalog } from '../core/domain/task-kind.js';
-import { defaultKind, readKindsSetting } from '../core/kind-settings.js';
-import { SettingsReader } from '../core/settings.js';
+import { readBuiltInKind, readLogLevel, readPrices, readQueueTuning, type LogLevel, type QueueTuning } from '../core/settings/common.js';
+import { readKindsSetting } from '../core/settings/kinds.js';
+import { SettingsReader } from '../core/settings/reader.js';
 import { readServedHosts, type ServedAs } from './served-as.js';
 
 /** The dashboard server's settings (App Service app settings), read once at start. */
@@ -19,7 +14,7 @@ export interface DashboardSettings {
   /** Host names and scheme browsers use (ALLOWED_HOSTS, or App Service's own host name). */
   servedAs: ServedAs;
   databaseUri: string;
-  queue: { kind: 'servicebus'; serviceBus: ServiceBusSettings } | { kind: 'sqlite'; path: string };
+  queue: { kind: 'servicebus'; serviceBus: ServiceBusSettings } | { kind: 'sqlite'; path: string; tuning: QueueTuning };
   /** Where live logs and metrics come from; with `none`, only what the reaper kept. */
   containers: { kind: 'aci'; scope: AzureScope } | { kind: 'none' };
   /** The user-assigned identity's client id, for Service Bus, ACI and Monitor. */
@@ -28,7 +23,7 @@ export interface DashboardSettings {
   accessToken: string | null;
   prices: PriceTable;
   costLabel: string;
-  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+  logLevel: LogLevel;
   /** The kinds a task may name (KINDS, written by the Pulumi program): the form offers them. */
   kinds: KindCatalog;
 }
@@ -57,18 +52,15 @@ export function readDashboardSettings(env: Record<string, string | undefined>): 
     databaseUri: read.requiredString('DATABASE_URI'),
     queue: queueKind === 'servicebus'
       ? { kind: 'servicebus', serviceBus: readServiceBusSettings(read) }
-      : { kind: 'sqlite', path: read.requiredString('QUEUE_PATH') },
+      : { kind: 'sqlite', path: read.requiredString('QUEUE_PATH'), tuning: readQueueTuning(read) },
     containers: containersKind === 'aci' ? { kind: 'aci', scope: readAzureScope(read) } : { kind: 'none' },
     accessToken: token || null,
     managedIdentityClientId: read.string('AZURE_CLIENT_ID', '') || null,
-    prices: {
-      vcpuSecondUsd: read.number('PRICE_VCPU_SECOND', DEFAULT_PRICES.vcpuSecondUsd, { min: 0 }),
-      gbSecondUsd: read.number('PRICE_GB_SECOND', DEFAULT_PRICES.gbSecondUsd, { min: 0 }),
-    },
+    prices: readPrices(read),
     costLabel: read.string('COST_LABEL', 'ACI'),
     // The dashboard needs the kinds' names and resources, not their secrets (it is given none).
-    kinds: readKindsSetting(read, 'KINDS', defaultKind({ cpu: 1, memoryGb: 1.5, timeoutSeconds: 600, retry: DEFAULT_RETRY_POLICY, workSeconds: 5 })),
-    logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'silent'], 'info'),
+    kinds: readKindsSetting(read, 'KINDS', readBuiltInKind(read)),
+    logLevel: readLogLevel(read, 'info'),
   };
   const uriProblem = settings.databaseUri ? databaseUriProblem(settings.databaseUri) : null;
   if (uriProblem) read.problem(uriProblem);

@@ -4,7 +4,8 @@ import { DuplicateJobError, errorMessage } from '../core/domain/errors.js';
 import { workMessage } from '../core/domain/work-message.js';
 import { newPendingJob, type Job } from '../core/domain/job.js';
 import { newJobId } from '../core/domain/job-id.js';
-import type { JobStore } from '../core/domain/job-store.port.js';
+import type { SubmitStore } from '../core/domain/job-store.port.js';
+import { DEFAULT_KIND } from '../core/domain/task-kind.js';
 import type { WorkQueue } from '../core/domain/work-queue.port.js';
 import { badRequest, HttpError, tooLarge, unavailable } from './http-errors.js';
 
@@ -16,8 +17,23 @@ export const MAX_COPIES = 100;
 export const IDEMPOTENCY_KEY_HOURS = 24;
 
 export interface SubmitDeps {
-  store: JobStore;
+  store: SubmitStore;
   queue: WorkQueue;
+}
+
+/** What a request asks to run: a message, and the kind that runs it. */
+export interface WorkRequest {
+  message: string;
+  kind: string;
+}
+
+/** Throws a 400 for a kind the stack does not declare; nothing is stored before this. */
+export function validateKind(kind: unknown, kinds: readonly string[]): string {
+  if (kind === undefined || kind === '') return DEFAULT_KIND;
+  if (typeof kind !== 'string' || !kinds.includes(kind)) {
+    throw badRequest(`kind ${JSON.stringify(kind)} is not one this stack runs; it runs ${kinds.map((k) => `"${k}"`).join(', ')}`);
+  }
+  return kind;
 }
 
 /** Throws a 400 or 413 for a message that must not be queued; nothing is stored before this. */
@@ -37,9 +53,9 @@ export function validateMessage(message: unknown): string {
  * Stores a Pending job, then queues its message with the job id as messageId. If the queue
  * refuses, the job is failed with the reason instead of being left Pending for ever.
  */
-export async function submitWork(message: string, deps: SubmitDeps): Promise<Job> {
+export async function submitWork(work: WorkRequest, deps: SubmitDeps): Promise<Job> {
   const id = newJobId();
-  return enqueue(await deps.store.insert(newPendingJob(id, containerNameFor(id), message, new Date())), deps);
+  return enqueue(await deps.store.insert(newPendingJob(id, containerNameFor(id), work.message, new Date(), work.kind)), deps);
 }
 
 async function enqueue(job: Job, { store, queue }: SubmitDeps): Promise<Job> {
@@ -60,8 +76,9 @@ export interface Submission {
 }
 
 /** What a request asked for, as a digest: a key reused with other content does not match. */
-export function fingerprintOf(message: string): string {
-  return createHash('sha256').update(JSON.stringify({ message })).digest('base64url');
+export function fingerprintOf({ message, kind }: WorkRequest): string {
+  // The built-in kind hashes as before kinds existed, so keys claimed then still match.
+  return createHash('sha256').update(JSON.stringify(kind === DEFAULT_KIND ? { message } : { message, kind })).digest('base64url');
 }
 
 /**
@@ -73,8 +90,8 @@ export function fingerprintOf(message: string): string {
  * waiting again (the queue drops the copy by its messageId). When the queue refuses a new job,
  * the key is forgotten with it, so that a retry tries afresh.
  */
-export async function submitWorkOnce(message: string, key: string, deps: SubmitDeps, now = new Date()): Promise<Submission> {
-  const fingerprint = fingerprintOf(message);
+export async function submitWorkOnce(work: WorkRequest, key: string, deps: SubmitDeps, now = new Date()): Promise<Submission> {
+  const fingerprint = fingerprintOf(work);
   const ours = newJobId();
   const claim = await deps.store.claimIdempotencyKey(
     { key, fingerprint, jobId: ours, createdAt: now.toISOString() },
@@ -90,7 +107,7 @@ export async function submitWorkOnce(message: string, key: string, deps: SubmitD
   }
   let job: Job;
   try {
-    job = await deps.store.insert(newPendingJob(claim.jobId, containerNameFor(claim.jobId), message, now));
+    job = await deps.store.insert(newPendingJob(claim.jobId, containerNameFor(claim.jobId), work.message, now, work.kind));
   } catch (error) {
     if (!(error instanceof DuplicateJobError)) throw error;
     return { job: (await deps.store.get(claim.jobId))!, replayed: true }; // a request with the same key stored it just now
@@ -106,7 +123,7 @@ export async function submitWorkOnce(message: string, key: string, deps: SubmitD
 async function queueAgainIfWaiting(job: Job, { queue }: SubmitDeps): Promise<void> {
   if (job.state !== 'Pending' || job.dispatchedAt !== null) return;
   try {
-    await queue.send({ messageId: job.id, body: { jobId: job.id, message: job.message } });
+    await queue.send(workMessage(job, job.priorAttempts.length + 1));
   } catch (error) {
     // The job stays as it is: the earlier request may well have queued it.
     throw unavailable(`the task ${job.id} exists but could not be queued again: ${errorMessage(error)}`);

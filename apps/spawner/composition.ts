@@ -1,10 +1,5 @@
 import { openJobStore } from '../core/adapters/open-job-store.js';
-import {
-  azureCredential,
-  openAciRuntime,
-  openAzureMonitorMetrics,
-  openServiceBusQueue,
-} from '../core/adapters/azure/azure-settings.js';
+import { azureCredential, openAciRuntime, openAzureMonitorMetrics, openServiceBusQueue } from '../core/adapters/azure/azure-clients.js';
 import type { SpawnerSettings } from './settings.js';
 import type { SpawnerDeps } from './spawner-deps.js';
 
@@ -18,17 +13,11 @@ export async function createSpawnerDeps(settings: SpawnerSettings): Promise<Spaw
     runtime: openAciRuntime(settings.scope, credential, settings.launch),
     metrics: openAzureMonitorMetrics(settings.scope, credential),
     queue: openServiceBusQueue(settings.serviceBus, () => credential),
-    launch: {
-      databaseUri: settings.workerDatabaseUri,
-      taskEnv: { WORK_SECONDS: String(settings.workSeconds) },
-      cpu: settings.workerCpu,
-      memoryGb: settings.workerMemoryGb,
-    },
+    launch: { databaseUri: settings.workerDatabaseUri, kinds: settings.kinds },
+    kinds: settings.kinds,
     maxConcurrent: settings.maxConcurrent,
-    taskTimeoutSeconds: settings.taskTimeoutSeconds,
     deferSeconds: settings.deferSeconds,
     watchSeconds: settings.watchSeconds,
     metricsWaitSeconds: settings.metricsWaitSeconds,
-    retryPolicy: settings.retryPolicy,
   };
 }

@@ -1,34 +1,42 @@
 import { containerNameFor } from '../core/domain/container-name.js';
 import { isTerminal, type Job } from '../core/domain/job.js';
-import type { JobStore } from '../core/domain/job-store.port.js';
-import type { ContainerRuntime } from '../core/domain/container-runtime.port.js';
+import type { DispatchStore } from '../core/domain/job-store.port.js';
+import type { ContainerRuntime, ContainerSpec } from '../core/domain/container-runtime.port.js';
+import type { KindCatalog, TaskKind } from '../core/domain/task-kind.js';
+import { workerEnvironment } from '../core/domain/worker-contract.js';
 import type { WorkMessageBody } from '../core/domain/work-queue.port.js';
 
-/** How a worker container is launched: the same on every runtime. */
+/** How each kind's container is launched: the same on every runtime. */
 export interface WorkerLaunch {
-  /** The store as the worker reaches it (for Cosmos: without `ssl=true`). */
+  /** The store as a kind that writes its own states reaches it (for Cosmos: without `ssl=true`). */
   databaseUri: string;
-  /** Settings for the task itself, e.g. WORK_SECONDS. */
-  taskEnv: Record<string, string>;
-  cpu: number;
-  memoryGb: number;
+  kinds: KindCatalog;
 }
 
 export interface DispatchDeps {
-  store: JobStore;
+  store: DispatchStore;
   runtime: ContainerRuntime;
   launch: WorkerLaunch;
 }
 
-export type DispatchResult = 'started' | 'already-started' | 'already-finished' | 'unknown-job' | 'superseded';
+export type DispatchResult = 'started' | 'already-started' | 'already-finished' | 'unknown-job' | 'unknown-kind' | 'superseded';
 
-/** The worker's whole environment (the worker contract), nothing inherited. */
-export function workerEnvironment(job: Job, launch: WorkerLaunch): Record<string, string> {
+/**
+ * The container of one attempt of a job: the kind's program, resources and settings, and the
+ * worker contract's variables. Its whole environment, nothing inherited. DATABASE_URI (full
+ * control of the database) only for a kind that writes its own states.
+ */
+function containerSpecFor(job: Job, kind: TaskKind, databaseUri: string): ContainerSpec {
   return {
-    ...launch.taskEnv,
-    MESSAGE: job.message,
-    CONTAINER_NAME: job.containerName,
-    DATABASE_URI: launch.databaseUri,
+    name: job.containerName,
+    jobId: job.id,
+    env: workerEnvironment(job, { ...kind.env, ...kind.secretEnv }, kind.store ? databaseUri : null),
+    secureEnv: [...Object.keys(kind.secretEnv), ...(kind.store ? ['DATABASE_URI'] : [])],
+    cpu: kind.cpu,
+    memoryGb: kind.memoryGb,
+    image: kind.image,
+    registry: kind.registry,
+    command: kind.command,
   };
 }
 
@@ -45,14 +53,12 @@ export async function dispatch(work: WorkMessageBody, { store, runtime, launch }
   if (isTerminal(job.state)) return 'already-finished';
   const attempt = work.attempt ?? 1;
   if (job.containerName !== containerNameFor(job.id, attempt)) return 'superseded';
-  const { created } = await runtime.start({
-    name: job.containerName,
-    jobId: job.id,
-    env: workerEnvironment(job, launch),
-    secureEnv: ['DATABASE_URI'],
-    cpu: launch.cpu,
-    memoryGb: launch.memoryGb,
-  });
-  await store.markDispatched(job.containerName, attempt, new Date(), { cpu: launch.cpu, memoryGb: launch.memoryGb });
+  const kind = launch.kinds.get(job.kind);
+  if (!kind) {
+    await store.markFailed(job.containerName, new Date(), `the kind "${job.kind}" is not one this stack runs (was it removed?)`);
+    return 'unknown-kind';
+  }
+  const { created } = await runtime.start(containerSpecFor(job, kind, launch.databaseUri));
+  await store.markDispatched(job.containerName, attempt, new Date(), { cpu: kind.cpu, memoryGb: kind.memoryGb });
   return created ? 'started' : 'already-started';
 }

@@ -2,7 +2,7 @@ import { containerNameFor } from '../core/domain/container-name.js';
 import { DuplicateJobError } from '../core/domain/errors.js';
 import { jobIdFrom } from '../core/domain/job-id.js';
 import { newPendingJob, type Job } from '../core/domain/job.js';
-import type { JobStore } from '../core/domain/job-store.port.js';
+import type { SettleStore } from '../core/domain/job-store.port.js';
 
 // What of a poison message is kept to show: enough to recognise it, never a store-sized blob.
 const MAX_SHOWN_CHARACTERS = 4096;
@@ -18,7 +18,7 @@ export interface PoisonMessage {
  * shows on the dashboard with why, and taken off the queue. Its id comes from the message,
  * so a redelivery records nothing twice. Returns the record, or null when it already exists.
  */
-export async function recordPoison(message: PoisonMessage, reason: string, store: JobStore, now = new Date()): Promise<Job | null> {
+export async function recordPoison(message: PoisonMessage, reason: string, store: Pick<SettleStore, 'insert'>, now = new Date()): Promise<Job | null> {
   const id = jobIdFrom(message.enqueuedAt, `poison:${message.messageId}`);
   const text = typeof message.body === 'string' ? message.body : (JSON.stringify(message.body) ?? String(message.body));
   const shown = text.length > MAX_SHOWN_CHARACTERS ? `${text.slice(0, MAX_SHOWN_CHARACTERS)}…` : text;

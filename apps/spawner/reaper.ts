@@ -1,11 +1,14 @@
 import { errorMessage } from '../core/domain/errors.js';
 import type { Job } from '../core/domain/job.js';
+import type { JobStore, SettleStore } from '../core/domain/job-store.port.js';
 import type { WorkQueue } from '../core/domain/work-queue.port.js';
 import { settleDeadLetter } from './dead-letters.js';
 import { settleTask, type Settlement } from './settle-task.js';
 import type { WatchDeps } from './watch.js';
 
 export interface ReaperDeps extends WatchDeps {
+  /** The sweep also lists the active jobs, to find those whose container is gone. */
+  store: SettleStore & Pick<JobStore, 'listActive'>;
   queue: WorkQueue;
   log: (line: string) => void;
 }

@@ -1,20 +1,21 @@
 import { containerNameFor } from '../core/domain/container-name.js';
 import { isTerminal, type Job } from '../core/domain/job.js';
-import type { JobStore } from '../core/domain/job-store.port.js';
+import type { SettleStore } from '../core/domain/job-store.port.js';
 import type { ContainerMetrics, ContainerRuntime, ContainerStatus } from '../core/domain/container-runtime.port.js';
-import { describeEnd, shouldRetry, type AttemptEnd, type RetryPolicy } from '../core/domain/retry-policy.js';
+import { logTail, outputFromLogs, progressFromLogs } from '../core/domain/container-output.js';
+import { describeEnd, shouldRetry, type AttemptEnd } from '../core/domain/retry-policy.js';
+import { DEFAULT_KIND, type KindCatalog, type TaskKind } from '../core/domain/task-kind.js';
 import { workMessage } from '../core/domain/work-message.js';
 import type { WorkQueue } from '../core/domain/work-queue.port.js';
 
 export interface SettleDeps {
-  store: JobStore;
+  store: SettleStore;
   runtime: ContainerRuntime;
   metrics: ContainerMetrics;
   /** Where the next attempt's work message goes. */
   queue: WorkQueue;
-  retryPolicy: RetryPolicy;
-  /** A task running (or waiting to start) longer than this is stopped and Failed. */
-  taskTimeoutSeconds: number;
+  /** Each kind's timeout (a task running, or not starting, longer is stopped and Failed) and retry policy. */
+  kinds: KindCatalog;
   /**
    * How long a finished container is kept for metrics that its source reports late (Azure
    * Monitor); 0 where they are sampled as it runs. The container is deleted once its metrics
@@ -55,14 +56,18 @@ export async function settleTask(
   const settlement: Settlement = { outcome: 'settled', failed: false, retried: false, removed: false };
   const current = job !== null && job.containerName === containerName;
   if (!found) {
-    if (current && isCurrentAttemptActive(job)) await endAttempt(job, { lost: true }, '', now.toISOString(), deps, now, settlement);
+    if (current && isCurrentAttemptActive(job)) await endAttempt(job, kindOf(job, deps), { lost: true }, '', now.toISOString(), deps, now, settlement);
     else if (job && !current) await resendIfUnsent(job, deps);
     return settlement;
   }
   let container = found;
+  const kind = job ? kindOf(job, deps) : deps.kinds.defaultKind;
   if (container.state === 'Running') {
-    const overdue = !job ? 'it belongs to no job' : !current ? 'it belongs to an earlier attempt' : overdueReason(job, deps.taskTimeoutSeconds, now);
-    if (!overdue) return { ...settlement, outcome: 'running' };
+    const overdue = !job ? 'it belongs to no job' : !current ? 'it belongs to an earlier attempt' : overdueReason(job, kind, now);
+    if (!overdue) {
+      if (current && !kind.store && !isTerminal(job.state)) await followRunning(job, container, deps);
+      return { ...settlement, outcome: 'running' };
+    }
     if (current && !isTerminal(job.state)) settlement.failed = await deps.store.markFailed(job.containerName, now, overdue);
     await deps.runtime.stop(container.name);
     container = (await deps.runtime.status(container.name)) ?? { ...container, state: 'Failed', finishedAt: now.toISOString() };
@@ -71,8 +76,14 @@ export async function settleTask(
   const logs = (await deps.runtime.logs(container.name)) ?? '';
   const finishedAt = container.finishedAt ?? now.toISOString();
   if (current && !isTerminal(job.state)) {
-    const end: AttemptEnd = container.exitCode === null ? { lost: true } : { lost: false, exitCode: container.exitCode };
-    await endAttempt(job, end, logs, finishedAt, deps, now, settlement);
+    if (!kind.store && container.exitCode === 0) {
+      // A kind that knows nothing of the store: its exit 0 is its Done, its output its result.
+      await deps.store.markStarted(job.containerName, new Date(container.startedAt));
+      await deps.store.markDone(job.containerName, new Date(finishedAt), outputFromLogs(logs));
+    } else {
+      const end: AttemptEnd = container.exitCode === null ? { lost: true } : { lost: false, exitCode: container.exitCode };
+      await endAttempt(job, kind, end, logs, finishedAt, deps, now, settlement);
+    }
   } else if (job && !current) {
     await resendIfUnsent(job, deps);
   }
@@ -84,6 +95,21 @@ export async function settleTask(
   await deps.store.saveArtifacts(container.name, { logs, metrics });
   await deps.runtime.delete(container.name);
   return { ...settlement, removed: true };
+}
+
+function kindOf(job: Job, deps: SettleDeps): TaskKind {
+  // A kind removed since the job was made: the built-in kind's timeout and retries apply.
+  return deps.kinds.get(job.kind) ?? deps.kinds.defaultKind;
+}
+
+/**
+ * A running container of a kind that knows nothing of the store: InProgress once it runs, and
+ * its progress from the `progress <fraction>` lines of its log.
+ */
+async function followRunning(job: Job, container: ContainerStatus, deps: SettleDeps): Promise<void> {
+  if (job.state === 'Pending') await deps.store.markStarted(job.containerName, new Date(container.startedAt));
+  const progress = progressFromLogs((await deps.runtime.logs(container.name)) ?? '');
+  if (progress !== null) await deps.store.reportProgress(job.containerName, progress);
 }
 
 /** The current attempt was started (or its worker has written) and has not finished. */
@@ -102,12 +128,13 @@ async function resendIfUnsent(job: Job, deps: SettleDeps): Promise<void> {
 }
 
 /** The current attempt ended without finishing its task: another attempt, or Failed. */
-async function endAttempt(job: Job, end: AttemptEnd, logs: string, finishedAt: string, deps: SettleDeps, now: Date, settlement: Settlement): Promise<void> {
-  const lastLine = lastLogLine(logs);
+async function endAttempt(job: Job, kind: TaskKind, end: AttemptEnd, logs: string, finishedAt: string, deps: SettleDeps, now: Date, settlement: Settlement): Promise<void> {
+  // The built-in worker says why in its last line; another program's log ends with its story.
+  const said = kind.store ? lastLogLine(logs) : logTail(logs);
   const what = end.lost ? describeEnd(end) : `${describeEnd(end)} before the task finished`;
-  const reason = lastLine ? `${what}: ${lastLine}` : what;
+  const reason = said ? `${what}: ${said}` : what;
   const attempt = Math.max(job.attempts, 1);
-  if (shouldRetry(deps.retryPolicy, attempt, end)) {
+  if (shouldRetry(kind.retry, attempt, end)) {
     const next = { containerName: containerNameFor(job.id, attempt + 1), ended: { n: attempt, containerName: job.containerName, dispatchedAt: job.dispatchedAt, startedAt: job.startedAt, finishedAt, cpu: job.cpu, memoryGb: job.memoryGb, reason } };
     // The job moves on first, then its message: a crash in between is repaired by the next
     // look at this container, which is deleted only after both.
@@ -115,18 +142,20 @@ async function endAttempt(job: Job, end: AttemptEnd, logs: string, finishedAt: s
     if (settlement.retried) await deps.queue.send(workMessage(job, attempt + 1));
     return;
   }
-  const gaveUp = shouldRetry({ ...deps.retryPolicy, maxAttempts: Infinity }, attempt, end) ? `; gave up after ${attempt} attempts (MAX_ATTEMPTS)` : '';
+  const setting = kind.name === DEFAULT_KIND ? 'MAX_ATTEMPTS' : "the kind's maxAttempts";
+  const gaveUp = shouldRetry({ ...kind.retry, maxAttempts: Infinity }, attempt, end) ? `; gave up after ${attempt} attempts (${setting})` : '';
   settlement.failed = (await deps.store.markFailed(job.containerName, now, `${reason}${gaveUp}`)) || settlement.failed;
 }
 
-function overdueReason(job: Job, timeoutSeconds: number, now: Date): string | null {
+function overdueReason(job: Job, kind: TaskKind, now: Date): string | null {
   const since = job.startedAt ?? job.dispatchedAt;
   if (!since) return null;
   const seconds = (now.getTime() - Date.parse(since)) / 1000;
-  if (seconds <= timeoutSeconds) return null;
+  if (seconds <= kind.timeoutSeconds) return null;
+  const setting = kind.name === DEFAULT_KIND ? 'TASK_TIMEOUT_SECONDS' : "the kind's timeoutSeconds";
   return job.state === 'Pending'
-    ? `timed out: the container did not start the task within ${timeoutSeconds} s (TASK_TIMEOUT_SECONDS)`
-    : `timed out: still running after ${timeoutSeconds} s (TASK_TIMEOUT_SECONDS)`;
+    ? `timed out: the container did not start the task within ${kind.timeoutSeconds} s (${setting})`
+    : `timed out: still running after ${kind.timeoutSeconds} s (${setting})`;
 }
 
 function lastLogLine(logs: string): string {

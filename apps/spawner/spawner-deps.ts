@@ -1,6 +1,6 @@
-import type { RetryPolicy } from '../core/domain/retry-policy.js';
 import type { ContainerMetrics, ContainerRuntime } from '../core/domain/container-runtime.port.js';
 import type { JobStore } from '../core/domain/job-store.port.js';
+import type { KindCatalog } from '../core/domain/task-kind.js';
 import type { WorkQueue } from '../core/domain/work-queue.port.js';
 import type { WorkerLaunch } from './dispatch.js';
 
@@ -9,15 +9,15 @@ export interface SpawnerDeps {
   store: JobStore;
   runtime: ContainerRuntime;
   metrics: ContainerMetrics;
-  /** For deferred resends and the dead letter queue. */
+  /** For deferred resends, next attempts, watches and the dead letter queue. */
   queue: WorkQueue;
   launch: WorkerLaunch;
+  /** Each kind's timeout and retry policy. */
+  kinds: KindCatalog;
   maxConcurrent: number;
-  taskTimeoutSeconds: number;
   deferSeconds: number;
   /** Seconds between looks at a running task (its watch messages). */
   watchSeconds: number;
   /** How long a finished group is kept for Azure Monitor's late metrics. */
   metricsWaitSeconds: number;
-  retryPolicy: RetryPolicy;
 }

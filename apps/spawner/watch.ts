@@ -11,7 +11,7 @@ export interface WatchDeps extends SettleDeps {
  * While a finished container's metrics are awaited (Azure Monitor lags by minutes): about ten
  * looks over the wait, never more often than a running task is looked at, at most every 30 s.
  */
-export function metricsLookSeconds(deps: Pick<WatchDeps, 'watchSeconds' | 'metricsWaitSeconds'>): number {
+function metricsLookSeconds(deps: Pick<WatchDeps, 'watchSeconds' | 'metricsWaitSeconds'>): number {
   return Math.max(deps.watchSeconds, Math.min(30, deps.metricsWaitSeconds / 10));
 }
 // Beyond the timeout and the metrics wait, room for the looks themselves to run late.
@@ -20,7 +20,7 @@ const CHAIN_SLACK_SECONDS = 120;
 export type WatchOutcome = 'watching' | 'settled' | 'ended';
 
 /** One chain per attempt: its container's name is unique to it. */
-export function watchMessageId(containerName: string, n: number): string {
+function watchMessageId(containerName: string, n: number): string {
   return `${containerName}.watch.${n}`;
 }
 
@@ -30,7 +30,9 @@ export function watchMessageId(containerName: string, n: number): string {
  * redelivered work message, it is the same message id and duplicate detection drops it.
  */
 export async function startWatching(jobId: string, containerName: string, deps: WatchDeps, now = new Date()): Promise<void> {
-  const untilMs = now.getTime() + (deps.taskTimeoutSeconds + deps.metricsWaitSeconds + CHAIN_SLACK_SECONDS) * 1000;
+  // The longest any kind may run: the chain's last resort, beyond which its looks kept failing.
+  const longest = Math.max(...deps.kinds.names().map((name) => deps.kinds.get(name)!.timeoutSeconds));
+  const untilMs = now.getTime() + (longest + deps.metricsWaitSeconds + CHAIN_SLACK_SECONDS) * 1000;
   await sendWatch({ type: 'watch', jobId, containerName, n: 1, until: new Date(untilMs).toISOString() }, deps.watchSeconds, deps, now);
 }
 

@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
 /**
  * The original system's task: wait a set number of seconds, then report. It reports how far
  * through it is, so the dashboard never shows long work as a silent box.
@@ -18,8 +20,4 @@ export async function defaultTask(
   const bytes = Buffer.byteLength(message);
   const preview = message.length > 60 ? `${message.slice(0, 60)}…` : message;
   return `processed "${preview}" (${bytes} bytes) in ${((Date.now() - started) / 1000).toFixed(1)} s`;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

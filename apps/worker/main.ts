@@ -2,7 +2,7 @@ import { openJobStore } from '../core/adapters/open-job-store.js';
 import { errorMessage, SettingsError } from '../core/domain/errors.js';
 import { defaultTask } from './default-task.js';
 import { runWorker } from './run-worker.js';
-import { parseWorkerEnv, type WorkerEnv } from './worker-env.js';
+import { parseWorkerEnv, type WorkerEnv } from '../core/domain/worker-contract.js';
 import { writeLine } from './write-line.js';
 
 // Exit codes: 0 Done (or nothing left to do), 1 the work or the store failed, 2 bad environment.

@@ -1,6 +1,16 @@
-import { errorMessage } from '../core/domain/errors.js';
+import { AppError, errorMessage } from '../core/domain/errors.js';
 import { isTerminal } from '../core/domain/job.js';
 import type { JobStore } from '../core/domain/job-store.port.js';
+
+/**
+ * No job has this container as its current one: a mistaken CONTAINER_NAME, or an earlier
+ * attempt's container still running after its task moved on (it must write nothing).
+ */
+class UnknownContainerError extends AppError {
+  constructor(containerName: string) {
+    super('UNKNOWN_CONTAINER', `no job has the container name ${containerName} as its current attempt`);
+  }
+}
 
 export type Task = (message: string, onProgress: (fraction: number) => Promise<void>) => Promise<string>;
 
@@ -19,7 +29,7 @@ export type WorkerOutcome = 'Done' | 'Failed' | 'AlreadyFinished';
 /** InProgress, the work, then Done with its output, or Failed with the error. */
 export async function runWorker({ containerName, message, store, task, log, storeOpenMs }: WorkerRun): Promise<WorkerOutcome> {
   const job = await store.getByContainerName(containerName);
-  if (!job) throw new Error(`no job has the container name ${containerName}`);
+  if (!job) throw new UnknownContainerError(containerName);
   if (isTerminal(job.state)) {
     log(`job ${job.id} is already ${job.state}; nothing to do`);
     return 'AlreadyFinished';

@@ -2,7 +2,6 @@ import * as pulumi from '@pulumi/pulumi';
 import * as authorization from '@pulumi/azure-native/authorization/index.js';
 import * as resources from '@pulumi/azure-native/resources/index.js';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { exchangeAcrRefreshToken, type AcrTokenExchange } from '../../components/acr-token.js';
 import { DashboardHosting } from '../../components/dashboard-hosting.js';
 import { Database } from '../../components/database.js';
@@ -13,10 +12,11 @@ import { ResourceProviderRegistration } from '../../components/resource-provider
 import { SpawnerFunction } from '../../components/spawner-function.js';
 import type { AzureStackConfig } from './config.js';
 import { buildFunctionPackage } from './function-package.js';
+import { kindsSettings } from './kinds-setting.js';
 import { stackNames } from './naming.js';
+import { PROJECT_ROOT } from './project-root.js';
 import { STACK_RESOURCE_PROVIDER_NAMESPACES } from './resource-providers.js';
 
-const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const QUEUE_NAME = 'work';
 const DATABASE_NAME = 'event-driven-aci';
 
@@ -100,11 +100,15 @@ export function azureStack(config: AzureStackConfig, options: AzureStackOptions 
     subscriptionId: client.subscriptionId,
     tenantId: client.tenantId,
     registryName: name('registry'),
-    contextDir: REPO_ROOT,
+    contextDir: PROJECT_ROOT,
     deployer: { objectId: client.objectId, principalType: config.deployerPrincipalType, accessToken: deployerToken },
     pullers: { containerGroups: identities.pull.principalId, dashboard: identities.dashboard.principalId },
     exchangeToken: options.exchangeAcrToken ?? exchangeAcrRefreshToken,
+    kindBuilds: Object.fromEntries(config.kinds.flatMap((kind) => (kind.build ? [[kind.name, kind.build]] : []))),
   });
+  // Every kind's image is pulled as the pull identity (AcrPull on this registry: the built ones
+  // and any other image in it) or with the kind's own registry credentials; public ones need none.
+  const kinds = kindsSettings(config.kinds, registry.kindImages);
 
   const prices = {
     PRICE_VCPU_SECOND: String(config.prices.vcpuSecondUsd),
@@ -131,11 +135,12 @@ export function azureStack(config: AzureStackConfig, options: AzureStackOptions 
       AZURE_SUBSCRIPTION_ID: client.subscriptionId,
       RESOURCE_GROUP: resourceGroupName,
       COST_LABEL: 'ACI',
+      KINDS: kinds.dashboard,
       ...prices,
     },
   });
 
-  const functionPackage = buildFunctionPackage(REPO_ROOT, join(REPO_ROOT, 'dist/function-app'));
+  const functionPackage = buildFunctionPackage(PROJECT_ROOT, join(PROJECT_ROOT, 'dist/function-app'));
   const spawner = new SpawnerFunction('spawner', {
     resourceGroupName,
     location,
@@ -165,6 +170,8 @@ export function azureStack(config: AzureStackConfig, options: AzureStackOptions 
       WORK_SECONDS: String(config.workSeconds),
       MAX_CONCURRENT: String(config.maxConcurrent),
       TASK_TIMEOUT_SECONDS: String(config.taskTimeoutSeconds),
+      MAX_ATTEMPTS: String(config.maxAttempts),
+      KINDS: kinds.spawner,
     },
   });
 
@@ -179,6 +186,7 @@ export function azureStack(config: AzureStackConfig, options: AzureStackOptions 
       databaseUri: database.connectionString,
       workerDatabaseUri: database.workerConnectionString,
       dashboardToken: config.dashboardToken,
+      kinds: kinds.spawner,
     },
   };
 }

@@ -1,5 +1,9 @@
 import * as pulumi from '@pulumi/pulumi';
 import { DEFAULT_PRICES } from '../../apps/core/domain/pricing.js';
+import { DEFAULT_MAX_ATTEMPTS } from '../../apps/core/domain/retry-policy.js';
+import { SETTING_DEFAULTS, SETTING_LIMITS } from '../../apps/core/settings/common.js';
+import { readKinds, type StackKind } from './kinds-config.js';
+import { PROJECT_ROOT } from './project-root.js';
 
 /** The stack's settings, read once from Pulumi config (Pulumi.<stack>.yaml), typed and checked. */
 export interface AzureStackConfig {
@@ -9,6 +13,8 @@ export interface AzureStackConfig {
   workSeconds: number;
   maxConcurrent: number;
   taskTimeoutSeconds: number;
+  /** Attempts a task of the built-in kind gets in all; also every declared kind's default. */
+  maxAttempts: number;
   maxDeliveryCount: number;
   lockDurationSeconds: number;
   duplicateWindowMinutes: number;
@@ -19,6 +25,8 @@ export interface AzureStackConfig {
   /** The dashboard's access token (a Pulumi secret). */
   dashboardToken: pulumi.Output<string>;
   prices: { vcpuSecondUsd: number; gbSecondUsd: number };
+  /** The user's own task kinds (`kinds`), checked; empty when none is declared. */
+  kinds: StackKind[];
 }
 
 type Range = { min: number; max: number; integer?: boolean };
@@ -54,23 +62,47 @@ export function readAzureStackConfig(): AzureStackConfig {
   if (deployerPrincipalType !== 'User' && deployerPrincipalType !== 'ServicePrincipal') {
     throw new Error(`config ${config.name}:deployerPrincipalType must be User or ServicePrincipal (got "${deployerPrincipalType}")`);
   }
+  // The apps' own names, defaults and bounds (apps/core/settings/common.ts): a value the stack
+  // accepts is one the apps accept too.
+  const workerCpu = checkedNumber(config, 'workerCpu', SETTING_DEFAULTS.workerCpu, SETTING_LIMITS.workerCpu);
+  const workerMemoryGb = checkedNumber(config, 'workerMemoryGb', SETTING_DEFAULTS.workerMemoryGb, SETTING_LIMITS.workerMemoryGb);
+  const taskTimeoutSeconds = checkedNumber(config, 'taskTimeoutSeconds', SETTING_DEFAULTS.taskTimeoutSeconds, SETTING_LIMITS.taskTimeoutSeconds);
+  const maxAttempts = checkedNumber(config, 'maxAttempts', DEFAULT_MAX_ATTEMPTS, { ...SETTING_LIMITS.maxAttempts, integer: true });
+  // Structured config: a kind's secret leaves (`pulumi config set --secret --path …`) arrive
+  // decrypted inside the object, and Pulumi marks the whole key secret, not the leaf
+  // (pulumi/pulumi#3342; https://www.pulumi.com/docs/reference/cloud-rest-api/schema/appconfigvalue/).
+  // So the kinds are read as plain values here, and which values are secret is decided by key:
+  // readKinds wraps every secretEnv value and registry password in pulumi.secret.
+  const kinds = readKinds(
+    config.getObject<unknown>('kinds'),
+    `config ${config.name}:kinds`,
+    { cpu: workerCpu, memoryGb: workerMemoryGb, timeoutSeconds: taskTimeoutSeconds, retry: { maxAttempts, retryOnExitCodes: [] } },
+    PROJECT_ROOT,
+  );
   return {
     location,
     deployerPrincipalType,
-    workerCpu: checkedNumber(config, 'workerCpu', 1, { min: 0.1, max: 4 }),
-    workerMemoryGb: checkedNumber(config, 'workerMemoryGb', 1.5, { min: 0.1, max: 16 }),
-    workSeconds: checkedNumber(config, 'workSeconds', 5, { min: 0, max: 3600 }),
+    workerCpu,
+    workerMemoryGb,
+    workSeconds: checkedNumber(config, 'workSeconds', SETTING_DEFAULTS.workSeconds, SETTING_LIMITS.workSeconds),
     maxConcurrent: checkedNumber(config, 'maxConcurrent', 20, { min: 1, max: 1000, integer: true }),
-    taskTimeoutSeconds: checkedNumber(config, 'taskTimeoutSeconds', 600, { min: 10, max: 86_400 }),
-    maxDeliveryCount: checkedNumber(config, 'maxDeliveryCount', 5, { min: 1, max: 2000, integer: true }),
-    lockDurationSeconds: checkedNumber(config, 'lockDurationSeconds', 60, { min: 5, max: 300, integer: true }),
-    duplicateWindowMinutes: checkedNumber(config, 'duplicateWindowMinutes', 10, { min: 1, max: 10_080, integer: true }),
+    taskTimeoutSeconds,
+    maxAttempts,
+    maxDeliveryCount: checkedNumber(config, 'maxDeliveryCount', SETTING_DEFAULTS.maxDeliveryCount, { ...SETTING_LIMITS.maxDeliveryCount, integer: true }),
+    lockDurationSeconds: checkedNumber(config, 'lockDurationSeconds', SETTING_DEFAULTS.lockDurationSeconds, { ...SETTING_LIMITS.lockDurationSeconds, integer: true }),
+    // In minutes here (Service Bus's whole-minute window): 1 minute to 7 days, inside the seconds' bounds.
+    duplicateWindowMinutes: checkedNumber(config, 'duplicateWindowMinutes', SETTING_DEFAULTS.duplicateWindowSeconds / 60, {
+      min: 1,
+      max: SETTING_LIMITS.duplicateWindowSeconds.max / 60,
+      integer: true,
+    }),
     spawnerMaxInstances: checkedNumber(config, 'spawnerMaxInstances', 10, { min: 1, max: 1000, integer: true }),
     dashboardSku,
     dashboardToken: pulumi.secret(dashboardToken),
     prices: {
-      vcpuSecondUsd: checkedNumber(config, 'priceVcpuSecond', DEFAULT_PRICES.vcpuSecondUsd, { min: 0, max: 1 }),
-      gbSecondUsd: checkedNumber(config, 'priceGbSecond', DEFAULT_PRICES.gbSecondUsd, { min: 0, max: 1 }),
+      vcpuSecondUsd: checkedNumber(config, 'priceVcpuSecond', DEFAULT_PRICES.vcpuSecondUsd, SETTING_LIMITS.priceUsd),
+      gbSecondUsd: checkedNumber(config, 'priceGbSecond', DEFAULT_PRICES.gbSecondUsd, SETTING_LIMITS.priceUsd),
     },
+    kinds,
   };
 }

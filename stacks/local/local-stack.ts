@@ -1,15 +1,17 @@
 import type { FastifyInstance } from 'fastify';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { describeDatabase, openJobStore, sqlitePathFromUri } from '../../apps/core/adapters/open-job-store.js';
+import { openJobStore } from '../../apps/core/adapters/open-job-store.js';
+import { describeDatabase, sqlitePathFromUri } from '../../apps/core/settings/database-uri.js';
 import { ProcessRuntime } from '../../apps/core/adapters/process-runtime.js';
 import { verifySqliteFile } from '../../apps/core/adapters/sqlite-open.js';
 import { SqliteWorkQueue } from '../../apps/core/adapters/sqlite-work-queue.js';
-import { errorMessage } from '../../apps/core/domain/errors.js';
 import type { JobStore } from '../../apps/core/domain/job-store.port.js';
 import { buildApp } from '../../apps/dashboard/app.js';
 import { LocalConsumer } from '../../apps/spawner/local-consumer.js';
-import { reap, type ReaperDeps } from '../../apps/spawner/reaper.js';
+import type { ReaperDeps } from '../../apps/spawner/reaper.js';
+import { ReaperLoop } from '../../apps/spawner/reaper-loop.js';
 import { prepareDataDir } from './data-dir.js';
 import type { LocalSettings } from './settings.js';
 import { explainListenFailure, explainStoreFailure } from './start-up-error.js';
@@ -77,12 +79,7 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
     dir: join(settings.dataDir, 'containers'),
     metricsIntervalMs: settings.metricsIntervalMs,
   });
-  const launch = {
-    databaseUri: settings.databaseUri,
-    taskEnv: { WORK_SECONDS: String(settings.workSeconds) },
-    cpu: settings.workerCpu,
-    memoryGb: settings.workerMemoryGb,
-  };
+  const launch = { databaseUri: settings.databaseUri, kinds: settings.kinds };
   const consumer = new LocalConsumer({
     queue,
     store,
@@ -99,19 +96,18 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
     runtime,
     metrics: runtime,
     queue,
-    taskTimeoutSeconds: settings.taskTimeoutSeconds,
+    kinds: settings.kinds,
     // Metrics are sampled as each process runs: nothing to wait for after it exits.
     metricsWaitSeconds: 0,
     watchSeconds: settings.reapIntervalSeconds,
-    retryPolicy: settings.retryPolicy,
     log,
   };
-  const reaper = new Reaper(reaperDeps, settings.reapIntervalSeconds * 1000, log);
+  const reaper = new ReaperLoop(reaperDeps, settings.reapIntervalSeconds * 1000, log);
 
   let app: FastifyInstance;
   try {
     app = await buildApp(
-      { store, queue, runtime, metrics: runtime, prices: settings.prices, costLabel: 'ACI equivalent' },
+      { store, queue, runtime, metrics: runtime, prices: settings.prices, costLabel: 'ACI equivalent', kinds: settings.kinds.names() },
       { logger: { level: settings.logLevel }, servedAs: settings.servedAs },
     );
     await app.listen({ host: settings.host, port: settings.port });
@@ -136,7 +132,7 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
         log(`waiting up to ${settings.shutdownGraceSeconds} s for ${runtime.runningCount()} running task(s); Ctrl-C again to stop them now`);
         await Promise.race([
           waitUntil(() => runtime.runningCount() === 0, (ms) => runtime.waitForExit(ms)),
-          sleep(settings.shutdownGraceSeconds * 1000),
+          sleep(settings.shutdownGraceSeconds * 1000, undefined, { ref: false }),
           interrupt,
         ]);
       }
@@ -150,43 +146,6 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
   };
 }
 
-/** Runs the reaper every interval, never two at once. */
-class Reaper {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> = Promise.resolve();
-
-  constructor(
-    private readonly deps: ReaperDeps,
-    private readonly intervalMs: number,
-    private readonly log: (line: string) => void,
-  ) {}
-
-  start(): void {
-    this.timer = setInterval(() => {
-      this.running = this.running.then(() => this.once());
-    }, this.intervalMs);
-  }
-
-  /** Waits for a pass under way, then runs a last one so finished containers are tidied. */
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
-    await this.once();
-  }
-
-  private async once(): Promise<void> {
-    try {
-      await reap(this.deps);
-    } catch (error) {
-      this.log(`reaper: ${errorMessage(error)}`);
-    }
-  }
-}
-
 async function waitUntil(done: () => boolean, wait: (ms: number) => Promise<void>): Promise<void> {
   while (!done()) await wait(1000);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

@@ -1,16 +1,14 @@
 import { resolve } from 'node:path';
-import { databaseUriProblem } from '../../apps/core/adapters/open-job-store.js';
-import { DEFAULT_PRICES, type PriceTable } from '../../apps/core/domain/pricing.js';
-import type { RetryPolicy } from '../../apps/core/domain/retry-policy.js';
-import { ACI_LINUX_LIMITS, TIMEOUT_LIMITS, type KindCatalog } from '../../apps/core/domain/task-kind.js';
-import { defaultKind, readKindsFile } from '../../apps/core/kind-settings.js';
-import { readRetryPolicy } from '../../apps/core/retry-settings.js';
-import { SettingsReader } from '../../apps/core/settings.js';
+import { databaseUriProblem } from '../../apps/core/settings/database-uri.js';
+import type { PriceTable } from '../../apps/core/domain/pricing.js';
+import type { KindCatalog } from '../../apps/core/domain/task-kind.js';
+import { readBuiltInKind, readLogLevel, readPrices, readQueueTuning, type LogLevel, type QueueTuning } from '../../apps/core/settings/common.js';
+import { readKindsFile } from '../../apps/core/settings/kinds.js';
+import { SettingsReader } from '../../apps/core/settings/reader.js';
 import { readServedHosts, type ServedAs } from '../../apps/dashboard/served-as.js';
-import { DEFAULT_WORK_SECONDS } from '../../apps/worker/worker-env.js';
 
 /** Every setting of `npm start`, read once from the environment (README: "Settings"). */
-export interface LocalSettings {
+export interface LocalSettings extends QueueTuning {
   host: string;
   port: number;
   /** The host names the dashboard answers (loopback names for the default bind, ALLOWED_HOSTS). */
@@ -18,19 +16,11 @@ export interface LocalSettings {
   dataDir: string;
   databaseUri: string;
   maxConcurrent: number;
-  workSeconds: number;
-  taskTimeoutSeconds: number;
-  maxDeliveryCount: number;
-  lockDurationSeconds: number;
-  duplicateWindowSeconds: number;
   reapIntervalSeconds: number;
   metricsIntervalMs: number;
   shutdownGraceSeconds: number;
-  retryPolicy: RetryPolicy;
-  workerCpu: number;
-  workerMemoryGb: number;
   prices: PriceTable;
-  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+  logLevel: LogLevel;
   /** The built-in worker's kind and the ones KINDS_FILE declares. */
   kinds: KindCatalog;
 }
@@ -42,13 +32,9 @@ export function readLocalSettings(env: Record<string, string | undefined>): Loca
   const databaseUri = read.string('DATABASE_URI', `sqlite:${resolve(dataDir, 'jobs.db')}`);
   const uriProblem = databaseUriProblem(databaseUri);
   if (uriProblem) read.problem(uriProblem);
-  const workSeconds = read.number('WORK_SECONDS', DEFAULT_WORK_SECONDS, { min: 0 });
-  const taskTimeoutSeconds = read.number('TASK_TIMEOUT_SECONDS', 600, TIMEOUT_LIMITS);
-  const retryPolicy = readRetryPolicy(read);
-  const workerCpu = read.number('WORKER_CPU', 1, ACI_LINUX_LIMITS.cpu);
-  const workerMemoryGb = read.number('WORKER_MEMORY_GB', 1.5, ACI_LINUX_LIMITS.memoryGb);
   const kindsFile = read.string('KINDS_FILE', '');
-  const builtIn = defaultKind({ cpu: workerCpu, memoryGb: workerMemoryGb, timeoutSeconds: taskTimeoutSeconds, retry: retryPolicy, workSeconds });
+  const builtIn = readBuiltInKind(read);
+  const queueTuning = readQueueTuning(read);
   const settings: LocalSettings = {
     host,
     port: read.integer('PORT', 3000, { min: 0, max: 65535 }),
@@ -56,22 +42,12 @@ export function readLocalSettings(env: Record<string, string | undefined>): Loca
     dataDir,
     databaseUri,
     maxConcurrent: read.integer('MAX_CONCURRENT', 4, { min: 1, max: 256 }),
-    workSeconds,
-    taskTimeoutSeconds,
-    maxDeliveryCount: read.integer('MAX_DELIVERY_COUNT', 5, { min: 1, max: 2000 }),
-    lockDurationSeconds: read.number('LOCK_DURATION_SECONDS', 60, { min: 1, max: 300 }),
-    duplicateWindowSeconds: read.number('DUPLICATE_WINDOW_SECONDS', 600, { min: 20 }),
+    ...queueTuning,
     reapIntervalSeconds: read.number('REAP_INTERVAL_SECONDS', 2, { min: 0.1 }),
     metricsIntervalMs: read.integer('METRICS_INTERVAL_MS', 1000, { min: 50 }),
     shutdownGraceSeconds: read.number('SHUTDOWN_GRACE_SECONDS', 30, { min: 0 }),
-    retryPolicy,
-    workerCpu,
-    workerMemoryGb,
-    prices: {
-      vcpuSecondUsd: read.number('PRICE_VCPU_SECOND', DEFAULT_PRICES.vcpuSecondUsd, { min: 0 }),
-      gbSecondUsd: read.number('PRICE_GB_SECOND', DEFAULT_PRICES.gbSecondUsd, { min: 0 }),
-    },
-    logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'silent'], 'warn'),
+    prices: readPrices(read),
+    logLevel: readLogLevel(read, 'warn'),
     // kinds.json where `npm start` runs, unless KINDS_FILE names another file.
     kinds: readKindsFile(read, resolve(kindsFile || 'kinds.json'), kindsFile !== '', builtIn),
   };

@@ -1,44 +1,37 @@
 import type { FastifyInstance } from 'fastify';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SqliteJobStore } from '../../apps/core/adapters/sqlite-job-store.js';
-import { SqliteWorkQueue } from '../../apps/core/adapters/sqlite-work-queue.js';
-import type { MetricSeries } from '../../apps/core/domain/job-store.port.js';
+import type { SqliteJobStore } from '../../apps/core/adapters/sqlite-job-store.js';
+import type { SqliteWorkQueue } from '../../apps/core/adapters/sqlite-work-queue.js';
+import type { MetricSeries } from '../../apps/core/domain/metric-series.js';
 import { DEFAULT_PRICES } from '../../apps/core/domain/pricing.js';
 import { buildApp } from '../../apps/dashboard/app.js';
 import type { DashboardDeps } from '../../apps/dashboard/deps.js';
 import { MESSAGE_LIMIT_BYTES } from '../../apps/dashboard/submit-work.js';
 import { openEmbedded, tempDir } from '../helpers.js';
+import { queueDepth } from '../queue-inspection.js';
+import { buildTestApp, type DashboardUnderTest } from './test-app.js';
 
 /** A runtime that knows one live container, as the dashboard sees it through its ports. */
 const LIVE = 'task-live';
 const LIVE_METRICS: MetricSeries = { cpu: [{ t: '2026-01-01T00:00:00.000Z', v: 250 }], memory: [{ t: '2026-01-01T00:00:00.000Z', v: 4096 }] };
 
 describe('JSON API', () => {
-  let dir: ReturnType<typeof tempDir>;
+  let dash: DashboardUnderTest;
   let store: SqliteJobStore;
   let queue: SqliteWorkQueue;
   let app: FastifyInstance;
-  let deps: DashboardDeps;
 
   beforeEach(async () => {
-    dir = tempDir();
-    ({ store, queue } = await openEmbedded(dir.path));
-    deps = {
-      store,
-      queue,
-      runtime: { logs: async (name) => (name === LIVE ? 'live output\n' : null) },
-      metrics: { metrics: async (name) => (name === LIVE ? LIVE_METRICS : null) },
-      prices: DEFAULT_PRICES,
-      costLabel: 'ACI equivalent',
-    };
-    app = await buildApp(deps, { logger: false });
+    dash = await buildTestApp({
+      deps: {
+        runtime: { logs: async (name) => (name === LIVE ? 'live output\n' : null) },
+        metrics: { metrics: async (name) => (name === LIVE ? LIVE_METRICS : null) },
+      },
+    });
+    ({ store, queue, app } = dash);
   });
-  afterEach(async () => {
-    await app.close();
-    await Promise.all([store.close(), queue.close()]);
-    dir.remove();
-  });
+  afterEach(() => dash.close());
 
   const post = (payload: unknown, contentType = 'application/json') =>
     app.inject({
@@ -50,19 +43,35 @@ describe('JSON API', () => {
 
   async function nothingStored() {
     expect((await store.list({ limit: 10 })).jobs).toEqual([]);
-    expect(await queue.depth()).toEqual({ active: 0, deadLettered: 0 });
+    expect(queueDepth(queue)).toEqual({ active: 0, deadLettered: 0 });
   }
 
   it('accepts work: 202 with the Pending job, stored and queued with the job id as messageId', async () => {
     const response = await post({ message: 'hello' });
     expect(response.statusCode).toBe(202);
     const body = response.json();
-    expect(Object.keys(body).sort()).toEqual(['containerName', 'enqueuedAt', 'id', 'state']);
-    expect(body).toMatchObject({ state: 'Pending', containerName: `task-${body.id}` });
+    expect(Object.keys(body).sort()).toEqual(['containerName', 'enqueuedAt', 'id', 'kind', 'state']);
+    expect(body).toMatchObject({ state: 'Pending', kind: 'default', containerName: `task-${body.id}` });
     expect(response.headers.location).toBe(`/api/jobs/${body.id}`);
     const [message] = await queue.receive(1);
     expect(message).toMatchObject({ messageId: body.id, body: { jobId: body.id, message: 'hello' } });
     expect(await store.get(body.id)).toMatchObject({ state: 'Pending', message: 'hello' });
+  });
+
+  it('takes a kind the stack runs, and refuses one it does not, storing nothing', async () => {
+    const picked = await post({ message: 'count these words', kind: 'wordcount' });
+    expect(picked.statusCode).toBe(202);
+    expect(picked.json()).toMatchObject({ kind: 'wordcount' });
+    expect(await store.get(picked.json().id)).toMatchObject({ kind: 'wordcount', message: 'count these words' });
+    expect((await app.inject(`/api/jobs/${picked.json().id}`)).json()).toMatchObject({ kind: 'wordcount' });
+    await store.markFailed(picked.json().containerName, new Date(), 'x');
+    await queue.complete((await queue.receive(1))[0]!);
+    const before = (await store.list({ limit: 10 })).jobs.length;
+    const unknown = await post({ message: 'hi', kind: 'thumbnail' });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json().error).toBe('kind "thumbnail" is not one this stack runs; it runs "default", "wordcount"');
+    expect((await store.list({ limit: 10 })).jobs.length).toBe(before);
+    expect(await queue.receive(1)).toEqual([]);
   });
 
   it.each([
@@ -101,7 +110,7 @@ describe('JSON API', () => {
   });
 
   it('fails the job and answers 503 when the queue refuses it: nothing is left Pending', async () => {
-    deps.queue.send = async () => {
+    dash.deps.queue.send = async () => {
       throw new Error('namespace unreachable');
     };
     const response = await post({ message: 'hi' });
@@ -139,8 +148,8 @@ describe('JSON API', () => {
   it('serves a live container’s metrics and logs from the runtime', async () => {
     const job = (await post({ message: 'hi' })).json();
     // Point the live container at this job's name.
-    deps.metrics.metrics = async (name) => (name === job.containerName ? LIVE_METRICS : null);
-    deps.runtime.logs = async (name) => (name === job.containerName ? 'live output\n' : null);
+    dash.deps.metrics.metrics = async (name: string) => (name === job.containerName ? LIVE_METRICS : null);
+    dash.deps.runtime.logs = async (name: string) => (name === job.containerName ? 'live output\n' : null);
     const metrics = await app.inject(`/api/containers/${job.containerName}/metrics`);
     expect(metrics.json()).toEqual({ name: job.containerName, ...LIVE_METRICS });
     const logs = await app.inject(`/api/containers/${job.containerName}/logs`);

@@ -86,7 +86,7 @@ describe('settings choose the adapters, with no code change', () => {
     expect(deps.queue).toBeInstanceOf(ServiceBusWorkQueue);
     expect(deps.maxConcurrent).toBe(50);
     expect(deps.launch.databaseUri).toContain('retrywrites=false');
-    expect((deps.runtime as AciRuntime).groupFor({ name: 'task-1', jobId: 'job-1', env: {}, secureEnv: [], cpu: 1, memoryGb: 1 }).location).toBe('westeurope');
+    expect((deps.runtime as AciRuntime).groupFor({ name: 'task-1', jobId: 'job-1', env: {}, secureEnv: [], cpu: 1, memoryGb: 1, image: null, registry: null, command: null }).location).toBe('westeurope');
   });
 
   it('names every missing setting at once', () => {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { submitWork } from '../../apps/dashboard/submit-work.js';
-import { openDashboard, type DashboardUnderTest } from './dashboard-under-test.js';
+import { buildTestApp, type DashboardUnderTest } from './test-app.js';
+import { queueDepth } from '../queue-inspection.js';
 
 const TOKEN = 'a-long-enough-dashboard-token-123';
 const json = { 'content-type': 'application/json' };
@@ -14,7 +15,7 @@ describe('bad input gets a clear answer and changes nothing', () => {
     dash.app.inject({ method: 'POST', url: '/api/jobs', headers: { ...json, ...headers }, payload });
 
   it('refuses a message with a NUL character, from the API and from the form', async () => {
-    dash = await openDashboard();
+    dash = await buildTestApp();
     const api = await postJson(JSON.stringify({ message: 'before\u0000after' }));
     expect(api.statusCode).toBe(400);
     expect(api.json()).toEqual({ error: 'message must not contain a NUL character (U+0000)' });
@@ -25,7 +26,7 @@ describe('bad input gets a clear answer and changes nothing', () => {
   });
 
   it('refuses a count of copies outside 1 to 100 instead of changing it', async () => {
-    dash = await openDashboard();
+    dash = await buildTestApp();
     for (const count of ['0', '101', '1000', 'many', '-1', '2.5']) {
       const response = await dash.app.inject({ method: 'POST', url: '/ui/jobs', headers: form, payload: `message=hi&count=${count}` });
       expect(response.statusCode, count).toBe(400);
@@ -38,7 +39,7 @@ describe('bad input gets a clear answer and changes nothing', () => {
   });
 
   it('refuses a page size outside 1 to 500, as the README says', async () => {
-    dash = await openDashboard();
+    dash = await buildTestApp();
     for (const limit of ['0', '501', 'lots']) {
       const response = await dash.app.inject(`/api/jobs?limit=${limit}`);
       expect(response.statusCode, limit).toBe(400);
@@ -49,7 +50,7 @@ describe('bad input gets a clear answer and changes nothing', () => {
   });
 
   it('says which key is refused in a body with __proto__ or constructor.prototype, and what is wrong with broken JSON', async () => {
-    dash = await openDashboard();
+    dash = await buildTestApp();
     const proto = await postJson('{"message":"hi","__proto__":{"admin":true}}');
     expect(proto.statusCode).toBe(400);
     expect(proto.json()).toEqual({ error: 'the body may not contain a "__proto__" key' });
@@ -65,7 +66,7 @@ describe('bad input gets a clear answer and changes nothing', () => {
   });
 
   it('answers a malformed URL through the app’s own error handler, with its headers', async () => {
-    dash = await openDashboard();
+    dash = await buildTestApp();
     for (const [url, status, error] of [
       ['/api/jobs/%ff', 400, 'the URL path is not valid: a %-escape in it is not UTF-8'],
       [`/api/jobs/${'a'.repeat(101)}`, 414, 'the URL path is too long: a part of it may be at most 100 characters'],
@@ -84,7 +85,7 @@ describe('bad input gets a clear answer and changes nothing', () => {
   });
 
   it('checks the access token before it answers a malformed URL, and refuses a foreign host first', async () => {
-    dash = await openDashboard({ accessToken: TOKEN });
+    dash = await buildTestApp({ accessToken: TOKEN });
     const anonymous = await dash.app.inject('/api/jobs/%ff');
     expect(anonymous.statusCode).toBe(401);
     expect(anonymous.json().error).toMatch(/access token is required/);
@@ -97,8 +98,8 @@ describe('bad input gets a clear answer and changes nothing', () => {
   });
 
   it('requeues a failed task once: a second Requeue answers with the first one’s new task', async () => {
-    dash = await openDashboard();
-    const failed = await submitWork('flaky', dash.deps);
+    dash = await buildTestApp();
+    const failed = await submitWork({ message: 'flaky', kind: 'default' }, dash.deps);
     await dash.queue.receive(1).then(([m]) => dash.queue.complete(m!));
     await dash.store.markFailed(failed.containerName, new Date(), 'exit code 1');
     const requeue = () => dash.app.inject({ method: 'POST', url: `/ui/jobs/${failed.id}/requeue`, headers: { 'hx-request': 'true' } });
@@ -113,6 +114,6 @@ describe('bad input gets a clear answer and changes nothing', () => {
       ['flaky', 'Pending'],
       ['flaky', 'Failed'],
     ]);
-    expect((await dash.queue.depth()).active).toBe(1);
+    expect(queueDepth(dash.queue).active).toBe(1);
   });
 });

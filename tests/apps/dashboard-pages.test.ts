@@ -6,7 +6,8 @@ import { submitWork } from '../../apps/dashboard/submit-work.js';
 import { formatUsd, orderKey } from '../../apps/dashboard/views/format.js';
 import { containerNameFor } from '../../apps/core/domain/container-name.js';
 import { DEFAULT_PRICES } from '../../apps/core/domain/pricing.js';
-import { openDashboard, type DashboardUnderTest } from './dashboard-under-test.js';
+import { buildTestApp, type DashboardUnderTest } from './test-app.js';
+import { queueDepth } from '../queue-inspection.js';
 
 const HOSTILE = '<img src=x onerror=alert(1)><script>alert(2)</script>" hx-get="/x';
 
@@ -17,7 +18,7 @@ describe('dashboard pages and fragments', () => {
   let app: FastifyInstance;
 
   beforeEach(async () => {
-    dashboard = await openDashboard();
+    dashboard = await buildTestApp();
     ({ store, queue, app } = dashboard);
   });
   afterEach(async () => dashboard.close());
@@ -27,8 +28,8 @@ describe('dashboard pages and fragments', () => {
     app.inject({ method: 'POST', url: '/ui/jobs', headers: { ...htmx, ...headers }, payload: body });
 
   it('serves the page: the form, the newest tasks, the totals and a poller at the current revision', async () => {
-    const first = await submitWork('first', { store, queue });
-    const second = await submitWork('second', { store, queue });
+    const first = await submitWork({ message: 'first', kind: 'default' }, { store, queue });
+    const second = await submitWork({ message: 'second', kind: 'default' }, { store, queue });
     const response = await app.inject('/');
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toMatch(/^text\/html/);
@@ -42,7 +43,7 @@ describe('dashboard pages and fragments', () => {
   });
 
   it('pages 10,000 tasks: the newest 50 and a way to the older ones', async () => {
-    for (let i = 0; i < 10_000; i++) await submitWork(`task ${i}`, { store, queue });
+    for (let i = 0; i < 10_000; i++) await submitWork({ message: `task ${i}`, kind: 'default' }, { store, queue });
     const page = (await app.inject('/')).body;
     expect(page.match(/<article /g)).toHaveLength(50);
     expect(page).toContain('task 9999');
@@ -62,7 +63,7 @@ describe('dashboard pages and fragments', () => {
     expect(response.body).toMatch(/^<hx-upsert hx-target="#cards" key="data-order" sort="desc">/);
     expect(response.body).toContain('waiting for a container');
     expect((await store.counts()).Pending).toBe(3);
-    expect(await queue.depth()).toEqual({ active: 3, deadLettered: 0 });
+    expect(queueDepth(queue)).toEqual({ active: 3, deadLettered: 0 });
   });
 
   it('answers bad form input with an HTML fragment htmx shows in the form, storing nothing', async () => {
@@ -93,7 +94,7 @@ describe('dashboard pages and fragments', () => {
   });
 
   it('shows a hostile message only as text, in cards and in details', async () => {
-    const job = await submitWork(HOSTILE, { store, queue });
+    const job = await submitWork({ message: HOSTILE, kind: 'default' }, { store, queue });
     const page = (await app.inject('/')).body;
     expect(page).not.toContain('<img src=x');
     expect(page).not.toContain('<script>alert');
@@ -104,8 +105,8 @@ describe('dashboard pages and fragments', () => {
   });
 
   it('sends only what changed since the poller’s revision, and 204 when nothing did', async () => {
-    const a = await submitWork('a', { store, queue });
-    const b = await submitWork('b', { store, queue });
+    const a = await submitWork({ message: 'a', kind: 'default' }, { store, queue });
+    const b = await submitWork({ message: 'b', kind: 'default' }, { store, queue });
     const since = await store.currentRev();
     const idle = await app.inject(`/ui/updates?since=${since}`);
     expect(idle.statusCode).toBe(204);
@@ -128,8 +129,8 @@ describe('dashboard pages and fragments', () => {
   });
 
   it('shows Done in green with the output and its cost, Failed in red with the reason and a Requeue', async () => {
-    const done = await submitWork('done', { store, queue });
-    const failed = await submitWork('broken', { store, queue });
+    const done = await submitWork({ message: 'done', kind: 'default' }, { store, queue });
+    const failed = await submitWork({ message: 'broken', kind: 'default' }, { store, queue });
     const t0 = new Date('2026-01-01T00:00:00Z');
     await store.markDispatched(done.containerName, 1, t0, { cpu: 1, memoryGb: 1.5 });
     await store.markDone(done.containerName, new Date(t0.getTime() + 4000), 'all good');
@@ -157,7 +158,7 @@ describe('dashboard pages and fragments', () => {
   });
 
   it('renders More Details: a dialog with the timeline, the cost and the endpoints it loads', async () => {
-    const job = await submitWork('details', { store, queue });
+    const job = await submitWork({ message: 'details', kind: 'default' }, { store, queue });
     await store.markDispatched(job.containerName, 1, new Date('2026-01-01T00:00:00.100Z'), { cpu: 1, memoryGb: 1.5 });
     await store.markStarted(job.containerName, new Date('2026-01-01T00:00:00.600Z'));
     const response = await app.inject(`/ui/containers/${job.containerName}/details`);
@@ -174,7 +175,7 @@ describe('dashboard pages and fragments', () => {
   });
 
   it('shows a task run again: its attempt on the card, and each earlier attempt with its reason and cost in the details', async () => {
-    const job = await submitWork('twice', { store, queue });
+    const job = await submitWork({ message: 'twice', kind: 'default' }, { store, queue });
     const t0 = Date.parse('2026-01-01T00:00:00Z');
     await store.markDispatched(job.containerName, 1, new Date(t0), { cpu: 1, memoryGb: 1.5 });
     await store.markStarted(job.containerName, new Date(t0 + 500));

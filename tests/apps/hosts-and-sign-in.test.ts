@@ -2,7 +2,8 @@ import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readDashboardSettings } from '../../apps/dashboard/settings.js';
 import { readLocalSettings } from '../../stacks/local/settings.js';
-import { openDashboard, type DashboardUnderTest } from './dashboard-under-test.js';
+import { buildTestApp, type DashboardUnderTest } from './test-app.js';
+import { queueDepth } from '../queue-inspection.js';
 
 const TOKEN = 'a-long-enough-dashboard-token-123';
 const APP_SERVICE_HOST = 'app-eda-dev.azurewebsites.net';
@@ -24,7 +25,7 @@ describe('host names: only those the stack is served under', () => {
   afterEach(async () => dash?.close());
 
   it('refuses a foreign Host with a matching Origin (DNS rebinding): it can neither add work nor read tasks', async () => {
-    dash = await openDashboard();
+    dash = await buildTestApp();
     await dash.app.inject({ method: 'POST', url: '/api/jobs', headers: { 'content-type': 'application/json' }, payload: '{"message":"mine"}' });
     const evil = { host: 'evil.example:3000', origin: 'http://evil.example:3000', 'sec-fetch-site': 'same-origin' };
     const add = await dash.app.inject({ method: 'POST', url: '/api/jobs', headers: { ...evil, 'content-type': 'application/json' }, payload: '{"message":"theirs"}' });
@@ -36,11 +37,11 @@ describe('host names: only those the stack is served under', () => {
       expect(read.body).not.toContain('mine');
     }
     expect((await dash.store.list({ limit: 10 })).jobs.map((j) => j.message)).toEqual(['mine']);
-    expect((await dash.queue.depth()).active).toBe(1);
+    expect(queueDepth(dash.queue).active).toBe(1);
   });
 
   it('answers 127.0.0.1, localhost and [::1] on any port for a loopback bind', async () => {
-    dash = await openDashboard();
+    dash = await buildTestApp();
     for (const host of ['127.0.0.1:3000', 'localhost', 'LOCALHOST:8080', '[::1]:3000']) {
       expect((await dash.app.inject({ url: '/api/jobs', headers: { host } })).statusCode, host).toBe(200);
     }
@@ -48,7 +49,7 @@ describe('host names: only those the stack is served under', () => {
   });
 
   it('refuses an Origin whose scheme differs from the server’s', async () => {
-    dash = await openDashboard();
+    dash = await buildTestApp();
     const response = await dash.app.inject({
       method: 'POST',
       url: '/api/jobs',
@@ -61,7 +62,7 @@ describe('host names: only those the stack is served under', () => {
   });
 
   it('says a request has no Host header, rather than blaming its Origin', async () => {
-    dash = await openDashboard();
+    dash = await buildTestApp();
     await dash.app.listen({ host: '127.0.0.1', port: 0 });
     const port = (dash.app.server.address() as { port: number }).port;
     const body = '{"message":"hi"}';
@@ -86,7 +87,7 @@ describe('host names: only those the stack is served under', () => {
   it('on App Service answers its own host name over https, with HSTS, and leaves /healthz to the platform’s probe', async () => {
     const settings = readDashboardSettings({ ...DASHBOARD_ENV, WEBSITE_HOSTNAME: APP_SERVICE_HOST });
     expect(settings.servedAs).toEqual({ hosts: [APP_SERVICE_HOST], scheme: 'https', anyHostPaths: ['/healthz'] });
-    dash = await openDashboard({ servedAs: settings.servedAs, accessToken: TOKEN });
+    dash = await buildTestApp({ servedAs: settings.servedAs, accessToken: TOKEN });
     const site = { host: APP_SERVICE_HOST, authorization: `Bearer ${TOKEN}` };
     const ok = await dash.app.inject({ url: '/api/jobs', headers: site });
     expect(ok.statusCode).toBe(200);
@@ -111,7 +112,7 @@ describe('signing in to the deployed dashboard', () => {
     dash.app.inject({ method: 'POST', url: '/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `token=${token}` });
 
   it('answers a malformed cookie with 401, not an error', async () => {
-    dash = await openDashboard({ accessToken: TOKEN });
+    dash = await buildTestApp({ accessToken: TOKEN });
     for (const cookie of ['eda_token=%E0%A4%A', 'eda_token=%', '=;;eda_token', 'eda_token="unterminated']) {
       const response = await dash.app.inject({ url: '/api/jobs', headers: { cookie } });
       expect(response.statusCode, cookie).toBe(401);
@@ -120,7 +121,7 @@ describe('signing in to the deployed dashboard', () => {
   });
 
   it('limits sign-in attempts: the eleventh within a minute gets 429 and the page says so', async () => {
-    dash = await openDashboard({ accessToken: TOKEN });
+    dash = await buildTestApp({ accessToken: TOKEN });
     for (let i = 0; i < 10; i++) expect((await login('guess')).statusCode).toBe(401);
     const limited = await login(TOKEN);
     expect(limited.statusCode).toBe(429);
@@ -132,7 +133,7 @@ describe('signing in to the deployed dashboard', () => {
   });
 
   it('signs out: the cookie is cleared and the page offers it only when there is a token', async () => {
-    dash = await openDashboard({ accessToken: TOKEN });
+    dash = await buildTestApp({ accessToken: TOKEN });
     const cookie = String((await login(TOKEN)).headers['set-cookie']).split(';')[0]!;
     const page = await dash.app.inject({ url: '/', headers: { accept: 'text/html', cookie } });
     expect(page.body).toContain('<form method="post" action="/logout" class="sign-out">');
@@ -143,7 +144,7 @@ describe('signing in to the deployed dashboard', () => {
     const fromElsewhere = await dash.app.inject({ method: 'POST', url: '/logout', headers: { origin: 'https://evil.example' } });
     expect(fromElsewhere.statusCode).toBe(403);
     await dash.close();
-    dash = await openDashboard();
+    dash = await buildTestApp();
     expect((await dash.app.inject('/')).body).not.toContain('action="/logout"');
   });
 });

@@ -5,15 +5,16 @@ import { AciRuntime, type AciRuntimeOptions } from '../../apps/core/adapters/azu
 import { AzureMonitorMetrics } from '../../apps/core/adapters/azure/azure-monitor-metrics.js';
 import type { SqliteJobStore } from '../../apps/core/adapters/sqlite-job-store.js';
 import type { SqliteWorkQueue } from '../../apps/core/adapters/sqlite-work-queue.js';
-import { DEFAULT_RETRY_POLICY } from '../../apps/core/domain/retry-policy.js';
 import type { ReceivedMessage } from '../../apps/core/domain/work-queue.port.js';
 import { submitWork } from '../../apps/dashboard/submit-work.js';
 import { onDeadLetter } from '../../apps/spawner/functions/dead-letters.js';
 import { onWorkQueueMessage, type WorkQueueOutcome } from '../../apps/spawner/functions/work-queue.js';
 import type { SpawnerDeps } from '../../apps/spawner/spawner-deps.js';
-import { BUILT_WORKER, eventually, openEmbedded, sleep, tempDir } from '../helpers.js';
+import { BUILT_WORKER, eventually, openEmbedded, ROOT, sleep, tempDir, testKinds } from '../helpers.js';
+import type { TaskKind } from '../../apps/core/domain/task-kind.js';
 import { clientsFor, PULL_IDENTITY, RESOURCE_GROUP, SUBSCRIPTION } from '../fakes/azure-clients.js';
 import { FakeArm, type FakeArmOptions } from '../fakes/fake-arm.js';
+import { queueDepth } from '../queue-inspection.js';
 
 // The Function handlers, called directly as the Functions host would (one trigger on the work
 // queue, one on its dead letter queue, and no timer), with the real ACI and Monitor SDKs
@@ -44,6 +45,7 @@ describe('the spawner as Azure Functions', () => {
     aci?: Partial<AciRuntimeOptions>;
     workSeconds?: string;
     maxDeliveryCount?: number;
+    kinds?: TaskKind[];
   }
 
   async function setUp(options: SetUp = {}) {
@@ -53,6 +55,7 @@ describe('the spawner as Azure Functions', () => {
     await arm.start();
     const { aci, monitor } = clientsFor(arm);
     const dbPath = join(dir.path, 'jobs.db');
+    const kinds = await testKinds({ workSeconds: Number(options.workSeconds ?? '0'), timeoutSeconds: 120 }, options.kinds ?? []);
     ({ store, queue } = await openEmbedded(dir.path, { lockDurationMs: 60_000, maxDeliveryCount: options.maxDeliveryCount ?? 10 }));
     deps = {
       store,
@@ -64,13 +67,12 @@ describe('the spawner as Azure Functions', () => {
         ...options.aci,
       }),
       metrics: new AzureMonitorMetrics(monitor, { subscriptionId: SUBSCRIPTION, resourceGroup: RESOURCE_GROUP, grainSeconds: 1 }),
-      launch: { databaseUri: `sqlite:${dbPath}`, taskEnv: { WORK_SECONDS: options.workSeconds ?? '0' }, cpu: 1, memoryGb: 1.5 },
+      launch: { databaseUri: `sqlite:${dbPath}`, kinds },
+      kinds,
       maxConcurrent: 10,
-      taskTimeoutSeconds: 120,
       deferSeconds: 1,
       watchSeconds: 0.3,
       metricsWaitSeconds: 20,
-      retryPolicy: DEFAULT_RETRY_POLICY,
       ...options.deps,
     };
   }
@@ -98,7 +100,7 @@ describe('the spawner as Azure Functions', () => {
 
   it('starts one container group for a message, nothing for its redelivery, and one watch chain', async () => {
     await setUp();
-    const job = await submitWork('hi', { store, queue });
+    const job = await submitWork({ message: 'hi', kind: 'default' }, { store, queue });
     const [work] = await queue.receive(1);
     expect(await onWorkQueueMessage(work!.body, context(work), deps)).toBe('started');
     expect(await onWorkQueueMessage(work!.body, context({ ...work!, deliveryCount: 2 }), deps)).toBe('already-started');
@@ -114,9 +116,9 @@ describe('the spawner as Azure Functions', () => {
 
   it('defers at capacity: the message comes back later and no delivery is spent', async () => {
     await setUp({ deps: { maxConcurrent: 1 } });
-    const running = await submitWork('running', { store, queue });
+    const running = await submitWork({ message: 'running', kind: 'default' }, { store, queue });
     await store.markStarted(running.containerName, new Date());
-    const waiting = await submitWork('waiting', { store, queue });
+    const waiting = await submitWork({ message: 'waiting', kind: 'default' }, { store, queue });
     await queue.receive(10); // the original deliveries, held as a trigger would
     expect(await onWorkQueueMessage({ jobId: waiting.id, message: 'waiting' }, context(), deps)).toBe('deferred');
     expect(arm.creates.size).toBe(0);
@@ -130,7 +132,7 @@ describe('the spawner as Azure Functions', () => {
   it('records the error and throws when ACI refuses, so Service Bus retries', async () => {
     await setUp({ fake: { throttle: (method) => (method === 'PUT' ? 0 : null) } });
     // A 429 that never ends: the SDK's retries run out and the error reaches the handler.
-    const job = await submitWork('hi', { store, queue });
+    const job = await submitWork({ message: 'hi', kind: 'default' }, { store, queue });
     await expect(onWorkQueueMessage({ jobId: job.id, message: 'hi' }, context({ messageId: job.id, deliveryCount: 4, enqueuedAt: new Date() }), deps)).rejects.toThrow();
     expect(await store.get(job.id)).toMatchObject({ state: 'Pending', attempts: 0 });
     expect((await store.get(job.id))!.error).toMatch(/^delivery 4: /);
@@ -152,7 +154,7 @@ describe('the spawner as Azure Functions', () => {
   it('keeps a finished group until Azure Monitor has reported its last minute, then saves its metrics and deletes it', async () => {
     // Reports arrive 3 s after their grain closes: the group outlives its task by that much.
     await setUp({ fake: { metricsDelayMs: 3000 } });
-    const job = await submitWork('hi', { store, queue });
+    const job = await submitWork({ message: 'hi', kind: 'default' }, { store, queue });
     await deliverReady();
     await eventually(async () => (await store.get(job.id))!.state === 'Done');
     const exitedAt = Date.now();
@@ -160,7 +162,7 @@ describe('the spawner as Azure Functions', () => {
     await eventually(async () => {
       const outcomes = await deliverReady();
       if (outcomes.length > 0) lookedAt.push(Date.now());
-      return arm.groupNames().length === 0 && (await queue.depth()).active === 0;
+      return arm.groupNames().length === 0 && queueDepth(queue).active === 0;
     }, 20_000, 'the group deleted and the chain ended');
     expect(Date.now() - exitedAt).toBeGreaterThan(2000);
     const saved = (await store.getArtifacts(job.containerName))!;
@@ -171,11 +173,11 @@ describe('the spawner as Azure Functions', () => {
 
   it('deletes a finished group after the bounded wait when metrics never come, and ends the chain', async () => {
     await setUp({ fake: { metricsDelayMs: 3_600_000 }, deps: { metricsWaitSeconds: 2 } });
-    const job = await submitWork('hi', { store, queue });
+    const job = await submitWork({ message: 'hi', kind: 'default' }, { store, queue });
     await deliverReady();
     await eventually(async () => {
       await deliverReady();
-      return arm.groupNames().length === 0 && (await queue.depth()).active === 0;
+      return arm.groupNames().length === 0 && queueDepth(queue).active === 0;
     }, 20_000, 'the group deleted after the wait');
     expect(await store.get(job.id)).toMatchObject({ state: 'Done' });
     expect((await store.getArtifacts(job.containerName))!.metrics).toEqual({ cpu: [], memory: [] });
@@ -183,7 +185,7 @@ describe('the spawner as Azure Functions', () => {
 
   it('a crash between sending the next watch and completing this one leaves one chain, not two', async () => {
     await setUp({ workSeconds: '3' });
-    const job = await submitWork('hi', { store, queue });
+    const job = await submitWork({ message: 'hi', kind: 'default' }, { store, queue });
     await deliverReady();
     await eventually(async () => (await store.get(job.id))!.state === 'InProgress');
     const [first] = await eventually(async () => {
@@ -205,7 +207,7 @@ describe('the spawner as Azure Functions', () => {
 
   it('a watch that was dead-lettered restarts its chain; dead-lettered work fails its task', async () => {
     await setUp({ maxDeliveryCount: 1, workSeconds: '2' });
-    const job = await submitWork('hi', { store, queue });
+    const job = await submitWork({ message: 'hi', kind: 'default' }, { store, queue });
     await deliverReady();
     const watch = await eventually(async () => (await queue.receive(1))[0]);
     // Every delivery of this watch failed: Service Bus dead-letters it after the last one.
@@ -219,7 +221,7 @@ describe('the spawner as Azure Functions', () => {
     await sleep(400);
     expect((await queue.receive(10)).map((m) => m.messageId)).toEqual([`${job.containerName}.watch.2`]);
 
-    const stuck = await submitWork('never started', { store, queue });
+    const stuck = await submitWork({ message: 'never started', kind: 'default' }, { store, queue });
     const [work] = await queue.receive(1);
     await store.noteDispatchError(stuck.containerName, 'ACI said no');
     await queue.abandon(work!);
@@ -227,6 +229,50 @@ describe('the spawner as Azure Functions', () => {
     const workContext = context(workLetter, { applicationProperties: { DeadLetterReason: workLetter!.reason, DeadLetterErrorDescription: workLetter!.description } });
     expect(await onDeadLetter(workLetter!.body, workContext, deps)).toBe('failed');
     expect((await store.get(stuck.id))!.error).toMatch(/^dead-lettered after 1 deliveries \(MaxDeliveryCountExceeded\).*Last error: ACI said no$/);
+  }, 30_000);
+
+  it('runs a kind of the user\'s own image: its resources, secure values and registry in the request ACI validates, its state read from the container', async () => {
+    const image = 'ghcr.io/acme/wordcount@sha256:' + '0'.repeat(64);
+    const wordcount: TaskKind = {
+      name: 'wordcount',
+      command: null,
+      image,
+      registry: { server: 'ghcr.io', username: 'acme-bot', password: 'registry-password' },
+      cpu: 0.5,
+      memoryGb: 0.7,
+      timeoutSeconds: 60,
+      retry: { maxAttempts: 2, retryOnExitCodes: [] },
+      env: { STEP_SECONDS: '0.2' },
+      secretEnv: { API_TOKEN: 'token-value' },
+      store: false,
+    };
+    await setUp({ kinds: [wordcount], fake: { images: { [image]: ['sh', join(ROOT, 'examples/wordcount/wordcount.sh')] } } });
+    const job = await submitWork({ message: 'one two three', kind: 'wordcount' }, { store, queue });
+    await deliverReady();
+    const body = arm.putBodies.find((b) => (b as { tags?: Record<string, string> }).tags?.['job-id'] === job.id) as {
+      properties: { imageRegistryCredentials: unknown[]; containers: { properties: { image: string; resources: unknown; environmentVariables: { name: string; value?: string; secureValue?: string }[] } }[] };
+    };
+    const [container] = body.properties.containers;
+    expect(container!.properties.image).toBe(image);
+    expect(container!.properties.resources).toEqual({ requests: { cpu: 0.5, memoryInGB: 0.7 } });
+    expect(Object.fromEntries(container!.properties.environmentVariables.map((v) => [v.name, v]))).toEqual({
+      STEP_SECONDS: { name: 'STEP_SECONDS', value: '0.2' },
+      API_TOKEN: { name: 'API_TOKEN', secureValue: 'token-value' },
+      MESSAGE: { name: 'MESSAGE', value: 'one two three' },
+      CONTAINER_NAME: { name: 'CONTAINER_NAME', value: job.containerName },
+    });
+    expect(body.properties.imageRegistryCredentials).toEqual([
+      { server: 'acreda.azurecr.io', identity: PULL_IDENTITY },
+      { server: 'ghcr.io', username: 'acme-bot', password: 'registry-password' },
+    ]);
+    // The watches follow it: InProgress while it runs, then Done with its output.
+    const done = await eventually(async () => {
+      await deliverReady();
+      const current = (await store.get(job.id))!;
+      return current.state === 'Done' && arm.groupNames().length === 0 ? current : undefined;
+    }, 20_000, 'Done, and the group deleted');
+    expect(done).toMatchObject({ output: '3 words on 1 lines', kind: 'wordcount', cpu: 0.5, memoryGb: 0.7 });
+    expect(done.startedAt).not.toBeNull();
   }, 30_000);
 
   it('runs 100 tasks with no timer at all: each ends Done once, each group is deleted after its metrics, and nothing is left scheduled', async () => {
@@ -241,7 +287,7 @@ describe('the spawner as Azure Functions', () => {
       aci: { createQuota: { max: 40, windowMs: 8_000 } },
     });
     const jobs = [];
-    for (let i = 0; i < 100; i++) jobs.push(await submitWork(`task ${i}`, { store, queue }));
+    for (let i = 0; i < 100; i++) jobs.push(await submitWork({ message: `task ${i}`, kind: 'default' }, { store, queue }));
 
     // The Functions host: up to maxConcurrentCalls invocations at once on the work queue,
     // complete on return, abandon on throw; the dead letter trigger likewise. No timer.
@@ -283,7 +329,7 @@ describe('the spawner as Azure Functions', () => {
 
     try {
       await eventually(async () => arm.groupNames().length === 0 && (await store.counts()).Done === 100, 180_000, '100 Done, every group deleted');
-      await eventually(async () => (await queue.depth()).active === 0 && inFlight === 0, 30_000, 'the last watches to end');
+      await eventually(async () => queueDepth(queue).active === 0 && inFlight === 0, 30_000, 'the last watches to end');
     } finally {
       running = false;
       await Promise.all([host, ...invocations]);
@@ -301,6 +347,6 @@ describe('the spawner as Azure Functions', () => {
     expect(outcomes.get('deferred') ?? 0).toBeGreaterThan(0); // at capacity and at the create quota
     expect(outcomes.get('settled')).toBe(100);
     // Nothing is scheduled once the last task has ended: no message waits, now or later.
-    expect(await queue.depth()).toEqual({ active: 0, deadLettered: 0 });
+    expect(queueDepth(queue)).toEqual({ active: 0, deadLettered: 0 });
   }, 240_000);
 });

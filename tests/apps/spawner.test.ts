@@ -5,13 +5,13 @@ import { ProcessRuntime } from '../../apps/core/adapters/process-runtime.js';
 import { SqliteJobStore } from '../../apps/core/adapters/sqlite-job-store.js';
 import { SqliteWorkQueue } from '../../apps/core/adapters/sqlite-work-queue.js';
 import type { ContainerRuntime } from '../../apps/core/domain/container-runtime.port.js';
-import { DEFAULT_RETRY_POLICY } from '../../apps/core/domain/retry-policy.js';
 import { dispatch, type WorkerLaunch } from '../../apps/spawner/dispatch.js';
 import { LocalConsumer } from '../../apps/spawner/local-consumer.js';
 import { reap, type ReaperDeps } from '../../apps/spawner/reaper.js';
 import { submitWork } from '../../apps/dashboard/submit-work.js';
 import { containerNameFor } from '../../apps/core/domain/container-name.js';
-import { BUILT_WORKER, ECHO_WORKER, eventually, openEmbedded, tempDir } from '../helpers.js';
+import { BUILT_WORKER, ECHO_WORKER, eventually, openEmbedded, tempDir, testKinds } from '../helpers.js';
+import { peekDeadLetters, queueDepth } from '../queue-inspection.js';
 
 /** The worker process of a container: the child of its supervisor, found through /proc. */
 function workerPid(containerName: string): number | undefined {
@@ -41,7 +41,7 @@ describe('spawner', () => {
     dir = tempDir();
     ({ store, queue } = await openEmbedded(dir.path));
     runtime = new ProcessRuntime({ workerEntry: BUILT_WORKER, dir: join(dir.path, 'containers'), metricsIntervalMs: 100 });
-    launch = { databaseUri: `sqlite:${join(dir.path, 'jobs.db')}`, taskEnv: { WORK_SECONDS: '0.2' }, cpu: 1, memoryGb: 1.5 };
+    launch = { databaseUri: `sqlite:${join(dir.path, 'jobs.db')}`, kinds: await testKinds() };
     consumer = null;
     logs.length = 0;
   });
@@ -73,17 +73,16 @@ describe('spawner', () => {
     runtime,
     metrics: runtime,
     queue,
-    taskTimeoutSeconds: 60,
     metricsWaitSeconds: 0,
     watchSeconds: 1,
-    retryPolicy: DEFAULT_RETRY_POLICY,
+    kinds: launch.kinds,
     log,
     ...overrides,
   });
 
   describe('dispatch', () => {
     it('starts the job’s container with the worker contract, once', async () => {
-      const job = await submitWork('hi', { store, queue });
+      const job = await submitWork({ message: 'hi', kind: 'default' }, { store, queue });
       const fixture = new ProcessRuntime({ workerEntry: ECHO_WORKER, dir: join(dir.path, 'echo'), metricsIntervalMs: 100 });
       const deps = { store, runtime: fixture, launch };
       expect(await dispatch({ jobId: job.id, message: 'hi' }, deps)).toBe('started');
@@ -97,7 +96,7 @@ describe('spawner', () => {
     });
 
     it('starts nothing for a finished or unknown job', async () => {
-      const job = await submitWork('hi', { store, queue });
+      const job = await submitWork({ message: 'hi', kind: 'default' }, { store, queue });
       await store.markDone(job.containerName, new Date(), 'done elsewhere');
       expect(await dispatch({ jobId: job.id, message: 'hi' }, { store, runtime, launch })).toBe('already-finished');
       expect(await dispatch({ jobId: 'nope', message: 'hi' }, { store, runtime, launch })).toBe('unknown-job');
@@ -107,12 +106,12 @@ describe('spawner', () => {
 
   describe('local consumer', () => {
     it('runs queued work to Done and completes the messages', async () => {
-      const jobs = await Promise.all(['a', 'b', 'c'].map((m) => submitWork(m, { store, queue })));
+      const jobs = await Promise.all(['a', 'b', 'c'].map((m) => submitWork({ message: m, kind: 'default' }, { store, queue })));
       startConsumer();
       for (const job of jobs) {
         await eventually(async () => (await store.get(job.id))!.state === 'Done', 15_000, `${job.id} Done`);
       }
-      expect(await queue.depth()).toEqual({ active: 0, deadLettered: 0 });
+      expect(queueDepth(queue)).toEqual({ active: 0, deadLettered: 0 });
     });
 
     it('retries a failing start, then dead-letters it, and the reaper fails the job with the reason', async () => {
@@ -126,35 +125,35 @@ describe('spawner', () => {
         delete: async () => {},
         logs: async () => null,
       };
-      const job = await submitWork('hi', { store, queue });
+      const job = await submitWork({ message: 'hi', kind: 'default' }, { store, queue });
       startConsumer({ runtime: broken });
-      await eventually(async () => (await queue.depth()).deadLettered === 1, 10_000, 'dead letter');
+      await eventually(async () => queueDepth(queue).deadLettered === 1, 10_000, 'dead letter');
       expect(await store.get(job.id)).toMatchObject({ state: 'Pending', attempts: 0, error: 'delivery 3: ACI quota exceeded' });
       const report = await reap(reaperDeps({ runtime: broken }));
       expect(report.deadLettered).toBe(1);
       const failed = (await store.get(job.id))!;
       expect(failed.state).toBe('Failed');
       expect(failed.error).toMatch(/dead-lettered after 3 deliveries \(MaxDeliveryCountExceeded\).*Last error: delivery 3: ACI quota exceeded/);
-      expect(await queue.depth()).toEqual({ active: 0, deadLettered: 0 });
+      expect(queueDepth(queue)).toEqual({ active: 0, deadLettered: 0 });
     });
 
     it('dead-letters a message that is not work, without retrying it, and the reaper records it as poison', async () => {
       await queue.send({ messageId: 'junk', body: { nothing: true } as never });
       startConsumer();
-      await eventually(async () => (await queue.depth()).deadLettered === 1);
-      const [letter] = await queue.peekDeadLetters(1);
+      await eventually(async () => queueDepth(queue).deadLettered === 1);
+      const [letter] = peekDeadLetters(queue, 1);
       expect(letter).toMatchObject({ reason: 'MalformedMessage', deliveryCount: 1 });
       await reap(reaperDeps());
       const { jobs } = await store.list({ limit: 10 });
       expect(jobs).toHaveLength(1);
       expect(jobs[0]).toMatchObject({ state: 'Failed', message: '{"nothing":true}' });
       expect(jobs[0]!.error).toMatch(/^poison: queue message junk was taken off the queue, not run: MalformedMessage: .*jobId is missing/);
-      expect(await queue.depth()).toEqual({ active: 0, deadLettered: 0 });
+      expect(queueDepth(queue)).toEqual({ active: 0, deadLettered: 0 });
     });
 
     it('takes no message while at capacity, so waiting never counts as a delivery', async () => {
-      launch.taskEnv.WORK_SECONDS = '0.5';
-      const jobs = await Promise.all(Array.from({ length: 4 }, (_, i) => submitWork(`m${i}`, { store, queue })));
+      launch.kinds = await testKinds({ workSeconds: 0.5 });
+      const jobs = await Promise.all(Array.from({ length: 4 }, (_, i) => submitWork({ message: `m${i}`, kind: 'default' }, { store, queue })));
       startConsumer({ maxConcurrent: 1 });
       for (const job of jobs) await eventually(async () => (await store.get(job.id))!.state === 'Done', 20_000);
       for (const job of jobs) expect((await store.get(job.id))!.attempts).toBe(1);
@@ -163,7 +162,7 @@ describe('spawner', () => {
 
   describe('reaper', () => {
     it('copies logs and metrics of a finished container to the store and deletes it', async () => {
-      const job = await submitWork('hi', { store, queue });
+      const job = await submitWork({ message: 'hi', kind: 'default' }, { store, queue });
       startConsumer();
       await eventually(async () => (await runtime.status(job.containerName))?.state === 'Succeeded');
       const report = await reap(reaperDeps());
@@ -176,7 +175,7 @@ describe('spawner', () => {
 
     it('fails a job whose container exited without finishing, with the exit code and last log line', async () => {
       launch.databaseUri = 'postgres://nowhere/jobs';
-      const job = await submitWork('hi', { store, queue });
+      const job = await submitWork({ message: 'hi', kind: 'default' }, { store, queue });
       startConsumer();
       await eventually(async () => (await runtime.status(job.containerName))?.state === 'Failed');
       await reap(reaperDeps());
@@ -186,11 +185,11 @@ describe('spawner', () => {
     });
 
     it('stops and fails a task that runs past the timeout', async () => {
-      launch.taskEnv.WORK_SECONDS = '60';
-      const job = await submitWork('hi', { store, queue });
+      launch.kinds = await testKinds({ workSeconds: 60 });
+      const job = await submitWork({ message: 'hi', kind: 'default' }, { store, queue });
       startConsumer();
-      await eventually(async () => (await store.get(job.id))!.state === 'InProgress');
-      await reap(reaperDeps({ taskTimeoutSeconds: 5 }), new Date(Date.now() + 10_000));
+      await eventually(async () => (await runtime.logs(job.containerName))?.includes('InProgress'));
+      await reap(reaperDeps({ kinds: await testKinds({ timeoutSeconds: 5 }) }), new Date(Date.now() + 10_000));
       expect(await store.get(job.id)).toMatchObject({
         state: 'Failed',
         error: 'timed out: still running after 5 s (TASK_TIMEOUT_SECONDS)',
@@ -200,7 +199,7 @@ describe('spawner', () => {
     });
 
     it('runs a task whose container is gone again, as its next attempt, and fails it once attempts run out', async () => {
-      const job = await submitWork('hi', { store, queue });
+      const job = await submitWork({ message: 'hi', kind: 'default' }, { store, queue });
       await queue.complete((await queue.receive(1))[0]!);
       await store.markDispatched(job.containerName, 1, new Date(), { cpu: 1, memoryGb: 1 });
       await store.markStarted(job.containerName, new Date());
@@ -214,23 +213,23 @@ describe('spawner', () => {
 
       // The second attempt is lost too, and MAX_ATTEMPTS is 2: the task fails, saying why.
       await store.markDispatched(retried.containerName, 2, new Date(), { cpu: 1, memoryGb: 1 });
-      expect(await reap(reaperDeps({ retryPolicy: { maxAttempts: 2, retryOnExitCodes: [] } }))).toMatchObject({ retried: 0, failed: 1 });
+      expect(await reap(reaperDeps({ kinds: await testKinds({ retry: { maxAttempts: 2, retryOnExitCodes: [] } }) }))).toMatchObject({ retried: 0, failed: 1 });
       const failed = (await store.get(job.id))!;
       expect(failed).toMatchObject({ state: 'Failed', attempts: 2 });
       expect(failed.error).toMatch(/^the container was lost .*; gave up after 2 attempts \(MAX_ATTEMPTS\)$/);
     });
 
     it('runs a worker killed by a signal again, and the task ends Done once, with both attempts', async () => {
-      launch.taskEnv.WORK_SECONDS = '3';
-      const job = await submitWork('hi', { store, queue });
+      launch.kinds = await testKinds({ workSeconds: 3 });
+      const job = await submitWork({ message: 'hi', kind: 'default' }, { store, queue });
       startConsumer();
-      await eventually(async () => (await store.get(job.id))!.state === 'InProgress');
+      await eventually(async () => (await runtime.logs(job.containerName))?.includes('InProgress'));
       // As an OOM killer would: the worker dies by SIGKILL, its task unfinished.
       const worker = await eventually(() => workerPid(job.containerName));
       process.kill(worker, 'SIGKILL');
       await eventually(async () => (await runtime.status(job.containerName))?.state === 'Failed');
       expect(await reap(reaperDeps())).toMatchObject({ retried: 1, removed: 1 });
-      launch.taskEnv.WORK_SECONDS = '0.2';
+      launch.kinds = await testKinds({ workSeconds: 0.2 });
       await eventually(async () => (await store.get(job.id))!.state === 'Done', 15_000);
       const done = (await store.get(job.id))!;
       expect(done).toMatchObject({ attempts: 2, containerName: containerNameFor(job.id, 2) });
@@ -240,23 +239,23 @@ describe('spawner', () => {
 
     it('runs again an exit code the retry policy names, and no other', async () => {
       launch.databaseUri = 'postgres://nowhere/jobs'; // the worker exits 2: a bad environment
-      const retried = await submitWork('retried', { store, queue });
+      const retried = await submitWork({ message: 'retried', kind: 'default' }, { store, queue });
       startConsumer();
       await eventually(async () => (await runtime.status(retried.containerName))?.state === 'Failed');
       await consumer!.stop();
-      expect(await reap(reaperDeps({ retryPolicy: { maxAttempts: 3, retryOnExitCodes: ['2'] } }))).toMatchObject({ retried: 1 });
+      expect(await reap(reaperDeps({ kinds: await testKinds({ retry: { maxAttempts: 3, retryOnExitCodes: ['2'] } }) }))).toMatchObject({ retried: 1 });
       expect((await store.get(retried.id))!.containerName).toBe(containerNameFor(retried.id, 2));
-      const notRetried = await submitWork('not retried', { store, queue });
+      const notRetried = await submitWork({ message: 'not retried', kind: 'default' }, { store, queue });
       await dispatch({ jobId: notRetried.id, message: 'not retried' }, { store, runtime, launch });
       await eventually(async () => (await runtime.status(notRetried.containerName))?.state === 'Failed');
-      expect(await reap(reaperDeps({ retryPolicy: { maxAttempts: 3, retryOnExitCodes: ['1*'] } }))).toMatchObject({ retried: 0, failed: 1 });
+      expect(await reap(reaperDeps({ kinds: await testKinds({ retry: { maxAttempts: 3, retryOnExitCodes: ['1*'] } }) }))).toMatchObject({ retried: 0, failed: 1 });
     });
 
     it('leaves queued and healthy running work alone', async () => {
-      launch.taskEnv.WORK_SECONDS = '2';
-      const running = await submitWork('run', { store, queue });
+      launch.kinds = await testKinds({ workSeconds: 2 });
+      const running = await submitWork({ message: 'run', kind: 'default' }, { store, queue });
       startConsumer({ maxConcurrent: 1 });
-      const queued = await submitWork('wait', { store, queue });
+      const queued = await submitWork({ message: 'wait', kind: 'default' }, { store, queue });
       await eventually(async () => (await store.get(running.id))!.state === 'InProgress');
       expect(await reap(reaperDeps())).toEqual({ removed: 0, failed: 0, retried: 0, deadLettered: 0 });
       expect((await store.get(queued.id))!.state).toBe('Pending');

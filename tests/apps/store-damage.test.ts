@@ -4,10 +4,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteJobStore } from '../../apps/core/adapters/sqlite-job-store.js';
 import { verifySqliteFile } from '../../apps/core/adapters/sqlite-open.js';
 import { StoreOpenError } from '../../apps/core/domain/errors.js';
-import { DEFAULT_PRICES } from '../../apps/core/domain/pricing.js';
-import { buildApp } from '../../apps/dashboard/app.js';
 import { damagePages, storeWithJobs } from '../damaged-sqlite.js';
-import { openEmbedded, tempDir } from '../helpers.js';
+import { buildTestApp } from './test-app.js';
+import { tempDir } from '../helpers.js';
 
 describe('a SQLite store with damaged pages', () => {
   const dirs: ReturnType<typeof tempDir>[] = [];
@@ -42,13 +41,9 @@ describe('a SQLite store with damaged pages', () => {
     const path = join(dir, 'jobs.db');
     await storeWithJobs(path, 2000);
     const store = new SqliteJobStore(path);
-    const { queue } = await openEmbedded(dir);
-    closers.push(() => store.close(), () => queue.close());
-    const app = await buildApp(
-      { store, queue, runtime: { logs: async () => null }, metrics: { metrics: async () => null }, prices: DEFAULT_PRICES, costLabel: 'x' },
-      { logger: false },
-    );
-    closers.push(() => app.close());
+    const dash = await buildTestApp({ deps: { store } });
+    closers.push(() => dash.close(), () => store.close());
+    const { app } = dash;
     expect((await app.inject('/healthz')).statusCode).toBe(200);
 
     damagePages(path);

@@ -1,12 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AciRuntime, CreateQuotaError, toStatus } from '../../apps/core/adapters/azure/aci-runtime.js';
+import { AciRuntime, toStatus } from '../../apps/core/adapters/azure/aci-runtime.js';
+import { RetryLaterError } from '../../apps/core/domain/container-runtime.port.js';
 import { AzureMonitorMetrics } from '../../apps/core/adapters/azure/azure-monitor-metrics.js';
 import type { ContainerSpec } from '../../apps/core/domain/container-runtime.port.js';
 import { ECHO_WORKER, eventually, tempDir } from '../helpers.js';
 import { clientsFor, PULL_IDENTITY, RESOURCE_GROUP, SUBSCRIPTION } from '../fakes/azure-clients.js';
 import { containerGroupValidators, describeErrors, readExample } from '../fakes/container-instance-spec.js';
 import { FakeArm, type FakeArmOptions } from '../fakes/fake-arm.js';
-import { containerRuntimeContract } from './container-runtime.contract.js';
+import { echoSpec as echoSpecFor, containerRuntimeContract } from './container-runtime.contract.js';
 import type { ContainerGroup } from '@azure/arm-containerinstance';
 
 const OPTIONS = {
@@ -39,14 +40,7 @@ async function openAci(fakeOptions: Partial<FakeArmOptions> = {}) {
   };
 }
 
-const echoSpec = (name: string, runMs: number, exitCode: number): ContainerSpec => ({
-  name,
-  jobId: `job-of-${name}`,
-  env: { CONTAINER_NAME: name, MESSAGE: 'hi', DATABASE_URI: 'mongodb://secret@db', SLEEP_MS: String(runMs), EXIT_CODE: String(exitCode) },
-  secureEnv: ['DATABASE_URI'],
-  cpu: 1,
-  memoryGb: 1.5,
-});
+const echoSpec = (name: string, runMs: number, exitCode: number): ContainerSpec => echoSpecFor(name, runMs, exitCode, 'mongodb://secret@db');
 
 containerRuntimeContract('AciRuntime (real SDK against the ARM fake)', async () => {
   const subject = await openAci();
@@ -135,7 +129,7 @@ describe('AciRuntime against Azure’s published spec', () => {
     const runtime = new AciRuntime(clientsFor(subject.arm).aci, { ...OPTIONS, createQuota: { max: 2, windowMs: 1000 }, now: () => now });
     await runtime.start(echoSpec('task-q1', 0, 0));
     await runtime.start(echoSpec('task-q2', 0, 0));
-    await expect(runtime.start(echoSpec('task-q3', 0, 0))).rejects.toBeInstanceOf(CreateQuotaError);
+    await expect(runtime.start(echoSpec('task-q3', 0, 0))).rejects.toBeInstanceOf(RetryLaterError);
     expect(subject.arm.creates.has('task-q3')).toBe(false);
     now = 1001;
     await expect(runtime.start(echoSpec('task-q3', 0, 0))).resolves.toEqual({ created: true });

@@ -16,6 +16,24 @@ export interface RuntimeUnderTest {
   cleanup: () => Promise<void>;
 }
 
+/**
+ * A spec for tests/fixtures/echo-worker.mjs: it prints its environment as `env {json}` and a
+ * line to stderr, works for `runMs`, and exits with `exitCode`.
+ */
+export function echoSpec(name: string, runMs: number, exitCode: number, databaseUri = 'sqlite:/nowhere'): ContainerSpec {
+  return {
+    name,
+    jobId: `job-of-${name}`,
+    env: { CONTAINER_NAME: name, MESSAGE: 'hi', DATABASE_URI: databaseUri, SLEEP_MS: String(runMs), EXIT_CODE: String(exitCode) },
+    secureEnv: ['DATABASE_URI'],
+    cpu: 1,
+    memoryGb: 1.5,
+    image: null,
+    registry: null,
+    command: null,
+  };
+}
+
 /** What every ContainerRuntime adapter must do. */
 export function containerRuntimeContract(name: string, open: () => Promise<RuntimeUnderTest>): void {
   describe(`ContainerRuntime contract: ${name}`, () => {

@@ -5,18 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ProcessRuntime } from '../../apps/core/adapters/process-runtime.js';
 import type { ContainerSpec } from '../../apps/core/domain/container-runtime.port.js';
 import { ECHO_WORKER, eventually, ROOT, tempDir } from '../helpers.js';
-import { containerRuntimeContract } from './container-runtime.contract.js';
+import { containerRuntimeContract, echoSpec } from './container-runtime.contract.js';
 
-function echoSpec(name: string, runMs: number, exitCode: number): ContainerSpec {
-  return {
-    name,
-    jobId: `job-of-${name}`,
-    env: { CONTAINER_NAME: name, MESSAGE: 'hi', DATABASE_URI: 'sqlite:/nowhere', SLEEP_MS: String(runMs), EXIT_CODE: String(exitCode) },
-    secureEnv: ['DATABASE_URI'],
-    cpu: 1,
-    memoryGb: 1,
-  };
-}
 
 containerRuntimeContract('ProcessRuntime', async () => {
   const dir = tempDir();

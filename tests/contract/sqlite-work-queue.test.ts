@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { SqliteWorkQueue } from '../../apps/core/adapters/sqlite-work-queue.js';
 import { tempDir } from '../helpers.js';
 import { CONTRACT_QUEUE, workQueueContract } from './work-queue.contract.js';
+import { peekDeadLetters, queueDepth } from '../queue-inspection.js';
 
 function openQueue() {
   const dir = tempDir();
@@ -38,9 +39,9 @@ describe('SqliteWorkQueue administration', () => {
     await queue.send({ messageId: 'a', body: { jobId: 'a', message: 'm' } });
     const [message] = await queue.receive(1);
     await queue.deadLetter(message!, 'Test', 'for requeue');
-    expect((await queue.peekDeadLetters(10)).map((d) => d.messageId)).toEqual(['a']);
-    expect((await queue.peekDeadLetters(10)).map((d) => d.messageId)).toEqual(['a']);
-    expect(await queue.depth()).toEqual({ active: 0, deadLettered: 1 });
+    expect(peekDeadLetters(queue, 10).map((d) => d.messageId)).toEqual(['a']);
+    expect(peekDeadLetters(queue, 10).map((d) => d.messageId)).toEqual(['a']);
+    expect(queueDepth(queue)).toEqual({ active: 0, deadLettered: 1 });
     expect(await queue.requeueDeadLetter('a')).toBe(true);
     expect(await queue.requeueDeadLetter('a')).toBe(false);
     const [again] = await queue.receive(1);

@@ -107,6 +107,23 @@ describe.runIf(hasChromium)('the dashboard in a real browser', () => {
     await page.screenshot({ path: join(SCREENSHOTS, '4-done.png') });
   });
 
+  it('runs a kind picked in the form: the example word count goes green with its output', async () => {
+    // The stack runs where `npm start` does, so it offers the kinds of the repository's kinds.json.
+    await expect(page.locator('#kind option').allTextContents()).resolves.toEqual(['default', 'wordcount']);
+    await page.selectOption('#kind', 'wordcount');
+    await page.fill('#message', 'count every word of this');
+    await page.click('button[type="submit"]');
+    const card = page.locator('.card', { hasText: 'count every word of this' });
+    await card.waitFor({ timeout: 5_000 });
+    await expect(card.locator('.kind').textContent()).resolves.toBe('wordcount');
+    const cardId = (await card.getAttribute('id'))!;
+    const done = page.locator(`#${cardId}.state-done`);
+    await done.waitFor({ timeout: 15_000 });
+    await expect(done.locator('.output').textContent()).resolves.toBe('5 words on 1 lines');
+    await page.screenshot({ path: join(SCREENSHOTS, '5-kind-done.png') });
+    await page.selectOption('#kind', 'default');
+  });
+
   it('shows a hostile message as text and runs nothing', async () => {
     const hostile = '<img src=x onerror=alert(1)><script>window.__pwned = 1</script><b hx-get="/api/jobs" hx-trigger="load">x</b>';
     await page.fill('#message', hostile);
@@ -118,7 +135,7 @@ describe.runIf(hasChromium)('the dashboard in a real browser', () => {
     await page.waitForTimeout(1500);
     expect(await page.evaluate('window.__pwned')).toBeUndefined();
     expect(alerts).toEqual([]);
-    await page.screenshot({ path: join(SCREENSHOTS, '5-hostile-message.png') });
+    await page.screenshot({ path: join(SCREENSHOTS, '6-hostile-message.png') });
   });
 
   it('shows what was wrong with bad input, in the form', async () => {

@@ -6,7 +6,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { generate } from 'selfsigned';
 import { ProcessRuntime } from '../../apps/core/adapters/process-runtime.js';
-import type { MetricPoint } from '../../apps/core/domain/job-store.port.js';
+import type { MetricPoint } from '../../apps/core/domain/metric-series.js';
 import { containerGroupValidators, describeErrors } from './container-instance-spec.js';
 import { TokenBucket, type TokenBucketOptions } from './token-bucket.js';
 
@@ -19,6 +19,8 @@ const OPERATION = /^\/subscriptions\/[^/]+\/providers\/Microsoft\.ContainerInsta
 export interface FakeArmOptions {
   /** The program each "container" runs (a ProcessRuntime underneath plays ACI's hosts). */
   workerEntry: string;
+  /** Other images, each played by a local command (the stack's worker image runs workerEntry). */
+  images?: Record<string, string[]>;
   logDir: string;
   /** How long ACI takes to deploy a group, per create. */
   createLatencyMs?: () => number;
@@ -230,7 +232,18 @@ export class FakeArm {
       env[variable.name] = variable.value ?? variable.secureValue ?? '';
     }
     const requests = container.properties.resources.requests;
-    await this.engine.start({ name: group.name, jobId: String((group.body.tags as Record<string, string> | undefined)?.['job-id'] ?? ''), env, secureEnv: [], cpu: requests.cpu, memoryGb: requests.memoryInGB });
+    const image = (container.properties as { image?: string }).image ?? '';
+    await this.engine.start({
+      name: group.name,
+      jobId: String((group.body.tags as Record<string, string> | undefined)?.['job-id'] ?? ''),
+      env,
+      secureEnv: [],
+      cpu: requests.cpu,
+      memoryGb: requests.memoryInGB,
+      image: null,
+      registry: null,
+      command: this.options.images?.[image] ?? null,
+    });
     group.startedAt = new Date().toISOString();
     group.provisioningState = 'Succeeded';
     this.deployedAt.set(group.name, Date.now());

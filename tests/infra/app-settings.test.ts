@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { readDashboardSettings } from '../../apps/dashboard/settings.js';
 import { readSpawnerSettings } from '../../apps/spawner/settings.js';
-import { appSettingsOf, installMocks, registrationsSettled, TOKEN, type Recorded } from './pulumi-mocks.js';
+import type { AzureStack } from '../../stacks/azure/azure-stack.js';
+import { appSettingsOf, isSecret, mockedAzureStack, TOKEN, type Recorded } from './pulumi-mocks.js';
 
 // The Function's triggers, as the spawner registers them with the Functions host: every
 // registration call is recorded, whatever the trigger kind, so new triggers are seen too.
@@ -33,20 +34,39 @@ const CONNECTION_PROPERTIES = ['fullyQualifiedNamespace', 'credential', 'clientI
 // The port App Service sends requests to in a custom container: https://learn.microsoft.com/azure/app-service/reference-app-settings#custom-containers
 const WEB_APP_PORT = 'WEBSITES_PORT';
 
+// A stack with every sort of kind: one built from the repository, a public image, and an image on
+// another private registry whose password, like its secretEnv, is set with --secret --path.
+const DIGEST = `sha256:${'0123456789abcdef'.repeat(4)}`;
+const REGISTRY_PASSWORD = 'ghp_registry-password-for-the-mock-stack';
+const API_KEY = 'api-key-for-the-mock-stack';
+const KINDS = {
+  wordcount: { build: 'examples/wordcount', cpu: 0.5, memoryGb: 0.5, timeoutSeconds: 60, maxAttempts: 2, retryExitCodes: ['75'], env: { STEP_SECONDS: '0.5' } },
+  hello: { image: `docker.io/library/busybox@${DIGEST}` },
+  private: {
+    image: `ghcr.io/acme/private-task@${DIGEST}`,
+    registry: { server: 'ghcr.io', username: 'acme-bot', password: REGISTRY_PASSWORD },
+    secretEnv: { API_KEY },
+    store: true,
+  },
+};
+
 describe('the app settings the Pulumi program writes are exactly what the apps read', () => {
   let resources: Recorded[];
+  let stack: AzureStack;
 
   beforeAll(async () => {
-    resources = await installMocks({
-      project: 'event-driven-aci',
+    ({ resources, stack } = await mockedAzureStack({
       stack: 'dev',
-      config: { 'azure-native:location': 'westeurope', 'event-driven-aci:dashboardToken': TOKEN, 'event-driven-aci:maxConcurrent': '30' },
-      secretKeys: ['event-driven-aci:dashboardToken'],
-    });
-    const { azureStack } = await import('../../stacks/azure/azure-stack.js');
-    const { readAzureStackConfig } = await import('../../stacks/azure/config.js');
-    azureStack(readAzureStackConfig(), { exchangeAcrToken: async () => 'acr-refresh-token' });
-    await registrationsSettled();
+      config: {
+        'azure-native:location': 'westeurope',
+        'event-driven-aci:dashboardToken': TOKEN,
+        'event-driven-aci:maxConcurrent': '30',
+        'event-driven-aci:maxAttempts': '4',
+        'event-driven-aci:kinds': JSON.stringify(KINDS),
+      },
+      // A structured value with a secure leaf is secret as a whole key.
+      secretKeys: ['event-driven-aci:dashboardToken', 'event-driven-aci:kinds'],
+    }));
     // The spawner's entry point registers its triggers on import (apps/spawner/functions/index.ts).
     await import('../../apps/spawner/functions/index.js');
   }, 60_000);
@@ -63,6 +83,7 @@ describe('the app settings the Pulumi program writes are exactly what the apps r
     const read = readSpawnerSettings(env);
     expect(read.maxConcurrent).toBe(30);
     expect(read.launch.location).toBe('westeurope');
+    expect(read.kinds.defaultKind.retry.maxAttempts).toBe(4);
 
     expect(triggers.length).toBeGreaterThan(0);
     const connections = new Set(triggers.map((t) => t.options.connection).filter((c): c is string => typeof c === 'string'));
@@ -96,6 +117,46 @@ describe('the app settings the Pulumi program writes are exactly what the apps r
     expect(unread, 'settings nobody reads (a misspelt key?)').toEqual([]);
     // App Service sends requests to the port the dashboard listens on.
     expect(settings[WEB_APP_PORT]).toBe(String(read.port));
+  });
+
+  it('gives the spawner every kind: its image (a built one by digest), resources, timeout, retries, environment and secrets', async () => {
+    const app = resources.find((r) => r.type === 'azure-native:web:WebApp' && r.inputs.kind === 'functionapp,linux')!;
+    const { kinds } = readSpawnerSettings(appSettingsOf(app));
+    expect(kinds.names().sort()).toEqual(['default', 'hello', 'private', 'wordcount']);
+    const built = resources.filter((r) => r.type === 'docker:index/image:Image' && r.name === 'registry-kind-wordcount');
+    expect(built).toHaveLength(1);
+    expect(kinds.get('wordcount')).toMatchObject({
+      image: built[0]!.state.repoDigest,
+      registry: null,
+      cpu: 0.5,
+      memoryGb: 0.5,
+      timeoutSeconds: 60,
+      retry: { maxAttempts: 2, retryOnExitCodes: ['75'] },
+      env: { STEP_SECONDS: '0.5' },
+      secretEnv: {},
+      store: false,
+    });
+    expect(kinds.get('wordcount')!.image).toMatch(/\.azurecr\.io\/eda-kind-wordcount@sha256:[0-9a-f]{64}$/);
+    // Unset values are the stack's own: its worker's resources and timeout, and maxAttempts.
+    expect(kinds.get('hello')).toMatchObject({ image: KINDS.hello.image, registry: null, cpu: 1, memoryGb: 1.5, timeoutSeconds: 600, retry: { maxAttempts: 4 } });
+    expect(kinds.get('private')).toMatchObject({
+      image: KINDS.private.image,
+      registry: { server: 'ghcr.io', username: 'acme-bot', password: REGISTRY_PASSWORD },
+      secretEnv: { API_KEY },
+      store: true,
+    });
+    // The setting holds the password and the secret values: it is a Pulumi secret.
+    expect(await isSecret(stack.secrets.kinds!)).toBe(true);
+  });
+
+  it('gives the dashboard the kinds’ names, images and resources, and not one secret', () => {
+    const app = resources.find((r) => r.type === 'azure-native:web:WebApp' && r.inputs.kind === 'app,linux,container')!;
+    const settings = appSettingsOf(app);
+    const { kinds } = readDashboardSettings({ ...settings, WEBSITE_HOSTNAME: 'app-eda-dev.azurewebsites.net' });
+    expect(kinds.names().sort()).toEqual(['default', 'hello', 'private', 'wordcount']);
+    expect(kinds.get('wordcount')).toMatchObject({ cpu: 0.5, memoryGb: 0.5, timeoutSeconds: 60, retry: { maxAttempts: 2 } });
+    for (const name of ['hello', 'private', 'wordcount']) expect(kinds.get(name)).toMatchObject({ registry: null, env: {}, secretEnv: {} });
+    for (const secret of [REGISTRY_PASSWORD, API_KEY, 'acme-bot']) expect(settings.KINDS).not.toContain(secret);
   });
 
   it('catches a misspelt key: the reader does not ask for it, and a required one then goes missing', () => {

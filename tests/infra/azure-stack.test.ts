@@ -10,9 +10,8 @@ import {
   COSMOS_CONNECTION,
   deploymentParametersOf,
   DEPLOYER,
-  installMocks,
   isSecret,
-  registrationsSettled,
+  mockedAzureStack,
   SUBSCRIPTION,
   TOKEN,
   transitiveDependencies,
@@ -40,25 +39,16 @@ describe('the Azure stack, with Pulumi mocks', () => {
 
   beforeAll(async () => {
     expect(STACK).toHaveLength(40);
-    resources = await installMocks({
-      project: 'event-driven-aci',
+    ({ resources, stack } = await mockedAzureStack({
       stack: STACK,
       organization: ORGANIZATION,
       config: { 'azure-native:location': 'westeurope', 'event-driven-aci:dashboardToken': TOKEN, 'event-driven-aci:maxConcurrent': '30' },
       secretKeys: ['event-driven-aci:dashboardToken'],
-    });
-    // Mocks first, then the program: a static import would capture no mocks (undefined outputs).
-    const { azureStack } = await import('../../stacks/azure/azure-stack.js');
-    const { readAzureStackConfig } = await import('../../stacks/azure/config.js');
-    stack = azureStack(readAzureStackConfig(), {
       exchangeAcrToken: async (server, token, tenant) => {
         exchanged.push([server, token, tenant]);
         return 'acr-refresh-token';
       },
-    });
-    await valueOf(stack.dashboardUrl);
-    await valueOf(stack.spawnerAppName);
-    await registrationsSettled();
+    }));
   }, 60_000);
 
   const ofType = (type: string) => resources.filter((r) => r.type === type);

@@ -1,5 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import { createHash } from 'node:crypto';
+import type { AcrTokenExchange } from '../../components/acr-token.js';
+import type { AzureStack } from '../../stacks/azure/azure-stack.js';
 
 export const SUBSCRIPTION = '11111111-2222-3333-4444-555555555555';
 export const TENANT = '99999999-8888-7777-6666-555555555555';
@@ -14,6 +16,8 @@ export interface Recorded {
   name: string;
   urn: string;
   inputs: Record<string, any>;
+  /** The inputs with every secret replaced by SECRET_MASK: what Pulumi would keep in plain text. */
+  plainInputs: Record<string, any>;
   state: Record<string, any>;
   /** The URNs it waits for: its dependsOn and every resource whose outputs are among its inputs. */
   dependencies: string[];
@@ -40,13 +44,15 @@ const NAME_INPUT: Record<string, string> = {
 // How the mock monitor hands over secret inputs: { [SECRET_SIG]: SECRET_VALUE, value }.
 const SECRET_SIG = '4dabf18193072939515e22adb298388d';
 
-/** Inputs as the program gave them, with Pulumi's secret wrappers taken off. */
-function unwrapSecrets(value: unknown): any {
-  if (Array.isArray(value)) return value.map(unwrapSecrets);
+export const SECRET_MASK = '[secret]';
+
+/** Inputs as the program gave them, with Pulumi's secret wrappers taken off (or each secret masked). */
+function unwrapSecrets(value: unknown, mask = false): any {
+  if (Array.isArray(value)) return value.map((item) => unwrapSecrets(item, mask));
   if (value === null || typeof value !== 'object') return value;
   const object = value as Record<string, unknown>;
-  if (SECRET_SIG in object) return unwrapSecrets(object.value);
-  return Object.fromEntries(Object.entries(object).map(([k, v]) => [k, unwrapSecrets(v)]));
+  if (SECRET_SIG in object) return mask ? SECRET_MASK : unwrapSecrets(object.value);
+  return Object.fromEntries(Object.entries(object).map(([k, v]) => [k, unwrapSecrets(v, mask)]));
 }
 
 function guid(seed: string): string {
@@ -103,6 +109,7 @@ export async function installMocks({ project, stack, organization = 'organizatio
           name: args.name,
           urn,
           inputs: unwrapSecrets(args.inputs),
+          plainInputs: unwrapSecrets(args.inputs, true),
           state: { ...unwrapSecrets(state), id: resourceId },
           dependencies,
         });
@@ -140,6 +147,23 @@ export async function installMocks({ project, stack, organization = 'organizatio
     return register(req, callback);
   };
   return recorded;
+}
+
+/**
+ * The Azure stack under mocks, as `pulumi up` would declare it with this config: the mocks
+ * first, then the program (a static import before them yields undefined outputs, no error).
+ * Resolves once every resource is registered.
+ */
+export async function mockedAzureStack(
+  target: Omit<MockTarget, 'project'> & { exchangeAcrToken?: AcrTokenExchange },
+): Promise<{ resources: Recorded[]; stack: AzureStack }> {
+  const { exchangeAcrToken = async () => 'acr-refresh-token', ...mocks } = target;
+  const resources = await installMocks({ project: 'event-driven-aci', ...mocks });
+  const { azureStack } = await import('../../stacks/azure/azure-stack.js');
+  const { readAzureStackConfig } = await import('../../stacks/azure/config.js');
+  const stack = azureStack(readAzureStackConfig(), { exchangeAcrToken });
+  await registrationsSettled();
+  return { resources, stack };
 }
 
 /**

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { containerNameFor, isValidContainerName } from '../../apps/core/domain/container-name.js';
+import { CONTAINER_NAME_PATTERN, containerNameFor } from '../../apps/core/domain/container-name.js';
+
+const isValidContainerName = (name: string) => CONTAINER_NAME_PATTERN.test(name);
 import { newJobId } from '../../apps/core/domain/job-id.js';
 
 describe('containerNameFor', () => {

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { MongoServerError } from 'mongodb';
 
 /**
@@ -16,7 +17,7 @@ const LOCAL_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/;
 const COSMOS_HOST = /\.cosmos\.azure\.com(:\d+)?$/i;
 
 /** The host[:port] entries of a connection string (the SRV name for `mongodb+srv://`). */
-export function connectionHosts(uri: string): string[] {
+function connectionHosts(uri: string): string[] {
   const authority = uri.replace(/^mongodb(\+srv)?:\/\//, '').split(/[/?]/)[0]!;
   return authority.slice(authority.lastIndexOf('@') + 1).split(',');
 }
@@ -49,7 +50,7 @@ export function databaseName(uri: string): string {
 }
 
 /** Retries a Cosmos throttle with the backoff it asks for (RetryAfterMs), or exponential. */
-export async function retryThrottled<T>(operation: () => Promise<T>, sleep = defaultSleep): Promise<T> {
+export async function retryThrottled<T>(operation: () => Promise<T>, sleep: (ms: number) => Promise<unknown> = delay): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await operation();
@@ -61,8 +62,4 @@ export async function retryThrottled<T>(operation: () => Promise<T>, sleep = def
       await sleep(Number.isFinite(asked) && asked > 0 ? asked : 100 * 2 ** attempt);
     }
   }
-}
-
-function defaultSleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -25,7 +25,7 @@ export const JOB_STORE_INDEXES: readonly RequiredIndex[] = [
   { collection: 'jobs', keys: ['rev'] },
 ];
 
-export class MissingIndexError extends AppError {
+class MissingIndexError extends AppError {
   constructor(readonly missing: RequiredIndex[]) {
     super(
       'MISSING_INDEX',
@@ -35,7 +35,7 @@ export class MissingIndexError extends AppError {
   }
 }
 
-export function describeIndex(index: RequiredIndex): string {
+function describeIndex(index: RequiredIndex): string {
   const keys = index.keys.map((key) => `${key}: 1`).join(', ');
   return `${index.unique ? 'the unique index' : 'the index'} { ${keys} } on "${index.collection}"`;
 }
@@ -63,7 +63,7 @@ function covers(listed: ListedIndex, wanted: RequiredIndex): boolean {
 }
 
 /** The required indexes that the database does not have, read with listIndexes. */
-export async function missingIndexes(db: Db, required: readonly RequiredIndex[] = JOB_STORE_INDEXES): Promise<RequiredIndex[]> {
+async function missingIndexes(db: Db, required: readonly RequiredIndex[] = JOB_STORE_INDEXES): Promise<RequiredIndex[]> {
   const missing: RequiredIndex[] = [];
   for (const collection of new Set(required.map((index) => index.collection))) {
     const listed = await listIndexes(db, collection);

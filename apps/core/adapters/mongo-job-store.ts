@@ -1,4 +1,5 @@
 import { MongoClient, type ClientSession, type Collection, type Db, type Filter, type MongoClientOptions, type UpdateFilter } from 'mongodb';
+import { DEFAULT_KIND } from '../domain/task-kind.js';
 import { DuplicateJobError } from '../domain/errors.js';
 import { JOB_STATES, statesBefore, type Job, type JobState } from '../domain/job.js';
 import { isNoChange, totalsChange, totalsOf, type RunningTotals } from '../domain/running-totals.js';
@@ -60,8 +61,8 @@ export interface MongoJobStoreOptions {
 }
 
 function toJob({ _id, priorVcpuSeconds, priorGbSeconds, ...rest }: JobDocument): Job {
-  // Jobs stored before attempts existed have no priorAttempts.
-  return { id: _id, ...rest, priorAttempts: rest.priorAttempts ?? [] };
+  // Jobs stored before attempts and kinds existed have neither.
+  return { id: _id, ...rest, priorAttempts: rest.priorAttempts ?? [], kind: rest.kind ?? DEFAULT_KIND };
 }
 
 interface ChangeOptions {

@@ -1,6 +1,6 @@
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { MetricPoint, MetricSeries } from '../domain/job-store.port.js';
+import type { MetricPoint, MetricSeries } from '../domain/metric-series.js';
 
 /** What is known of a container from the moment it is started: enough to find it again after a restart. */
 export interface ContainerRecord {

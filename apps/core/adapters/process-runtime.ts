@@ -10,14 +10,16 @@ import type {
   ContainerStatus,
 } from '../domain/container-runtime.port.js';
 import { AppError } from '../domain/errors.js';
-import type { MetricPoint, MetricSeries } from '../domain/job-store.port.js';
+import type { MetricPoint, MetricSeries } from '../domain/metric-series.js';
 import { ContainerFiles, MAX_SAMPLES } from './process-container-files.js';
 import { CLOCK_TICKS_PER_SECOND, findProcessWithArgument, isSameProcessAlive, processStartTicks, treeUsage } from './proc-usage.js';
 import { waitForEvent } from './wait-for-event.js';
 
 export interface ProcessRuntimeOptions {
-  /** The built worker (JavaScript): a task starts without compiling anything. */
+  /** The built worker (JavaScript), run by this Node.js for a spec with no command of its own. */
   workerEntry: string;
+  /** Where a kind's command runs from (its paths are relative to it): the folder `npm start` runs in. */
+  cwd?: string;
   /** Where each container's record, output, exit status and samples are kept. */
   dir: string;
   /** How often CPU and memory are sampled, and adopted containers looked at, while they run. */
@@ -26,7 +28,7 @@ export interface ProcessRuntimeOptions {
   stopGraceMs?: number;
 }
 
-export class WorkerNotBuiltError extends AppError {
+class WorkerNotBuiltError extends AppError {
   constructor(path: string) {
     super('WORKER_NOT_BUILT', `the worker is not built: ${path} is missing (run "npm run build")`);
   }
@@ -105,8 +107,10 @@ export class ProcessRuntime implements ContainerRuntime, ContainerMetrics {
     const keepPwd = Object.hasOwn(spec.env, 'PWD') ? '1' : '0';
     let child;
     try {
-      child = spawn('/bin/sh', ['-c', SUPERVISOR, 'eda-container', this.files.exit(spec.name), keepPwd, process.execPath, this.options.workerEntry], {
+      const command = spec.command ?? [process.execPath, this.options.workerEntry];
+      child = spawn('/bin/sh', ['-c', SUPERVISOR, 'eda-container', this.files.exit(spec.name), keepPwd, ...command], {
         env: spec.env,
+        cwd: this.options.cwd ?? process.cwd(),
         stdio: ['ignore', fd, fd],
         // Its own session and process group: a stop reaches the whole container, and the
         // signals that stop this process (Ctrl-C, a kill of its group) do not.

@@ -19,6 +19,7 @@ interface JobRow {
   id: string;
   container_name: string;
   message: string;
+  kind: string;
   state: JobState;
   enqueued_at: string;
   dispatched_at: string | null;
@@ -53,7 +54,8 @@ CREATE TABLE IF NOT EXISTS jobs (
   rev INTEGER NOT NULL,
   prior_attempts TEXT NOT NULL DEFAULT '[]',
   prior_vcpu_seconds REAL NOT NULL DEFAULT 0,
-  prior_gb_seconds REAL NOT NULL DEFAULT 0
+  prior_gb_seconds REAL NOT NULL DEFAULT 0,
+  kind TEXT NOT NULL DEFAULT 'default'
 );
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state, id);
 CREATE INDEX IF NOT EXISTS jobs_by_rev ON jobs(rev);
@@ -100,6 +102,7 @@ const ADDED_COLUMNS: Record<string, string> = {
   prior_attempts: "TEXT NOT NULL DEFAULT '[]'",
   prior_vcpu_seconds: 'REAL NOT NULL DEFAULT 0',
   prior_gb_seconds: 'REAL NOT NULL DEFAULT 0',
+  kind: "TEXT NOT NULL DEFAULT 'default'",
 };
 
 // Every write takes the next store-wide revision inside the same statement; SQLite runs one
@@ -111,6 +114,7 @@ function toJob(row: JobRow): Job {
     id: row.id,
     containerName: row.container_name,
     message: row.message,
+    kind: row.kind,
     state: row.state,
     enqueuedAt: row.enqueued_at,
     dispatchedAt: row.dispatched_at,
@@ -172,15 +176,16 @@ export class SqliteJobStore implements JobStore {
   async insert(job: Job): Promise<Job> {
     const inserted = this.db.transaction(() => {
       const row = this.sql(
-          `INSERT INTO jobs (id, container_name, message, state, enqueued_at, dispatched_at, started_at,
+          `INSERT INTO jobs (id, container_name, message, kind, state, enqueued_at, dispatched_at, started_at,
              finished_at, attempts, prior_attempts, error, output, progress, cpu, memory_gb, rev)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${NEXT_REV})
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${NEXT_REV})
            ON CONFLICT DO NOTHING RETURNING *`,
         )
         .get(
         job.id,
         job.containerName,
         job.message,
+        job.kind,
         job.state,
         job.enqueuedAt,
         job.dispatchedAt,

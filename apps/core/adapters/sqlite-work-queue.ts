@@ -73,7 +73,11 @@ export class SqliteWorkQueue implements WorkQueue {
   private readonly now: () => number;
   private readonly sent = new EventEmitter();
 
+  /** The file it keeps its messages in. */
+  readonly path: string;
+
   constructor(private readonly options: SqliteWorkQueueOptions) {
+    this.path = options.path;
     this.db = openSqlite(options.path);
     this.db.exec(SCHEMA);
     this.now = options.now ?? Date.now;
@@ -188,14 +192,6 @@ export class SqliteWorkQueue implements WorkQueue {
     }).immediate();
   }
 
-  /** Looks at the dead letter queue without taking anything. */
-  async peekDeadLetters(maxMessages: number): Promise<DeadLetter[]> {
-    const rows = this.db
-      .prepare('SELECT * FROM queue_messages WHERE dead_lettered_at IS NOT NULL ORDER BY seq LIMIT ?')
-      .all(maxMessages) as MessageRow[];
-    return rows.map(toDeadLetter);
-  }
-
   async waitForMessages(timeoutMs: number): Promise<void> {
     const nextVisible = this.db
       .prepare(
@@ -225,17 +221,6 @@ export class SqliteWorkQueue implements WorkQueue {
       .run(now, messageId).changes;
     if (changed > 0) this.sent.emit('message');
     return changed > 0;
-  }
-
-  /** Messages waiting or locked (not dead-lettered): for health and benchmarks. */
-  async depth(): Promise<{ active: number; deadLettered: number }> {
-    const row = this.db
-      .prepare(
-        `SELECT SUM(dead_lettered_at IS NULL) AS active, SUM(dead_lettered_at IS NOT NULL) AS dead
-         FROM queue_messages`,
-      )
-      .get() as { active: number | null; dead: number | null };
-    return { active: row.active ?? 0, deadLettered: row.dead ?? 0 };
   }
 
   async ping(): Promise<void> {

@@ -29,7 +29,3 @@ export function containerNameFor(jobId: string, attempt = 1): string {
   const head = cleaned.slice(0, room).replace(/-+$/, '');
   return head ? `${PREFIX}${head}-${hash}` : `${PREFIX}${hash}`;
 }
-
-export function isValidContainerName(name: string): boolean {
-  return CONTAINER_NAME_PATTERN.test(name);
-}

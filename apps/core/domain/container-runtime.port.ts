@@ -1,4 +1,6 @@
-import type { MetricSeries } from './job-store.port.js';
+import { AppError } from './errors.js';
+import type { MetricSeries } from './metric-series.js';
+import type { RegistryCredentials } from './task-kind.js';
 
 export interface ContainerSpec {
   name: string;
@@ -10,6 +12,12 @@ export interface ContainerSpec {
   secureEnv: string[];
   cpu: number;
   memoryGb: number;
+  /** Azure: the image to run; null for the stack's own worker image. */
+  image: string | null;
+  /** Credentials for the image's registry, when it is private and not the stack's own. */
+  registry: RegistryCredentials | null;
+  /** Local: the program and its arguments; null for the built worker. */
+  command: string[] | null;
 }
 
 export type ContainerState = 'Running' | 'Succeeded' | 'Failed';
@@ -26,6 +34,19 @@ export interface ContainerStatus {
   exitCode: number | null;
   startedAt: string;
   finishedAt: string | null;
+}
+
+/**
+ * A start the runtime cannot take now (ACI's create quota, say): the caller puts the work off
+ * for `retryAfterMs` rather than counting it as a failed delivery.
+ */
+export class RetryLaterError extends AppError {
+  constructor(
+    readonly retryAfterMs: number,
+    message: string,
+  ) {
+    super('RETRY_LATER', message);
+  }
 }
 
 /**

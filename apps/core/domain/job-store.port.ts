@@ -1,4 +1,5 @@
 import type { AttemptRecord, Job, JobState } from './job.js';
+import type { MetricSeries } from './metric-series.js';
 
 export interface JobPage {
   jobs: Job[];
@@ -34,18 +35,6 @@ export interface NextAttempt {
 export interface ContainerArtifacts {
   logs: string;
   metrics: MetricSeries | null;
-}
-
-export interface MetricPoint {
-  /** ISO timestamp. */
-  t: string;
-  v: number;
-}
-
-/** CPU in millicores and memory in bytes, the units Azure Monitor reports for ACI. */
-export interface MetricSeries {
-  cpu: MetricPoint[];
-  memory: MetricPoint[];
 }
 
 /**
@@ -117,3 +106,15 @@ export interface JobStore {
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+// The narrow part of the store each consumer uses: what a change to it can touch is visible
+// from its signature.
+
+/** Starting containers: read a job, record its dispatch or why it cannot run. */
+export type DispatchStore = Pick<JobStore, 'get' | 'markDispatched' | 'markFailed' | 'noteDispatchError'>;
+
+/** Following containers (the local reaper, Azure's watches, dead letters, poison). */
+export type SettleStore = Pick<JobStore, 'get' | 'insert' | 'markStarted' | 'reportProgress' | 'markDone' | 'markFailed' | 'beginRetry' | 'saveArtifacts'>;
+
+/** Submitting work from the dashboard and the API. */
+export type SubmitStore = Pick<JobStore, 'insert' | 'get' | 'markFailed' | 'claimIdempotencyKey' | 'releaseIdempotencyKey'>;

@@ -1,3 +1,5 @@
+import { DEFAULT_KIND } from './task-kind.js';
+
 /**
  * The job record and its forward-only state machine: Pending → InProgress → Done | Failed.
  * A late or duplicate write never moves a job back: every transition is a conditional write
@@ -14,6 +16,8 @@ export interface Job {
   id: string;
   containerName: string;
   message: string;
+  /** The task kind it runs (`default`: the built-in worker). */
+  kind: string;
   state: JobState;
   enqueuedAt: string;
   dispatchedAt: string | null;
@@ -50,7 +54,7 @@ export interface AttemptRecord {
 
 const RANK: Record<JobState, number> = { Pending: 0, InProgress: 1, Done: 2, Failed: 2 };
 
-export function rankOf(state: JobState): number {
+function rankOf(state: JobState): number {
   return RANK[state];
 }
 
@@ -63,11 +67,12 @@ export function statesBefore(target: JobState): JobState[] {
   return JOB_STATES.filter((s) => rankOf(s) < rankOf(target));
 }
 
-export function newPendingJob(id: string, containerName: string, message: string, now: Date): Job {
+export function newPendingJob(id: string, containerName: string, message: string, now: Date, kind = DEFAULT_KIND): Job {
   return {
     id,
     containerName,
     message,
+    kind,
     state: 'Pending',
     enqueuedAt: now.toISOString(),
     dispatchedAt: null,

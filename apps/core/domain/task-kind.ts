@@ -1,4 +1,5 @@
 import { isExitCodePattern, type RetryPolicy } from './retry-policy.js';
+import { WORKER_VARIABLES } from './worker-contract.js';
 
 /**
  * What a task runs: a kind names the program (locally a command, on Azure an image), the
@@ -36,9 +37,8 @@ export interface RegistryCredentials {
 }
 
 export const DEFAULT_KIND = 'default';
-export const KIND_NAME_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
-/** What the platform sets itself; a kind may not set them. */
-export const RESERVED_ENV = ['MESSAGE', 'CONTAINER_NAME', 'DATABASE_URI'] as const;
+// Also a Docker repository name and an ACI tag value: no hyphen at the end.
+export const KIND_NAME_PATTERN = /^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
 
 // ACI's limits for one Linux container group in most regions (4 vCPU, 16 GB):
 // https://learn.microsoft.com/azure/container-instances/container-instances-resource-and-quota-limits
@@ -82,7 +82,7 @@ export function parseKinds(raw: unknown, source: string, program: KindProgram, d
   for (const [name, value] of Object.entries(raw)) {
     const where = `${source}: kind "${name}"`;
     if (!KIND_NAME_PATTERN.test(name)) {
-      problems.push(`${where}: a kind's name is a lowercase letter, then up to 31 lowercase letters, digits or hyphens`);
+      problems.push(`${where}: a kind's name is a lowercase letter, then up to 31 lowercase letters, digits or hyphens, not ending in a hyphen`);
       continue;
     }
     if (name === DEFAULT_KIND) {
@@ -135,7 +135,7 @@ function readKind(name: string, fields: Record<string, unknown>, where: string, 
     const env: Record<string, string> = {};
     for (const [variable, setting] of Object.entries(value)) {
       if (!ENV_NAME.test(variable)) problem(key, `has "${variable}", which is not an environment variable name`);
-      else if ((RESERVED_ENV as readonly string[]).includes(variable)) problem(key, `may not set ${variable}: the platform sets it`);
+      else if ((WORKER_VARIABLES as readonly string[]).includes(variable)) problem(key, `may not set ${variable}: the platform sets it`);
       else if (typeof setting !== 'string') problem(key, `.${variable} must be a string (got ${JSON.stringify(setting)})`);
       else env[variable] = setting;
     }

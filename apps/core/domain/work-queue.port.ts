@@ -20,7 +20,7 @@ export interface WatchMessageBody {
   until: string;
 }
 
-export type QueueMessageBody = WorkMessageBody | WatchMessageBody;
+type QueueMessageBody = WorkMessageBody | WatchMessageBody;
 
 export interface OutgoingMessage {
   /** Duplicate detection key: the job id (or `<jobId>.watch.<n>`), so a resend inside the window is dropped. */

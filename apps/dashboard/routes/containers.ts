@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { MetricSeries } from '../../core/domain/job-store.port.js';
+import type { MetricSeries } from '../../core/domain/metric-series.js';
 import type { DashboardDeps } from '../deps.js';
 import { notFound } from '../http-errors.js';
 import { containerParams, errorSchema, metricsSchema } from '../schemas.js';
@@ -7,11 +7,11 @@ import { containerParams, errorSchema, metricsSchema } from '../schemas.js';
 const NO_METRICS: MetricSeries = { cpu: [], memory: [] };
 
 /** Live from the runtime while the container exists; from the copy in the store after. */
-export async function containerMetrics(deps: DashboardDeps, name: string): Promise<MetricSeries> {
+async function containerMetrics(deps: DashboardDeps, name: string): Promise<MetricSeries> {
   return (await deps.metrics.metrics(name)) ?? (await deps.store.getArtifacts(name))?.metrics ?? NO_METRICS;
 }
 
-export async function containerLogs(deps: DashboardDeps, name: string): Promise<string> {
+async function containerLogs(deps: DashboardDeps, name: string): Promise<string> {
   return (await deps.runtime.logs(name)) ?? (await deps.store.getArtifacts(name))?.logs ?? '';
 }
 

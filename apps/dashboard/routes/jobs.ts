@@ -4,11 +4,11 @@ import type { DashboardDeps } from '../deps.js';
 import { badRequest, notFound } from '../http-errors.js';
 import { toJobView } from '../job-view.js';
 import { errorSchema, jobIdParams, jobSchema } from '../schemas.js';
-import { MESSAGE_LIMIT_BYTES, submitWork, submitWorkOnce, validateMessage } from '../submit-work.js';
+import { MESSAGE_LIMIT_BYTES, submitWork, submitWorkOnce, validateKind, validateMessage } from '../submit-work.js';
 import { wholeNumberInRange } from '../whole-number.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
-export const MAX_PAGE_SIZE = 500;
+const MAX_PAGE_SIZE = 500;
 // JSON escapes can make a message up to six times its size on the wire (\uXXXX).
 const JSON_BODY_LIMIT = MESSAGE_LIMIT_BYTES * 6 + 1024;
 const MAX_IDEMPOTENCY_KEY = 255;
@@ -29,7 +29,7 @@ function idempotencyKeyOf(header: string | string[] | undefined): string | null 
 }
 
 export async function jobRoutes(app: FastifyInstance, deps: DashboardDeps): Promise<void> {
-  app.post<{ Body: { message: string } }>(
+  app.post<{ Body: { message: string; kind?: string } }>(
     '/api/jobs',
     {
       bodyLimit: JSON_BODY_LIMIT,
@@ -37,15 +37,16 @@ export async function jobRoutes(app: FastifyInstance, deps: DashboardDeps): Prom
         body: {
           type: 'object',
           required: ['message'],
-          properties: { message: { type: 'string' } },
+          properties: { message: { type: 'string' }, kind: { type: 'string', maxLength: 64 } },
         },
         response: {
           202: {
             type: 'object',
-            required: ['id', 'containerName', 'state', 'enqueuedAt'],
+            required: ['id', 'containerName', 'kind', 'state', 'enqueuedAt'],
             properties: {
               id: { type: 'string' },
               containerName: { type: 'string' },
+              kind: { type: 'string' },
               state: { type: 'string' },
               enqueuedAt: { type: 'string' },
             },
@@ -59,11 +60,11 @@ export async function jobRoutes(app: FastifyInstance, deps: DashboardDeps): Prom
     },
     async (request, reply) => {
       const key = idempotencyKeyOf(request.headers['idempotency-key']);
-      const message = validateMessage(request.body.message);
-      const { job, replayed } = key ? await submitWorkOnce(message, key, deps) : { job: await submitWork(message, deps), replayed: false };
+      const work = { message: validateMessage(request.body.message), kind: validateKind(request.body.kind, deps.kinds) };
+      const { job, replayed } = key ? await submitWorkOnce(work, key, deps) : { job: await submitWork(work, deps), replayed: false };
       reply.code(202).header('location', `/api/jobs/${job.id}`);
       if (replayed) reply.header('idempotent-replayed', 'true');
-      return { id: job.id, containerName: job.containerName, state: job.state, enqueuedAt: job.enqueuedAt };
+      return { id: job.id, containerName: job.containerName, kind: job.kind, state: job.state, enqueuedAt: job.enqueuedAt };
     },
   );
 

@@ -8,7 +8,7 @@ import type { DashboardDeps } from '../deps.js';
 import { HttpError, notFound } from '../http-errors.js';
 import { toJobView } from '../job-view.js';
 import { containerParams, jobIdParams } from '../schemas.js';
-import { MAX_COPIES, submitWork, submitWorkOnce, validateMessage } from '../submit-work.js';
+import { MAX_COPIES, submitWork, submitWorkOnce, validateKind, validateMessage } from '../submit-work.js';
 import { wholeNumberInRange } from '../whole-number.js';
 import { card, type ViewContext } from '../views/card.js';
 import { details } from '../views/details.js';
@@ -82,7 +82,7 @@ export async function pageRoutes(app: FastifyInstance, deps: DashboardDeps, { si
     const now = new Date();
     return sendHtml(
       reply,
-      page({ jobs: jobs.map((job) => toJobView(job, deps.prices, now)), next, rev, totals: sums, context, signOut }),
+      page({ jobs: jobs.map((job) => toJobView(job, deps.prices, now)), next, rev, totals: sums, context, signOut, kinds: deps.kinds }),
     );
   });
 
@@ -96,21 +96,21 @@ export async function pageRoutes(app: FastifyInstance, deps: DashboardDeps, { si
     },
   );
 
-  app.post<{ Body: { message?: unknown; count?: unknown } }>(
+  app.post<{ Body: { message?: unknown; count?: unknown; kind?: unknown } }>(
     '/ui/jobs',
     {
       schema: {
         body: {
           type: 'object',
-          properties: { message: { type: 'string' }, count: { type: 'string', maxLength: 20 } },
+          properties: { message: { type: 'string' }, count: { type: 'string', maxLength: 20 }, kind: { type: 'string', maxLength: 64 } },
         },
       },
     },
     async (request, reply) => {
-      const message = validateMessage(request.body.message);
+      const work = { message: validateMessage(request.body.message), kind: validateKind(request.body.kind, deps.kinds) };
       const count = wholeNumberInRange('count', request.body.count, { min: 1, max: MAX_COPIES, fallback: 1 });
       const jobs = [];
-      for (let i = 0; i < count; i++) jobs.push(await submitWork(message, deps));
+      for (let i = 0; i < count; i++) jobs.push(await submitWork(work, deps));
       const now = new Date();
       return sendHtml(
         reply.code(201),
@@ -128,7 +128,8 @@ export async function pageRoutes(app: FastifyInstance, deps: DashboardDeps, { si
       if (failed.state !== 'Failed') throw new HttpError(409, 'NOT_FAILED', `only a failed task can be requeued; this one is ${failed.state}`);
       // The failed task stays as history; the same message runs again as a new task, once:
       // a second Requeue of the same task (a double click, a retry) answers with that task.
-      const { job } = await submitWorkOnce(failed.message, `requeue:${failed.id}`, deps);
+      const work = { message: failed.message, kind: validateKind(failed.kind, deps.kinds) };
+      const { job } = await submitWorkOnce(work, `requeue:${failed.id}`, deps);
       return sendHtml(reply.code(201), upsertCards([card(toJobView(job, deps.prices), context)]));
     },
   );

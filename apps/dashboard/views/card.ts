@@ -28,6 +28,7 @@ export function card(job: JobView, context: ViewContext): SafeHtml {
   return html`<article id="job-${job.id}" class="card ${stateClass(job.state)}" data-order="${orderKey(job.id)}" data-state="${job.state}">
   <div class="card-head">
     <span class="badge">${STATE_WORDS[job.state]}</span>
+    <span class="kind" title="the task's kind">${job.kind}</span>
     ${job.priorAttempts.length > 0 ? html`<span class="attempt" title="earlier attempts were lost or killed">attempt ${job.priorAttempts.length + 1}</span>` : ''}
     ${job.state === 'Pending'
       ? html`<span class="container pending-note">waiting for a container${job.dispatchedAt ? ' to start' : ''}</span>`

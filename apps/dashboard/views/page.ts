@@ -29,9 +29,11 @@ export interface PageModel {
   context: ViewContext;
   /** A "Sign out" button, when the dashboard is behind an access token. */
   signOut?: boolean;
+  /** The task kinds the form offers, the built-in `default` first. */
+  kinds: string[];
 }
 
-export function page({ jobs, next, rev, totals: sums, context, signOut = false }: PageModel): SafeHtml {
+export function page({ jobs, next, rev, totals: sums, context, signOut = false, kinds }: PageModel): SafeHtml {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -57,6 +59,10 @@ export function page({ jobs, next, rev, totals: sums, context, signOut = false }
       <label for="message">Work to do</label>
       <textarea id="message" name="message" rows="2" required maxlength="${MESSAGE_LIMIT_BYTES}" placeholder="a string of work, e.g. resize photo-42.jpg"></textarea>
       <div class="add-row">
+        ${kinds.length > 1
+          ? html`<label for="kind">Kind</label>
+        <select id="kind" name="kind">${kinds.map((kind) => html`<option value="${kind}">${kind}</option>`)}</select>`
+          : ''}
         <label for="count">Copies</label>
         <input id="count" name="count" type="number" min="1" max="${MAX_COPIES}" value="1">
         <button type="submit">Add work</button>

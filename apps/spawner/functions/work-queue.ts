@@ -1,5 +1,5 @@
 import { app, type InvocationContext } from '@azure/functions';
-import { CreateQuotaError } from '../../core/adapters/azure/aci-runtime.js';
+import { RetryLaterError } from '../../core/domain/container-runtime.port.js';
 import { containerNameFor } from '../../core/domain/container-name.js';
 import { errorMessage } from '../../core/domain/errors.js';
 import type { WorkMessageBody } from '../../core/domain/work-queue.port.js';
@@ -45,7 +45,7 @@ export async function onWorkQueueMessage(message: unknown, context: InvocationCo
  * ACI's create quota, the message is sent again for later and this one completed, so waiting
  * never costs a delivery.
  */
-export async function dispatchWork(work: WorkMessageBody, context: InvocationContext, deps: SpawnerDeps): Promise<DispatchOutcome> {
+async function dispatchWork(work: WorkMessageBody, context: InvocationContext, deps: SpawnerDeps): Promise<DispatchOutcome> {
   const deliveryCount = Number(context.triggerMetadata?.deliveryCount ?? 1);
   // Capacity is counted in the store, one query, shared by every instance. Concurrent
   // invocations may all see the same room, so the limit can be overshot by the invocations
@@ -59,7 +59,7 @@ export async function dispatchWork(work: WorkMessageBody, context: InvocationCon
   try {
     result = await dispatch(work, deps);
   } catch (error) {
-    if (error instanceof CreateQuotaError) {
+    if (error instanceof RetryLaterError) {
       await defer(work, deps, error.retryAfterMs, context, error.message);
       return 'deferred';
     }

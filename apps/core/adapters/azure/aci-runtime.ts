@@ -1,21 +1,12 @@
 import type { ContainerGroup, ContainerInstanceManagementClient } from '@azure/arm-containerinstance';
-import { AppError, SettingsError } from '../../domain/errors.js';
-import type {
-  ContainerRuntime,
-  ContainerSpec,
-  ContainerStatus,
+import { SettingsError } from '../../domain/errors.js';
+import type { AciLaunch } from '../../settings/azure.js';
+import {
+  RetryLaterError,
+  type ContainerRuntime,
+  type ContainerSpec,
+  type ContainerStatus,
 } from '../../domain/container-runtime.port.js';
-
-/** What a create needs; a reader of logs and states (the dashboard) goes without. */
-export interface AciLaunch {
-  location: string;
-  /** The worker image in the stack's registry, e.g. `myacr.azurecr.io/worker:sha`. */
-  workerImage: string;
-  /** The registry's login server; the image is pulled with `pullIdentityId`, no password. */
-  registryServer: string;
-  /** Resource id of the user-assigned identity that has AcrPull on the registry. */
-  pullIdentityId: string;
-}
 
 export interface AciRuntimeOptions {
   resourceGroup: string;
@@ -28,17 +19,15 @@ export interface AciRuntimeOptions {
 }
 
 /** The container inside each group: one per task. */
-export const WORKER_CONTAINER = 'worker';
+const WORKER_CONTAINER = 'worker';
 /** Groups this system made carry this tag, so the reaper never touches anything else. */
-export const MANAGED_BY_TAG = { 'managed-by': 'event-driven-aci' };
+const MANAGED_BY_TAG = { 'managed-by': 'event-driven-aci' };
 /** And the job each runs an attempt of: found again from the group alone. */
-export const JOB_ID_TAG = 'job-id';
+const JOB_ID_TAG = 'job-id';
 
-/** Thrown when a create would exceed ACI's quota: the caller defers the message, it is not an error. */
-export class CreateQuotaError extends AppError {
-  constructor(readonly retryAfterMs: number) {
-    super('CREATE_QUOTA', `ACI create quota reached; retry in ${Math.ceil(retryAfterMs / 1000)} s`);
-  }
+/** A create would pass ACI's quota: the caller defers the message; it is not an error. */
+function createQuotaReached(retryAfterMs: number): RetryLaterError {
+  return new RetryLaterError(retryAfterMs, `ACI create quota reached; retry in ${Math.ceil(retryAfterMs / 1000)} s`);
 }
 
 function isNotFound(error: unknown): boolean {
@@ -129,11 +118,15 @@ export class AciRuntime implements ContainerRuntime {
       identity: { type: 'UserAssigned', userAssignedIdentities: { [pullIdentityId]: {} } },
       osType: 'Linux',
       restartPolicy: 'Never',
-      imageRegistryCredentials: [{ server: registryServer, identity: pullIdentityId }],
+      // The stack's registry by the pull identity; another private registry by the kind's credentials.
+      imageRegistryCredentials: [
+        { server: registryServer, identity: pullIdentityId },
+        ...(spec.registry ? [{ server: spec.registry.server, username: spec.registry.username, password: spec.registry.password }] : []),
+      ],
       containers: [
         {
           name: WORKER_CONTAINER,
-          image: workerImage,
+          image: spec.image ?? workerImage,
           resources: { requests: { cpu: spec.cpu, memoryInGB: spec.memoryGb } },
           environmentVariables: Object.entries(spec.env).map(([name, value]) =>
             spec.secureEnv.includes(name) ? { name, secureValue: value } : { name, value },
@@ -156,7 +149,7 @@ export class AciRuntime implements ContainerRuntime {
     const { max, windowMs } = this.options.createQuota ?? { max: 100, windowMs: 5 * 60_000 };
     const now = this.now();
     while (this.creates.length > 0 && this.creates[0]! <= now - windowMs) this.creates.shift();
-    if (this.creates.length >= max) throw new CreateQuotaError(this.creates[0]! + windowMs - now);
+    if (this.creates.length >= max) throw createQuotaReached(this.creates[0]! + windowMs - now);
     this.creates.push(now);
   }
 }

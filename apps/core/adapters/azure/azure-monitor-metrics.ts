@@ -1,6 +1,6 @@
 import type { MonitorClient } from '@azure/arm-monitor';
 import type { ContainerMetrics } from '../../domain/container-runtime.port.js';
-import type { MetricPoint, MetricSeries } from '../../domain/job-store.port.js';
+import type { MetricPoint, MetricSeries } from '../../domain/metric-series.js';
 
 export interface AzureMonitorMetricsOptions {
   subscriptionId: string;

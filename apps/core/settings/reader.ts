@@ -1,4 +1,4 @@
-import { SettingsError } from './domain/errors.js';
+import { SettingsError } from '../domain/errors.js';
 
 type Env = Record<string, string | undefined>;
 

@@ -1,5 +1,5 @@
-import { DEFAULT_RETRY_POLICY, isExitCodePattern, type RetryPolicy } from './domain/retry-policy.js';
-import type { SettingsReader } from './settings.js';
+import { DEFAULT_RETRY_POLICY, isExitCodePattern, type RetryPolicy } from '../domain/retry-policy.js';
+import type { SettingsReader } from './reader.js';
 
 /** MAX_ATTEMPTS and RETRY_EXIT_CODES, the same on both stacks. */
 export function readRetryPolicy(read: SettingsReader): RetryPolicy {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
-import type { RetryPolicy } from './domain/retry-policy.js';
-import { DEFAULT_KIND, KindCatalog, parseKinds, type KindDefaults, type KindProgram, type TaskKind } from './domain/task-kind.js';
-import type { SettingsReader } from './settings.js';
+import type { RetryPolicy } from '../domain/retry-policy.js';
+import { DEFAULT_KIND, KindCatalog, parseKinds, type KindDefaults, type KindProgram, type TaskKind } from '../domain/task-kind.js';
+import type { SettingsReader } from './reader.js';
 
 /** The built-in worker's kind: it writes its own states, and waits WORK_SECONDS. */
 export function defaultKind(settings: { cpu: number; memoryGb: number; timeoutSeconds: number; retry: RetryPolicy; workSeconds: number }): TaskKind {

@@ -1,4 +1,4 @@
-import { SettingsError } from '../core/domain/errors.js';
+import { SettingsError } from './errors.js';
 
 export interface WorkerEnv {
   message: string;
@@ -7,10 +7,31 @@ export interface WorkerEnv {
   workSeconds: number;
 }
 
+/**
+ * The worker contract, kept from the original system: a task's container gets MESSAGE (the
+ * task's text), CONTAINER_NAME (its container's name) and, when it writes its own states,
+ * DATABASE_URI (the store; for Cosmos without `ssl=true`). The platform sets these; a kind's
+ * own environment may not.
+ */
+export const WORKER_VARIABLES = ['MESSAGE', 'CONTAINER_NAME', 'DATABASE_URI'] as const;
+
+/** How long the built-in task waits, as the original did. */
 export const DEFAULT_WORK_SECONDS = 5;
 
 /**
- * The worker's contract with whatever starts it (DESIGN.md): MESSAGE, CONTAINER_NAME and
+ * The whole environment of one container: the kind's own values, then the contract's, which
+ * nothing overrides. DATABASE_URI (full control of the database) only when `databaseUri` is given.
+ */
+export function workerEnvironment(
+  task: { message: string; containerName: string },
+  own: Record<string, string>,
+  databaseUri: string | null,
+): Record<string, string> {
+  return { ...own, MESSAGE: task.message, CONTAINER_NAME: task.containerName, ...(databaseUri === null ? {} : { DATABASE_URI: databaseUri }) };
+}
+
+/**
+ * The worker's contract with whatever starts it (docs/design.md): MESSAGE, CONTAINER_NAME and
  * DATABASE_URI, each required and non-empty; WORK_SECONDS for the default task. Every problem
  * is reported at once, so a misconfigured runtime is fixed in one go.
  */

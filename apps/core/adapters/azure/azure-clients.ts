@@ -1,0 +1,29 @@
+import { ContainerInstanceManagementClient } from '@azure/arm-containerinstance';
+import { MonitorClient } from '@azure/arm-monitor';
+import type { TokenCredential } from '@azure/core-auth';
+import { DefaultAzureCredential } from '@azure/identity';
+import type { AciLaunch, AzureScope, ServiceBusSettings } from '../../settings/azure.js';
+import { AciRuntime } from './aci-runtime.js';
+import { AzureMonitorMetrics } from './azure-monitor-metrics.js';
+import { ServiceBusWorkQueue } from './service-bus-work-queue.js';
+
+/** Managed identity on Azure, the developer's `az login` elsewhere: no secrets in settings. */
+export function azureCredential(managedIdentityClientId?: string | null): TokenCredential {
+  return new DefaultAzureCredential(managedIdentityClientId ? { managedIdentityClientId } : {});
+}
+
+export function openAciRuntime(scope: AzureScope, credential: TokenCredential, launch?: AciLaunch): AciRuntime {
+  const client = new ContainerInstanceManagementClient(credential, scope.subscriptionId);
+  return new AciRuntime(client, { resourceGroup: scope.resourceGroup, ...(launch ? { launch } : {}) });
+}
+
+export function openAzureMonitorMetrics(scope: AzureScope, credential: TokenCredential): AzureMonitorMetrics {
+  const client = new MonitorClient(credential, scope.subscriptionId);
+  return new AzureMonitorMetrics(client, { subscriptionId: scope.subscriptionId, resourceGroup: scope.resourceGroup });
+}
+
+export function openServiceBusQueue(settings: ServiceBusSettings, credential: () => TokenCredential): ServiceBusWorkQueue {
+  return settings.connectionString
+    ? ServiceBusWorkQueue.connect({ queueName: settings.queueName, connectionString: settings.connectionString })
+    : ServiceBusWorkQueue.connect({ queueName: settings.queueName, fullyQualifiedNamespace: settings.namespace!, credential: credential() });
+}

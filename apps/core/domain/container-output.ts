@@ -1,0 +1,51 @@
+/**
+ * What a container that knows nothing of the store tells through its output (ACI's logs API
+ * returns stdout and stderr as one stream, so both count): its progress as lines
+ * `progress 0.42`, its result as a last line `{"output": …}` (or else its last line), and,
+ * when it fails, the end of its log as the reason.
+ */
+
+const PROGRESS_LINE = /^progress\s+(0(?:\.\d+)?|1(?:\.0+)?|\.\d+)\s*$/;
+// A result is shown on a card and kept in the store: long enough for a summary, never a dump.
+const MAX_OUTPUT_CHARACTERS = 4096;
+const TAIL_LINES = 5;
+
+function lines(logs: string): string[] {
+  return logs.split(/\r?\n/).map((line) => line.trim()).filter(Boolean);
+}
+
+function cap(text: string): string {
+  return text.length > MAX_OUTPUT_CHARACTERS ? `${text.slice(0, MAX_OUTPUT_CHARACTERS)}…` : text;
+}
+
+/** The last `progress <0..1>` line's fraction, or null when there is none. */
+export function progressFromLogs(logs: string): number | null {
+  for (const line of lines(logs).reverse()) {
+    const match = PROGRESS_LINE.exec(line);
+    if (match) return Number(match[1]);
+  }
+  return null;
+}
+
+/** The result: the last line that is a JSON object with an `output`, or else the last line. */
+export function outputFromLogs(logs: string): string {
+  const all = lines(logs);
+  for (const line of [...all].reverse()) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const parsed = JSON.parse(line) as unknown;
+      if (typeof parsed === 'object' && parsed !== null && 'output' in parsed) {
+        const { output } = parsed as { output: unknown };
+        return cap(typeof output === 'string' ? output : JSON.stringify(output));
+      }
+    } catch {
+      // not JSON: an ordinary line
+    }
+  }
+  return cap(all.filter((line) => !PROGRESS_LINE.test(line)).pop() ?? '');
+}
+
+/** The last few lines of a log, one reason for a failure. */
+export function logTail(logs: string): string {
+  return cap(lines(logs).slice(-TAIL_LINES).join(' ⏎ '));
+}

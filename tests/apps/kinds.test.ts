@@ -1,0 +1,122 @@
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ProcessRuntime } from '../../apps/core/adapters/process-runtime.js';
+import type { SqliteJobStore } from '../../apps/core/adapters/sqlite-job-store.js';
+import type { SqliteWorkQueue } from '../../apps/core/adapters/sqlite-work-queue.js';
+import { DEFAULT_RETRY_POLICY } from '../../apps/core/domain/retry-policy.js';
+import type { TaskKind } from '../../apps/core/domain/task-kind.js';
+import { submitWork } from '../../apps/dashboard/submit-work.js';
+import type { WorkerLaunch } from '../../apps/spawner/dispatch.js';
+import { LocalConsumer } from '../../apps/spawner/local-consumer.js';
+import { reap } from '../../apps/spawner/reaper.js';
+import { BUILT_WORKER, ECHO_WORKER, eventually, openEmbedded, ROOT, tempDir, testKinds } from '../helpers.js';
+
+// Kinds whose programs know nothing of the database, run through the local stack's parts:
+// their state is read from the container itself (running, exit code, output, log).
+
+function kind(name: string, command: string[], overrides: Partial<TaskKind> = {}): TaskKind {
+  return { name, command, image: null, registry: null, cpu: 0.5, memoryGb: 0.5, timeoutSeconds: 60, retry: DEFAULT_RETRY_POLICY, env: {}, secretEnv: {}, store: false, ...overrides };
+}
+
+const WORDCOUNT = kind('wordcount', ['sh', 'examples/wordcount/wordcount.sh'], { env: { STEP_SECONDS: '0.3' } });
+const EXITS_WITH = (name: string, exitCode: number, overrides: Partial<TaskKind> = {}) =>
+  kind(name, ['sh', 'tests/fixtures/kinds/exits-with.sh'], { env: { EXIT_CODE: String(exitCode) }, ...overrides });
+
+describe('task kinds that know nothing of the store', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let store: SqliteJobStore;
+  let queue: SqliteWorkQueue;
+  let runtime: ProcessRuntime;
+  let launch: WorkerLaunch;
+  let consumer: LocalConsumer;
+  let reaping = true;
+  let reaper: Promise<void>;
+
+  beforeEach(async () => {
+    dir = tempDir();
+    ({ store, queue } = await openEmbedded(dir.path, { maxDeliveryCount: 3 }));
+    runtime = new ProcessRuntime({ workerEntry: BUILT_WORKER, dir: join(dir.path, 'containers'), metricsIntervalMs: 100, cwd: ROOT });
+    launch = {
+      databaseUri: `sqlite:${join(dir.path, 'jobs.db')}`,
+      kinds: await testKinds({}, [
+        WORDCOUNT,
+        EXITS_WITH('fails', 3),
+        EXITS_WITH('flaky', 75, { retry: { maxAttempts: 2, retryOnExitCodes: ['75'] } }),
+        EXITS_WITH('slow', 0, { timeoutSeconds: 1, env: { SLEEP_SECONDS: '30' } }),
+        kind('echo', ['node', ECHO_WORKER], { env: { GREETING: 'hello' }, secretEnv: { API_TOKEN: 's3cret' } }),
+      ]),
+    };
+    consumer = new LocalConsumer({ queue, store, runtime, launch, maxConcurrent: 4, running: () => runtime.runningCount(), waitForExit: (ms) => runtime.waitForExit(ms), pollMs: 100, log: () => {} });
+    consumer.start();
+    reaping = true;
+    reaper = (async () => {
+      while (reaping) {
+        await reap({ store, runtime, metrics: runtime, queue, kinds: launch.kinds, metricsWaitSeconds: 0, watchSeconds: 0.2, log: () => {} });
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
+  });
+  afterEach(async () => {
+    reaping = false;
+    await reaper;
+    await consumer.stop();
+    await runtime.close();
+    await Promise.all([store.close(), queue.close()]);
+    dir.remove();
+  });
+
+  it('runs the example word count: InProgress while it runs, its progress, then Done with its output', async () => {
+    const job = await submitWork({ message: 'the quick brown fox\njumps', kind: 'wordcount' }, { store, queue });
+    const running = await eventually(async () => {
+      const current = (await store.get(job.id))!;
+      return current.state === 'InProgress' && current.progress !== null && current.progress > 0 ? current : undefined;
+    }, 10_000, 'InProgress with progress');
+    expect(running.startedAt).not.toBeNull();
+    const done = await eventually(async () => {
+      const current = (await store.get(job.id))!;
+      return current.state === 'Done' ? current : undefined;
+    }, 10_000, 'Done');
+    expect(done).toMatchObject({ output: '5 words on 2 lines', progress: 1, kind: 'wordcount', cpu: 0.5, memoryGb: 0.5, attempts: 1 });
+    expect((await store.getArtifacts(job.containerName))!.logs).toContain('progress 0.5');
+  });
+
+  it('gives a kind without store access MESSAGE, CONTAINER_NAME and its own env alone: never DATABASE_URI', async () => {
+    const job = await submitWork({ message: 'hi', kind: 'echo' }, { store, queue });
+    await eventually(async () => (await store.get(job.id))!.state === 'Done', 10_000);
+    const logs = (await store.getArtifacts(job.containerName))!.logs;
+    const env = JSON.parse(/^env (.*)$/m.exec(logs)![1]!) as Record<string, string>;
+    expect(env).toEqual({ MESSAGE: 'hi', CONTAINER_NAME: job.containerName, GREETING: 'hello', API_TOKEN: 's3cret' });
+  });
+
+  it('fails a kind that exits non-zero with the end of its log as the reason', async () => {
+    const job = await submitWork({ message: 'bad input', kind: 'fails' }, { store, queue });
+    const failed = await eventually(async () => {
+      const current = (await store.get(job.id))!;
+      return current.state === 'Failed' ? current : undefined;
+    }, 10_000, 'Failed');
+    expect(failed.error).toBe('the container exited with code 3 before the task finished: starting on: bad input ⏎ progress 0.3 ⏎ something went wrong with bad input ⏎ giving up');
+    expect(failed.attempts).toBe(1);
+  });
+
+  it('runs again an exit code its kind retries, as a new attempt, until its attempts run out', async () => {
+    const job = await submitWork({ message: 'try me', kind: 'flaky' }, { store, queue });
+    const failed = await eventually(async () => {
+      const current = (await store.get(job.id))!;
+      return current.state === 'Failed' ? current : undefined;
+    }, 15_000, 'Failed after two attempts');
+    expect(failed.attempts).toBe(2);
+    expect(failed.priorAttempts).toHaveLength(1);
+    expect(failed.priorAttempts[0]!.reason).toMatch(/^the container exited with code 75 before the task finished/);
+    expect(failed.error).toMatch(/exited with code 75 .*; gave up after 2 attempts \(the kind's maxAttempts\)$/);
+  });
+
+  it('stops a kind that runs past its own timeout and fails the task', async () => {
+    const job = await submitWork({ message: 'forever', kind: 'slow' }, { store, queue });
+    const failed = await eventually(async () => {
+      const current = (await store.get(job.id))!;
+      return current.state === 'Failed' ? current : undefined;
+    }, 15_000, 'Failed by its timeout');
+    expect(failed.error).toBe("timed out: still running after 1 s (the kind's timeoutSeconds)");
+    await eventually(async () => runtime.runningCount() === 0);
+  });
+});

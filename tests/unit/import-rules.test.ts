@@ -1,0 +1,97 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from '../helpers.js';
+
+// The house rules of docs/design.md ("Layout"), checked by reading every import statement, so
+// that a change that breaks one fails here rather than in review.
+
+const FILES = execFileSync('git', ['ls-files', 'apps', 'stacks', 'components', 'index.ts'], { cwd: ROOT, encoding: 'utf8' })
+  .split('\n')
+  .filter((file) => file.endsWith('.ts'));
+
+const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+
+/** What a file imports: repository files as paths from the root (`.ts`), packages by name. */
+function importsOf(file: string): string[] {
+  const text = readFileSync(join(ROOT, file), 'utf8');
+  return [...text.matchAll(IMPORT)].map((match) => {
+    const specifier = (match[1] ?? match[2])!;
+    return specifier.startsWith('.') ? normalize(join(dirname(file), specifier)).replace(/\.js$/, '.ts') : specifier;
+  });
+}
+
+const GRAPH = new Map(FILES.map((file) => [file, importsOf(file)]));
+
+function violations(files: (file: string) => boolean, forbidden: (target: string, file: string) => boolean): string[] {
+  return [...GRAPH].filter(([file]) => files(file)).flatMap(([file, targets]) => targets.filter((t) => forbidden(t, file)).map((t) => `${file} → ${t}`));
+}
+
+const isPackage = (target: string) => !target.includes('/') || target.startsWith('@') || !target.endsWith('.ts');
+const isNodeBuiltin = (target: string) => target.startsWith('node:');
+
+describe('import rules', () => {
+  it('the domain (the job model and the ports) imports only itself and Node: no adapter, framework or SDK', () => {
+    expect(
+      violations(
+        (file) => file.startsWith('apps/core/domain/'),
+        (target) => !(target.startsWith('apps/core/domain/') || isNodeBuiltin(target)),
+      ),
+    ).toEqual([]);
+  });
+
+  it('within the apps, only composition roots and entry points choose adapters (the stacks compose them too)', () => {
+    const roots = new Set(['apps/dashboard/composition.ts', 'apps/spawner/composition.ts', 'apps/worker/main.ts']);
+    expect(
+      violations(
+        (file) => file.startsWith('apps/') && !file.startsWith('apps/core/adapters/') && !roots.has(file),
+        (target) => target.startsWith('apps/core/adapters/'),
+      ),
+    ).toEqual([]);
+  });
+
+  it('no Function trigger reaches a concrete adapter: they get their ports from the composition', () => {
+    expect(violations((file) => file.startsWith('apps/spawner/functions/'), (target) => target.startsWith('apps/core/adapters/'))).toEqual([]);
+  });
+
+  it('the apps never import Pulumi', () => {
+    expect(violations((file) => file.startsWith('apps/'), (target) => target.startsWith('@pulumi/'))).toEqual([]);
+  });
+
+  it('nothing but the worker reaches into apps/worker', () => {
+    expect(violations((file) => !file.startsWith('apps/worker/'), (target) => target.startsWith('apps/worker/'))).toEqual([]);
+  });
+
+  it('the apps never import the stacks or the Pulumi components', () => {
+    expect(violations((file) => file.startsWith('apps/'), (target) => target.startsWith('stacks/') || target.startsWith('components/'))).toEqual([]);
+  });
+
+  it('components never read config: only stacks/azure/config.ts does', () => {
+    const readers = FILES.filter((file) => /new pulumi\.Config\(|pulumi\.Config\b.*\(/.test(readFileSync(join(ROOT, file), 'utf8')));
+    expect(readers).toEqual(['stacks/azure/config.ts']);
+  });
+
+  it('no import cycles', () => {
+    const cycles: string[] = [];
+    const state = new Map<string, 'visiting' | 'done'>();
+    const visit = (file: string, path: string[]) => {
+      if (state.get(file) === 'done') return;
+      if (state.get(file) === 'visiting') {
+        cycles.push([...path.slice(path.indexOf(file)), file].join(' → '));
+        return;
+      }
+      state.set(file, 'visiting');
+      for (const target of GRAPH.get(file) ?? []) if (GRAPH.has(target)) visit(target, [...path, file]);
+      state.set(file, 'done');
+    };
+    for (const file of GRAPH.keys()) visit(file, []);
+    expect(cycles).toEqual([]);
+  });
+
+  it('reads the imports it checks (a guard against a pattern that matches nothing)', () => {
+    expect(GRAPH.get('apps/spawner/dispatch.ts')).toContain('apps/core/domain/job.ts');
+    expect(GRAPH.get('apps/core/adapters/sqlite-job-store.ts')).toContain('better-sqlite3');
+    expect(isPackage('better-sqlite3')).toBe(true);
+  });
+});
