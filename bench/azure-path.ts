@@ -143,9 +143,7 @@ export async function azurePath({ paced, burst }: { paced: number; burst: number
     const burstSeconds = (Date.now() - burstStarted) / 1000;
     const burstWrites = arm.acceptedWrites.length - writesBefore;
     const burstTimes = arm.acceptedWrites.slice(writesBefore);
-    // Past the bucket's first fill, writes come as fast as it refills, or slower.
-    const refilled = burstTimes.slice(WRITE_BUCKET.size);
-    const burstWriteRate = refilled.length > 1 ? ((refilled.length - 1) * 1000) / (refilled[refilled.length - 1]! - refilled[0]!) : Number.NaN;
+    const burstWriteRate = burstTimes.length > 1 ? ((burstTimes.length - 1) * 1000) / (burstTimes[burstTimes.length - 1]! - burstTimes[0]!) : Number.NaN;
     const throttled = arm.throttledWrites - throttledBefore;
     const detail = { paced: pacedRun, burst: burstRun, burstSeconds, burstWrites, writeBucket: WRITE_BUCKET, createLatencyMs: CREATE_LATENCY_MS };
     const creates = [...arm.creates.values()];
