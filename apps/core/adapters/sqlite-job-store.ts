@@ -131,6 +131,10 @@ function toJob(row: JobRow): Job {
   };
 }
 
+function* jobsOf(rows: Iterable<JobRow>): Generator<Job> {
+  for (const row of rows) yield toJob(row);
+}
+
 function placeholders(values: readonly unknown[]): string {
   return values.map(() => '?').join(', ');
 }
@@ -163,12 +167,12 @@ export class SqliteJobStore implements JobStore {
     this.db
       .transaction(() => {
         if (this.sql('SELECT 1 FROM job_totals WHERE id = 1').get()) return;
-        const rows = this.sql('SELECT * FROM jobs').iterate() as IterableIterator<JobRow>;
-        const totals = totalsOf((function* () {
-          for (const row of rows) yield toJob(row);
-        })());
-        this.sql('INSERT INTO job_totals (id, pending, in_progress, done, failed, vcpu_seconds, gb_seconds) VALUES (1, ?, ?, ?, ?, ?, ?)')
-          .run(...JOB_STATES.map((state) => totals.counts[state]), totals.vcpuSeconds, totals.gbSeconds);
+        const totals = totalsOf(jobsOf(this.sql('SELECT * FROM jobs').iterate() as IterableIterator<JobRow>));
+        this.sql('INSERT INTO job_totals (id, pending, in_progress, done, failed, vcpu_seconds, gb_seconds) VALUES (1, ?, ?, ?, ?, ?, ?)').run(
+          ...JOB_STATES.map((state) => totals.counts[state]),
+          totals.vcpuSeconds,
+          totals.gbSeconds,
+        );
       })
       .immediate();
   }
@@ -176,12 +180,11 @@ export class SqliteJobStore implements JobStore {
   async insert(job: Job): Promise<Job> {
     const inserted = this.db.transaction(() => {
       const row = this.sql(
-          `INSERT INTO jobs (id, container_name, message, kind, state, enqueued_at, dispatched_at, started_at,
-             finished_at, attempts, prior_attempts, error, output, progress, cpu, memory_gb, rev)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${NEXT_REV})
-           ON CONFLICT DO NOTHING RETURNING *`,
-        )
-        .get(
+        `INSERT INTO jobs (id, container_name, message, kind, state, enqueued_at, dispatched_at, started_at,
+           finished_at, attempts, prior_attempts, error, output, progress, cpu, memory_gb, rev)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${NEXT_REV})
+         ON CONFLICT DO NOTHING RETURNING *`,
+      ).get(
         job.id,
         job.containerName,
         job.message,
@@ -279,10 +282,9 @@ export class SqliteJobStore implements JobStore {
 
   async listActive(): Promise<Job[]> {
     const rows = this.sql(
-        `SELECT * FROM jobs WHERE state = 'InProgress' OR (state = 'Pending' AND dispatched_at IS NOT NULL)
-         ORDER BY id`,
-      )
-      .all() as JobRow[];
+      `SELECT * FROM jobs WHERE state = 'InProgress' OR (state = 'Pending' AND dispatched_at IS NOT NULL)
+       ORDER BY id`,
+    ).all() as JobRow[];
     return this.reads.count(rows).map(toJob);
   }
 
@@ -336,15 +338,15 @@ export class SqliteJobStore implements JobStore {
 
   async saveArtifacts(containerName: string, artifacts: ContainerArtifacts): Promise<void> {
     this.sql(
-        `INSERT INTO container_artifacts (container_name, logs, metrics) VALUES (?, ?, ?)
-         ON CONFLICT (container_name) DO UPDATE SET logs = excluded.logs, metrics = excluded.metrics`,
-      )
-      .run(containerName, artifacts.logs, artifacts.metrics ? JSON.stringify(artifacts.metrics) : null);
+      `INSERT INTO container_artifacts (container_name, logs, metrics) VALUES (?, ?, ?)
+       ON CONFLICT (container_name) DO UPDATE SET logs = excluded.logs, metrics = excluded.metrics`,
+    ).run(containerName, artifacts.logs, artifacts.metrics ? JSON.stringify(artifacts.metrics) : null);
   }
 
   async getArtifacts(containerName: string): Promise<ContainerArtifacts | null> {
-    const row = this.sql('SELECT logs, metrics FROM container_artifacts WHERE container_name = ?')
-      .get(containerName) as { logs: string; metrics: string | null } | undefined;
+    const row = this.sql('SELECT logs, metrics FROM container_artifacts WHERE container_name = ?').get(containerName) as
+      | { logs: string; metrics: string | null }
+      | undefined;
     return row ? { logs: row.logs, metrics: row.metrics ? JSON.parse(row.metrics) : null } : null;
   }
 
@@ -352,8 +354,12 @@ export class SqliteJobStore implements JobStore {
     return this.db.transaction(() => {
       // Forgetting every expired claim here keeps the table to one window of keys.
       this.sql('DELETE FROM idempotency_keys WHERE created_at < ?').run(expiredBefore.toISOString());
-      this.sql('INSERT INTO idempotency_keys (key, fingerprint, job_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
-        .run(claim.key, claim.fingerprint, claim.jobId, claim.createdAt);
+      this.sql('INSERT INTO idempotency_keys (key, fingerprint, job_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING').run(
+        claim.key,
+        claim.fingerprint,
+        claim.jobId,
+        claim.createdAt,
+      );
       const row = this.sql('SELECT * FROM idempotency_keys WHERE key = ?').get(claim.key) as {
         key: string;
         fingerprint: string;
