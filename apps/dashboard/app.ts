@@ -12,7 +12,11 @@ import { MESSAGE_LIMIT_BYTES } from './submit-work.js';
 import { containerRoutes } from './routes/containers.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
-import { pageRoutes } from './routes/pages.js';
+import { cardUpdateRoutes } from './routes/card-updates.js';
+import { detailsRoute } from './routes/details.js';
+import { pageRoute } from './routes/page.js';
+import { staticAssetRoutes } from './routes/static-assets.js';
+import { workFormRoutes } from './routes/work-form.js';
 
 // A form-encoded message may be three times its size (%XX for every byte).
 const FORM_BODY_LIMIT = MESSAGE_LIMIT_BYTES * 3 + 1024;
@@ -72,6 +76,10 @@ export async function buildApp(
   await app.register(async (scope) => jobRoutes(scope, deps));
   await app.register(async (scope) => containerRoutes(scope, deps));
   await app.register(async (scope) => healthRoutes(scope, deps));
-  await app.register(async (scope) => pageRoutes(scope, deps, { signOut: Boolean(accessToken) }));
+  await app.register(async (scope) => pageRoute(scope, deps, { signOut: Boolean(accessToken) }));
+  await app.register(async (scope) => staticAssetRoutes(scope));
+  await app.register(async (scope) => workFormRoutes(scope, deps));
+  await app.register(async (scope) => cardUpdateRoutes(scope, deps));
+  await app.register(async (scope) => detailsRoute(scope, deps));
   return app;
 }

@@ -109,9 +109,12 @@ describe('the spawner as Azure Functions', () => {
     expect(await onWorkQueueMessage({ jobId: job.id, message: 'hi' }, context(), deps)).toBe('already-finished');
     expect(arm.creates.get(job.containerName)).toBe(1);
     // The second delivery sent the same first watch: the queue kept one.
+    const watches = await eventually(async () => {
+      const ready = await queue.receive(10);
+      return ready.length > 0 ? ready : undefined;
+    }, 10_000, 'the first watch');
     await sleep(400);
-    const watches = await queue.receive(10);
-    expect(watches.map((m) => m.messageId)).toEqual([`${job.containerName}.watch.1`]);
+    expect([...watches, ...(await queue.receive(10))].map((m) => m.messageId)).toEqual([`${job.containerName}.watch.1`]);
   });
 
   it('defers at capacity: the message comes back later and no delivery is spent', async () => {

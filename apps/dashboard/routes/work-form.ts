@@ -1,0 +1,44 @@
+import type { FastifyInstance } from 'fastify';
+import type { DashboardDeps } from '../deps.js';
+import { HttpError, notFound } from '../http-errors.js';
+import { jobIdParams } from '../schemas.js';
+import { MAX_COPIES, submitWork, submitWorkOnce, validateKind, validateMessage } from '../submit-work.js';
+import { card } from '../views/card.js';
+import { upsertCards } from '../views/page.js';
+import { wholeNumberInRange } from '../whole-number.js';
+import { jobViews, sendHtml, viewContext } from './html-reply.js';
+
+/** The form's "Add work" and a failed card's "Requeue": each answers with the new cards. */
+export async function workFormRoutes(app: FastifyInstance, deps: DashboardDeps): Promise<void> {
+  const cards = (jobs: Parameters<typeof jobViews>[0]) => upsertCards(jobViews(jobs, deps).map((job) => card(job, viewContext(deps))));
+
+  app.post<{ Body: { message?: unknown; count?: unknown; kind?: unknown } }>(
+    '/ui/jobs',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          properties: { message: { type: 'string' }, count: { type: 'string', maxLength: 20 }, kind: { type: 'string', maxLength: 64 } },
+        },
+      },
+    },
+    async (request, reply) => {
+      const work = { message: validateMessage(request.body.message), kind: validateKind(request.body.kind, deps.kinds) };
+      const count = wholeNumberInRange('count', request.body.count, { min: 1, max: MAX_COPIES, fallback: 1 });
+      const jobs = [];
+      for (let i = 0; i < count; i++) jobs.push(await submitWork(work, deps));
+      return sendHtml(reply.code(201), cards(jobs));
+    },
+  );
+
+  app.post<{ Params: { id: string } }>('/ui/jobs/:id/requeue', { schema: { params: jobIdParams } }, async (request, reply) => {
+    const failed = await deps.store.get(request.params.id);
+    if (!failed) throw notFound(`no job with id ${request.params.id}`);
+    if (failed.state !== 'Failed') throw new HttpError(409, 'NOT_FAILED', `only a failed task can be requeued; this one is ${failed.state}`);
+    // The failed task stays as history; the same message runs again as a new task, once:
+    // a second Requeue of the same task (a double click, a retry) answers with that task.
+    const work = { message: failed.message, kind: validateKind(failed.kind, deps.kinds) };
+    const { job } = await submitWorkOnce(work, `requeue:${failed.id}`, deps);
+    return sendHtml(reply.code(201), cards([job]));
+  });
+}
