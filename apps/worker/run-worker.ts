@@ -1,6 +1,6 @@
 import { AppError, errorMessage } from '../core/domain/errors.js';
 import { isTerminal } from '../core/domain/job.js';
-import type { JobStore } from '../core/domain/job-store.port.js';
+import type { WorkerStore } from '../core/domain/job-store.port.js';
 
 /**
  * No job has this container as its current one: a mistaken CONTAINER_NAME, or an earlier
@@ -17,7 +17,7 @@ export type Task = (message: string, onProgress: (fraction: number) => Promise<v
 export interface WorkerRun {
   containerName: string;
   message: string;
-  store: JobStore;
+  store: WorkerStore;
   task: Task;
   log: (line: string) => void;
   /** When the store was open, in ms after the process started (performance.now()). */

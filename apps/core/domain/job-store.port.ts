@@ -110,6 +110,9 @@ export interface JobStore {
 // The narrow part of the store each consumer uses: what a change to it can touch is visible
 // from its signature.
 
+/** The built-in worker: its own job's states, found by its container. */
+export type WorkerStore = Pick<JobStore, 'getByContainerName' | 'markStarted' | 'reportProgress' | 'markDone' | 'markFailed'>;
+
 /** Starting containers: read a job, record its dispatch or why it cannot run. */
 export type DispatchStore = Pick<JobStore, 'get' | 'markDispatched' | 'markFailed' | 'noteDispatchError'>;
 
