@@ -4,6 +4,7 @@ import { ProcessRuntime } from '../../apps/core/adapters/process-runtime.js';
 import type { SqliteJobStore } from '../../apps/core/adapters/sqlite-job-store.js';
 import type { SqliteWorkQueue } from '../../apps/core/adapters/sqlite-work-queue.js';
 import { DEFAULT_RETRY_POLICY } from '../../apps/core/domain/retry-policy.js';
+import type { Job } from '../../apps/core/domain/job.js';
 import type { TaskKind } from '../../apps/core/domain/task-kind.js';
 import { submitWork } from '../../apps/dashboard/submit-work.js';
 import type { WorkerLaunch } from '../../apps/spawner/dispatch.js';
@@ -56,6 +57,13 @@ describe('task kinds that know nothing of the store', () => {
       }
     })();
   });
+  /** The job once it is in `state` (waiting up to `timeoutMs`). */
+  const reaches = (id: string, state: Job['state'], timeoutMs: number) =>
+    eventually(async () => {
+      const current = (await store.get(id))!;
+      return current.state === state ? current : undefined;
+    }, timeoutMs, `${id} ${state}`);
+
   afterEach(async () => {
     reaping = false;
     await reaper;
@@ -72,10 +80,7 @@ describe('task kinds that know nothing of the store', () => {
       return current.state === 'InProgress' && current.progress !== null && current.progress > 0 ? current : undefined;
     }, 10_000, 'InProgress with progress');
     expect(running.startedAt).not.toBeNull();
-    const done = await eventually(async () => {
-      const current = (await store.get(job.id))!;
-      return current.state === 'Done' ? current : undefined;
-    }, 10_000, 'Done');
+    const done = await reaches(job.id, 'Done', 10_000);
     expect(done).toMatchObject({ output: '5 words on 2 lines', progress: 1, kind: 'wordcount', cpu: 0.5, memoryGb: 0.5, attempts: 1 });
     expect((await store.getArtifacts(job.containerName))!.logs).toContain('progress 0.5');
   });
@@ -90,20 +95,14 @@ describe('task kinds that know nothing of the store', () => {
 
   it('fails a kind that exits non-zero with the end of its log as the reason', async () => {
     const job = await submitWork({ message: 'bad input', kind: 'fails' }, { store, queue });
-    const failed = await eventually(async () => {
-      const current = (await store.get(job.id))!;
-      return current.state === 'Failed' ? current : undefined;
-    }, 10_000, 'Failed');
+    const failed = await reaches(job.id, 'Failed', 10_000);
     expect(failed.error).toBe('the container exited with code 3 before the task finished: starting on: bad input ⏎ progress 0.3 ⏎ something went wrong with bad input ⏎ giving up');
     expect(failed.attempts).toBe(1);
   });
 
   it('runs again an exit code its kind retries, as a new attempt, until its attempts run out', async () => {
     const job = await submitWork({ message: 'try me', kind: 'flaky' }, { store, queue });
-    const failed = await eventually(async () => {
-      const current = (await store.get(job.id))!;
-      return current.state === 'Failed' ? current : undefined;
-    }, 15_000, 'Failed after two attempts');
+    const failed = await reaches(job.id, 'Failed', 15_000);
     expect(failed.attempts).toBe(2);
     expect(failed.priorAttempts).toHaveLength(1);
     expect(failed.priorAttempts[0]!.reason).toMatch(/^the container exited with code 75 before the task finished/);
@@ -112,10 +111,7 @@ describe('task kinds that know nothing of the store', () => {
 
   it('stops a kind that runs past its own timeout and fails the task', async () => {
     const job = await submitWork({ message: 'forever', kind: 'slow' }, { store, queue });
-    const failed = await eventually(async () => {
-      const current = (await store.get(job.id))!;
-      return current.state === 'Failed' ? current : undefined;
-    }, 15_000, 'Failed by its timeout');
+    const failed = await reaches(job.id, 'Failed', 15_000);
     expect(failed.error).toBe("timed out: still running after 1 s (the kind's timeoutSeconds)");
     await eventually(async () => runtime.runningCount() === 0);
   });
