@@ -13,6 +13,8 @@ export interface RuntimeUnderTest {
    * runs for `runMs` and exits with `exitCode`.
    */
   spec: (name: string, runMs: number, exitCode: number) => ContainerSpec;
+  /** How long a container must run to be sampled at least twice (Docker's stats come once a second). */
+  sampledRunMs?: number;
   cleanup: () => Promise<void>;
 }
 
@@ -96,7 +98,7 @@ export function containerRuntimeContract(name: string, open: () => Promise<Runti
     });
 
     it('samples CPU and memory while the container runs', async () => {
-      await subject.runtime.start(subject.spec('task-metrics', 1000, 0));
+      await subject.runtime.start(subject.spec('task-metrics', subject.sampledRunMs ?? 1000, 0));
       await finished('task-metrics');
       const metrics = (await subject.runtime.metrics('task-metrics'))!;
       expect(metrics.cpu.length).toBeGreaterThanOrEqual(2);

@@ -1,6 +1,6 @@
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { MetricPoint, MetricSeries } from '../domain/metric-series.js';
+import { ContainerSamples } from './container-samples.js';
 
 /** What is known of a container from the moment it is started: enough to find it again after a restart. */
 export interface ContainerRecord {
@@ -13,19 +13,12 @@ export interface ContainerRecord {
   startedAt: string;
 }
 
-// Enough for a long task sampled every second for an hour; older samples are dropped first.
-export const MAX_SAMPLES = 3600;
-
 /**
  * A container's files in the runtime's folder: its record (`.json`), its output (`.log`), the
  * exit status its supervisor writes (`.exit`) and its samples (`.metrics`, a JSON line each).
  * Everything a restart needs is here, so a container outlives the process that started it.
  */
-export class ContainerFiles {
-  constructor(readonly dir: string) {
-    mkdirSync(dir, { recursive: true });
-  }
-
+export class ContainerFiles extends ContainerSamples {
   log(name: string): string {
     return join(this.dir, `${name}.log`);
   }
@@ -68,27 +61,6 @@ export class ContainerFiles {
   writeExit(name: string, code: number): void {
     writeFileSync(`${this.exit(name)}.tmp`, `${code}\n`);
     renameSync(`${this.exit(name)}.tmp`, this.exit(name));
-  }
-
-  appendSample(name: string, t: string, cpu: number, memory: number): void {
-    appendFileSync(join(this.dir, `${name}.metrics`), `${JSON.stringify({ t, cpu, memory })}\n`);
-  }
-
-  samples(name: string): MetricSeries {
-    const path = join(this.dir, `${name}.metrics`);
-    const series: MetricSeries = { cpu: [], memory: [] };
-    if (!existsSync(path)) return series;
-    for (const line of readFileSync(path, 'utf8').split('\n')) {
-      if (!line) continue;
-      try {
-        const { t, cpu, memory } = JSON.parse(line) as { t: string; cpu: number; memory: number };
-        series.cpu.push({ t, v: cpu } satisfies MetricPoint);
-        series.memory.push({ t, v: memory });
-      } catch {
-        // a line cut short by a crash
-      }
-    }
-    return { cpu: series.cpu.slice(-MAX_SAMPLES), memory: series.memory.slice(-MAX_SAMPLES) };
   }
 
   remove(name: string): void {

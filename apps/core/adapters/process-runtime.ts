@@ -11,7 +11,10 @@ import type {
 } from '../domain/container-runtime.port.js';
 import { AppError } from '../domain/errors.js';
 import type { MetricPoint, MetricSeries } from '../domain/metric-series.js';
-import { ContainerFiles, MAX_SAMPLES } from './process-container-files.js';
+import { pushSample } from './container-samples.js';
+import { statusOf } from './container-status.js';
+import { logTail, MAX_LOG_BYTES } from './log-tail.js';
+import { ContainerFiles } from './process-container-files.js';
 import { CLOCK_TICKS_PER_SECOND, findProcessWithArgument, isSameProcessAlive, processStartTicks, treeUsage } from './proc-usage.js';
 import { waitForEvent } from './wait-for-event.js';
 
@@ -52,8 +55,6 @@ interface ProcessContainer {
   lastSampleAt: number;
 }
 
-// Logs are served from the tail: the same idea as ACI, which keeps the end of the output.
-const MAX_LOG_BYTES = 256 * 1024;
 const SIGNAL_EXIT_BASE = 128;
 const SIGKILL_EXIT = SIGNAL_EXIT_BASE + constants.signals.SIGKILL;
 
@@ -157,11 +158,11 @@ export class ProcessRuntime implements ContainerRuntime, ContainerMetrics {
 
   async status(name: string): Promise<ContainerStatus | null> {
     const container = this.containers.get(name);
-    return container ? toStatus(container) : null;
+    return container ? statusOf(container) : null;
   }
 
   async list(): Promise<ContainerStatus[]> {
-    return [...this.containers.values()].map(toStatus);
+    return [...this.containers.values()].map(statusOf);
   }
 
   runningCount(): number {
@@ -202,7 +203,7 @@ export class ProcessRuntime implements ContainerRuntime, ContainerMetrics {
 
   async logs(name: string): Promise<string | null> {
     if (!this.containers.has(name)) return null;
-    return readTail(this.files.log(name), MAX_LOG_BYTES);
+    return readTail(this.files.log(name));
   }
 
   async metrics(name: string): Promise<MetricSeries | null> {
@@ -302,29 +303,12 @@ export class ProcessRuntime implements ContainerRuntime, ContainerMetrics {
       container.lastCpuTicks === null && !container.ownChild
         ? 0
         : Math.round(((usage.cpuTicks - (container.lastCpuTicks ?? 0)) / CLOCK_TICKS_PER_SECOND / Math.max((now - container.lastSampleAt) / 1000, 0.001)) * 1000);
-    push(container.cpu, { t, v: cpu });
-    push(container.memory, { t, v: usage.rssBytes });
+    pushSample(container.cpu, { t, v: cpu });
+    pushSample(container.memory, { t, v: usage.rssBytes });
     this.files.appendSample(container.name, t, cpu, usage.rssBytes);
     container.lastCpuTicks = usage.cpuTicks;
     container.lastSampleAt = now;
   }
-}
-
-function toStatus(container: ProcessContainer): ContainerStatus {
-  const state = !container.finishedAt ? 'Running' : container.exitCode === 0 ? 'Succeeded' : 'Failed';
-  return {
-    name: container.name,
-    jobId: container.jobId,
-    state,
-    exitCode: container.exitCode,
-    startedAt: container.startedAt,
-    finishedAt: container.finishedAt,
-  };
-}
-
-function push(series: MetricPoint[], point: MetricPoint): void {
-  series.push(point);
-  if (series.length > MAX_SAMPLES) series.shift();
 }
 
 function signal(target: number, name: NodeJS.Signals): void {
@@ -335,16 +319,16 @@ function signal(target: number, name: NodeJS.Signals): void {
   }
 }
 
-async function readTail(file: string, maxBytes: number): Promise<string> {
+/** The file's last MAX_LOG_BYTES and one byte more, so that logTail sees whether anything came before. */
+async function readTail(file: string): Promise<string> {
   if (!existsSync(file)) return '';
   const size = statSync(file).size;
-  const start = Math.max(0, size - maxBytes);
+  const start = Math.max(0, size - MAX_LOG_BYTES - 1);
   const handle = await open(file, 'r');
   try {
     const buffer = Buffer.alloc(size - start);
     await handle.read(buffer, 0, buffer.length, start);
-    const text = buffer.toString('utf8');
-    return start > 0 ? `[earlier output truncated]\n${text}` : text;
+    return logTail(buffer);
   } finally {
     await handle.close();
   }

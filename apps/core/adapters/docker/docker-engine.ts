@@ -74,10 +74,16 @@ export class DockerEngine {
   /** A JSON request; an empty or non-JSON answer is its text. */
   async json<T = unknown>(method: string, path: string, options: EngineRequest = {}): Promise<EngineReply<T>> {
     const response = await this.stream(method, path, options);
-    const text = await readText(response);
+    const text = (await readBytes(response)).toString('utf8');
     let body: unknown = text;
     if ((response.headers['content-type'] ?? '').includes('json') && text !== '') body = JSON.parse(text);
     return { status: response.statusCode ?? 0, body: body as T };
+  }
+
+  /** The answer's bytes as they are (logs, which are framed binary). */
+  async bytes(method: string, path: string, options: EngineRequest = {}): Promise<EngineReply<Buffer>> {
+    const response = await this.stream(method, path, options);
+    return { status: response.statusCode ?? 0, body: await readBytes(response) };
   }
 
   /**
@@ -88,7 +94,7 @@ export class DockerEngine {
     const response = await this.send(method, path, options);
     const status = response.statusCode ?? 0;
     if (status < 300 || options.accept?.includes(status)) return response;
-    const text = await readText(response);
+    const text = (await readBytes(response)).toString('utf8');
     let message = text.trim();
     try {
       message = (JSON.parse(text) as { message?: string }).message ?? message;
@@ -122,8 +128,8 @@ function isReadable(value: unknown): value is Readable {
   return typeof (value as Readable | undefined)?.pipe === 'function';
 }
 
-async function readText(response: IncomingMessage): Promise<string> {
+async function readBytes(response: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of response) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }

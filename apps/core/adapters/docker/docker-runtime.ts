@@ -1,0 +1,358 @@
+import { EventEmitter } from 'node:events';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type {
+  ContainerMetrics,
+  ContainerRuntime,
+  ContainerSpec,
+  ContainerStatus,
+} from '../../domain/container-runtime.port.js';
+import { errorMessage } from '../../domain/errors.js';
+import type { MetricPoint, MetricSeries } from '../../domain/metric-series.js';
+import { ContainerSamples, pushSample } from '../container-samples.js';
+import { statusOf } from '../container-status.js';
+import { logTail } from '../log-tail.js';
+import { waitForEvent } from '../wait-for-event.js';
+import { DockerEngine, DockerEngineError } from './docker-engine.js';
+import { demultiplexLogs } from './docker-log-frames.js';
+import { millicoresBetween, readUsage, type DockerStats, type UsageReading } from './docker-stats.js';
+
+/** The labels every container of a stack carries: how a restarted stack finds its own. */
+export const LABELS = {
+  stack: 'event-driven-aci.stack',
+  jobId: 'event-driven-aci.job-id',
+  name: 'event-driven-aci.container',
+} as const;
+
+export interface DockerRuntimeOptions {
+  engine: DockerEngine;
+  /** This stack's containers carry it as a label; other containers on the engine are left alone. */
+  stackId: string;
+  /** The image for a spec that names none: the built worker. */
+  workerImage: string;
+  /** Where each container's samples are kept, so an adopted container keeps its history. */
+  dir: string;
+  /** `uid:gid` the containers run as: the host user's, so files on bind mounts are theirs and SQLite can make its -wal and -shm. */
+  user: string;
+  /** Host folders a container gets at the same path (the SQLite store's folder), by spec. */
+  bindsFor?: (spec: ContainerSpec) => string[];
+  /** Seconds between SIGTERM and SIGKILL on stop. */
+  stopGraceSeconds?: number;
+  log: (line: string) => void;
+}
+
+interface DockerContainer {
+  name: string;
+  jobId: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+  exitCode: number | null;
+  /** Why the engine could not start it (its State.Error), shown after its logs. */
+  startError: string | null;
+  /** Started by this runtime, so its CPU is counted from its start; otherwise adopted. */
+  ownStart: boolean;
+  cpu: MetricPoint[];
+  memory: MetricPoint[];
+  lastReading: UsageReading | null;
+}
+
+/** The fields of `GET /containers/{id}/json` used here. */
+interface Inspected {
+  Created: string;
+  Config: { Labels: Record<string, string> | null };
+  State: { Status: string; ExitCode: number; Error: string; StartedAt: string; FinishedAt: string };
+}
+
+const NO_TIME = '0001-01-01T00:00:00Z';
+const RUNNING_STATES = new Set(['running', 'paused', 'restarting']);
+const WATCH_RETRY_MS = 1000;
+
+/**
+ * Runs each container as a Docker container through the engine's API, as ACI runs a
+ * container group: the spec's image (the built worker when it names none), exactly the
+ * spec's environment (plus what the image itself sets), CPU and memory limits equal to what
+ * ACI would be asked for, and labels that carry the task. A new DockerRuntime on the same
+ * stack adopts the containers an earlier one started, as a restarted spawner finds its groups.
+ * Containers share the host's network, as the process runtime's do, so a store on localhost
+ * is reached as it is named.
+ */
+export class DockerRuntime implements ContainerRuntime, ContainerMetrics {
+  private readonly containers = new Map<string, DockerContainer>();
+  private readonly exits = new EventEmitter();
+  private readonly samples: ContainerSamples;
+  private readonly closing = new AbortController();
+  private clampedCpus = new Set<number>();
+
+  private constructor(
+    private readonly options: DockerRuntimeOptions,
+    private readonly hostCpus: number,
+  ) {
+    this.samples = new ContainerSamples(options.dir);
+    this.exits.setMaxListeners(0);
+  }
+
+  /** Checks the engine answers and that the worker image is there, then adopts this stack's containers. */
+  static async open(options: DockerRuntimeOptions): Promise<DockerRuntime> {
+    await options.engine.ping();
+    const info = await options.engine.json<{ NCPU: number }>('GET', '/info');
+    await options.engine.json('GET', `/images/${encodeURIComponent(options.workerImage)}/json`);
+    const runtime = new DockerRuntime(options, info.body.NCPU);
+    await runtime.adopt();
+    return runtime;
+  }
+
+  async start(spec: ContainerSpec): Promise<{ created: boolean }> {
+    if (this.containers.has(spec.name)) return { created: false };
+    // Counted as running from now: the consumer takes no more work than it has room for.
+    const container = this.track(spec.name, spec.jobId, new Date().toISOString(), true);
+    try {
+      await this.engine.json('POST', '/containers/create', { query: { name: this.dockerName(spec.name) }, body: this.createBody(spec) });
+    } catch (error) {
+      this.containers.delete(spec.name);
+      // The name is taken: a start of the same container raced this one, or a runtime before this one made it.
+      if (error instanceof DockerEngineError && error.status === 409) {
+        await this.adoptOne(spec.name);
+        return { created: false };
+      }
+      throw error;
+    }
+    try {
+      await this.engine.json('POST', `/containers/${this.dockerName(spec.name)}/start`);
+    } catch (error) {
+      // It exists but could not run (its program is missing, say): it ended, with the engine's reason.
+      container.startError = errorMessage(error);
+    }
+    this.watch(container);
+    this.sample(container);
+    return { created: true };
+  }
+
+  async status(name: string): Promise<ContainerStatus | null> {
+    const container = this.containers.get(name);
+    return container ? statusOf(container) : null;
+  }
+
+  async list(): Promise<ContainerStatus[]> {
+    return [...this.containers.values()].map(statusOf);
+  }
+
+  runningCount(): number {
+    let running = 0;
+    for (const container of this.containers.values()) if (!container.finishedAt) running++;
+    return running;
+  }
+
+  /** Resolves when any container exits, or after `timeoutMs`. */
+  waitForExit(timeoutMs: number): Promise<void> {
+    return waitForEvent(this.exits, 'exit', timeoutMs);
+  }
+
+  async stop(name: string): Promise<void> {
+    const container = this.containers.get(name);
+    if (!container || container.finishedAt) return;
+    try {
+      // 304: it had already stopped. The engine sends SIGTERM, then SIGKILL after `t` seconds.
+      await this.engine.json('POST', `/containers/${this.dockerName(name)}/stop`, { query: { t: this.options.stopGraceSeconds ?? 5 }, accept: [304] });
+    } catch (error) {
+      if (!(error instanceof DockerEngineError && error.status === 404)) throw error;
+    }
+    while (!container.finishedAt) await this.waitForExit(100);
+  }
+
+  /** Stops every running container: nothing is left running when the stack stops. */
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.containers.keys()].map((name) => this.stop(name)));
+  }
+
+  async delete(name: string): Promise<void> {
+    if (!this.containers.has(name)) return;
+    await this.stop(name);
+    await this.engine.json('DELETE', `/containers/${this.dockerName(name)}`, { query: { force: true }, accept: [404] });
+    this.containers.delete(name);
+    this.samples.removeSamples(name);
+  }
+
+  async logs(name: string): Promise<string | null> {
+    const container = this.containers.get(name);
+    if (!container) return null;
+    const reply = await this.engine.bytes('GET', `/containers/${this.dockerName(name)}/logs`, { query: { stdout: true, stderr: true }, accept: [404] });
+    const logs = reply.status === 404 ? '' : logTail(demultiplexLogs(reply.body));
+    return container.startError ? `${logs}${logs && !logs.endsWith('\n') ? '\n' : ''}the container could not start: ${container.startError}\n` : logs;
+  }
+
+  async metrics(name: string): Promise<MetricSeries | null> {
+    const container = this.containers.get(name);
+    return container ? { cpu: [...container.cpu], memory: [...container.memory] } : null;
+  }
+
+  /** Stops every running container, then lets go of the engine. */
+  async close(): Promise<void> {
+    await this.stopAll();
+    this.closing.abort();
+  }
+
+  private get engine(): DockerEngine {
+    return this.options.engine;
+  }
+
+  /** The engine's name for it: names are global on an engine, so the stack's id goes in front. */
+  private dockerName(name: string): string {
+    return `eda-${this.options.stackId}-${name}`;
+  }
+
+  private createBody(spec: ContainerSpec): Record<string, unknown> {
+    const cpus = Math.min(spec.cpu, this.hostCpus);
+    if (cpus < spec.cpu && !this.clampedCpus.has(spec.cpu)) {
+      this.clampedCpus.add(spec.cpu);
+      this.options.log(`docker: ${spec.cpu} CPUs asked for, but the engine has ${this.hostCpus}: containers that ask for more get ${this.hostCpus}`);
+    }
+    const memory = Math.round(spec.memoryGb * 1024 ** 3);
+    return {
+      Image: spec.image ?? this.options.workerImage,
+      ...(spec.command ? { Cmd: spec.command } : {}),
+      Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
+      User: this.options.user,
+      Labels: { [LABELS.stack]: this.options.stackId, [LABELS.jobId]: spec.jobId, [LABELS.name]: spec.name },
+      HostConfig: {
+        NanoCpus: Math.round(cpus * 1e9),
+        Memory: memory,
+        // No swap beyond the limit: a container gets the memory it asked for, as on ACI.
+        MemorySwap: memory,
+        Binds: (this.options.bindsFor?.(spec) ?? []).map((folder) => `${folder}:${folder}`),
+        NetworkMode: 'host',
+      },
+    };
+  }
+
+  private track(name: string, jobId: string | null, startedAt: string, ownStart: boolean): DockerContainer {
+    const container: DockerContainer = {
+      name,
+      jobId,
+      startedAt,
+      finishedAt: null,
+      exitCode: null,
+      startError: null,
+      ownStart,
+      cpu: [],
+      memory: [],
+      lastReading: null,
+    };
+    this.containers.set(name, container);
+    return container;
+  }
+
+  /** Finds the containers this stack's earlier runtimes started: running ones are watched again. */
+  private async adopt(): Promise<void> {
+    const filters = JSON.stringify({ label: [`${LABELS.stack}=${this.options.stackId}`] });
+    const found = await this.engine.json<{ Labels: Record<string, string> }[]>('GET', '/containers/json', { query: { all: true, filters } });
+    for (const summary of found.body) {
+      const name = summary.Labels[LABELS.name];
+      if (name) await this.adoptOne(name);
+    }
+  }
+
+  private async adoptOne(name: string): Promise<void> {
+    if (this.containers.has(name)) return;
+    const inspected = await this.inspect(name);
+    if (!inspected) return;
+    const container = this.track(name, inspected.Config.Labels?.[LABELS.jobId] ?? null, startedAtOf(inspected), false);
+    const saved = this.samples.samples(name);
+    container.cpu = saved.cpu;
+    container.memory = saved.memory;
+    if (inspected.State.Status === 'created' && inspected.State.Error) container.startError = inspected.State.Error;
+    this.watch(container);
+    this.sample(container);
+  }
+
+  private async inspect(name: string): Promise<Inspected | null> {
+    const reply = await this.engine.json<Inspected>('GET', `/containers/${this.dockerName(name)}/json`, { accept: [404] });
+    return reply.status === 404 ? null : reply.body;
+  }
+
+  /**
+   * Waits on the engine until the container is not running, then records how it ended. A
+   * wait cut off (the engine restarted) is made again; a container gone without an end seen
+   * was lost, which is the platform's fault, never the task's.
+   */
+  private watch(container: DockerContainer): void {
+    const run = async () => {
+      while (!container.finishedAt && !this.closing.signal.aborted) {
+        try {
+          await this.engine.json('POST', `/containers/${this.dockerName(container.name)}/wait`, {
+            query: { condition: 'not-running' },
+            signal: this.closing.signal,
+          });
+          const inspected = await this.inspect(container.name);
+          if (!inspected) return this.finish(container, null);
+          if (RUNNING_STATES.has(inspected.State.Status)) continue;
+          if (inspected.State.Status === 'created' && !container.startError && !inspected.State.Error) {
+            // Made, not yet started (a start in flight elsewhere): look again shortly.
+            await sleep(WATCH_RETRY_MS, undefined, { signal: this.closing.signal });
+            continue;
+          }
+          const finishedAt = inspected.State.FinishedAt !== NO_TIME ? inspected.State.FinishedAt : new Date().toISOString();
+          const exitCode = inspected.State.Status === 'created' ? (inspected.State.ExitCode || 127) : inspected.State.ExitCode;
+          return this.finish(container, exitCode, finishedAt);
+        } catch (error) {
+          if (this.closing.signal.aborted) return;
+          if (error instanceof DockerEngineError && error.status === 404) return this.finish(container, null);
+          this.options.log(`docker: watching ${container.name}: ${errorMessage(error)}; trying again`);
+          await sleep(WATCH_RETRY_MS, undefined, { signal: this.closing.signal }).catch(() => {});
+        }
+      }
+    };
+    void run();
+  }
+
+  private finish(container: DockerContainer, exitCode: number | null, at = new Date().toISOString()): void {
+    if (container.finishedAt) return;
+    container.exitCode = exitCode;
+    container.finishedAt = new Date(at).toISOString();
+    this.exits.emit('exit', container.name);
+  }
+
+  /**
+   * CPU and memory from the engine's stats stream, which sends a reading about once a second
+   * while the container runs and ends when it stops. A stream cut off early is opened again.
+   */
+  private sample(container: DockerContainer): void {
+    const run = async () => {
+      while (!container.finishedAt && !this.closing.signal.aborted) {
+        try {
+          const response = await this.engine.stream('GET', `/containers/${this.dockerName(container.name)}/stats`, {
+            query: { stream: true },
+            signal: this.closing.signal,
+          });
+          for await (const line of createInterface({ input: response, crlfDelay: Infinity })) {
+            if (line.trim()) this.record(container, JSON.parse(line) as DockerStats);
+          }
+        } catch (error) {
+          if (this.closing.signal.aborted || (error instanceof DockerEngineError && error.status === 404)) return;
+          if (!container.finishedAt) this.options.log(`docker: reading the stats of ${container.name}: ${errorMessage(error)}`);
+        }
+        // Ended: the container stopped (its watch records that), or the engine cut the stream.
+        await sleep(WATCH_RETRY_MS, undefined, { signal: this.closing.signal }).catch(() => {});
+      }
+    };
+    void run();
+  }
+
+  private record(container: DockerContainer, stats: DockerStats): void {
+    const reading = readUsage(stats);
+    if (!reading || container.finishedAt) return;
+    // CPU is counted from the container's start for one this runtime started; an adopted
+    // one's first reading has no interval to measure over.
+    const before = container.lastReading ?? (container.ownStart ? { at: Date.parse(container.startedAt), cpuNanoseconds: 0, memoryBytes: 0 } : null);
+    const t = new Date(reading.at).toISOString();
+    const cpu = before ? millicoresBetween(before, reading) : 0;
+    pushSample(container.cpu, { t, v: cpu });
+    pushSample(container.memory, { t, v: reading.memoryBytes });
+    this.samples.appendSample(container.name, t, cpu, reading.memoryBytes);
+    container.lastReading = reading;
+  }
+}
+
+function startedAtOf(inspected: Inspected): string {
+  return inspected.State.StartedAt && inspected.State.StartedAt !== NO_TIME ? inspected.State.StartedAt : inspected.Created;
+}
+

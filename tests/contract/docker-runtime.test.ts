@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DockerEngine } from '../../apps/core/adapters/docker/docker-engine.js';
+import { DockerRuntime, type DockerRuntimeOptions } from '../../apps/core/adapters/docker/docker-runtime.js';
+import type { ContainerSpec } from '../../apps/core/domain/container-runtime.port.js';
+import { dockerEngineOrSkip, workerImageForTests } from '../docker-engine.js';
+import { ECHO_WORKER, eventually, tempDir } from '../helpers.js';
+import { containerRuntimeContract, echoSpec } from './container-runtime.contract.js';
+
+const engine = await dockerEngineOrSkip('the DockerRuntime tests');
+// The echo worker's source, run by the image's own Node: no image of its own to build.
+const ECHO_SOURCE = readFileSync(ECHO_WORKER, 'utf8');
+const echoInImage = (name: string, runMs: number, exitCode: number): ContainerSpec => ({
+  ...echoSpec(name, runMs, exitCode),
+  command: ['node', '--input-type=module', '-e', ECHO_SOURCE],
+});
+
+describe.runIf(engine)('DockerRuntime', () => {
+  let workerImage = '';
+  beforeAll(async () => {
+    workerImage = await workerImageForTests(engine!);
+  }, 600_000);
+
+  const opened: { runtime: DockerRuntime; dir: ReturnType<typeof tempDir> }[] = [];
+  const open = async (stackId: string, extra: Partial<DockerRuntimeOptions> = {}) => {
+    const dir = tempDir();
+    // A restarted stack keeps its folder: the adopted container's earlier samples are there.
+    const runtime = await DockerRuntime.open({
+      engine: engine!,
+      stackId,
+      workerImage,
+      dir: dir.path,
+      user: `${process.getuid!()}:${process.getgid!()}`,
+      stopGraceSeconds: 1,
+      log: () => {},
+      ...extra,
+    });
+    opened.push({ runtime, dir });
+    return runtime;
+  };
+  const stackId = () => `t${randomBytes(4).toString('hex')}`;
+
+  afterAll(async () => {
+    for (const { runtime, dir } of opened) {
+      for (const container of await runtime.list()) await runtime.delete(container.name);
+      await runtime.close();
+      dir.remove();
+    }
+  });
+
+  containerRuntimeContract('DockerRuntime', async () => {
+    const runtime = await open(stackId());
+    return {
+      runtime,
+      spec: echoInImage,
+      sampledRunMs: 3000,
+      cleanup: async () => {
+        for (const container of await runtime.list()) await runtime.delete(container.name);
+        await runtime.close();
+      },
+    };
+  });
+
+  it('a new runtime on the same stack adopts a running container, counts it, samples it and sees its end', async () => {
+    const id = stackId();
+    const dir = tempDir();
+    const first = await open(id, { dir: dir.path });
+    await first.start(echoInImage('task-adopted', 4000, 4));
+    await eventually(async () => ((await first.metrics('task-adopted'))!.memory.length >= 2 ? true : undefined), 10_000, 'two samples');
+    // As a spawner that stopped without stopping its containers: the container runs on.
+    const second = await open(id, { dir: dir.path });
+    expect(second.runningCount()).toBe(1);
+    expect(await second.status('task-adopted')).toMatchObject({ state: 'Running', jobId: 'job-of-task-adopted' });
+    await eventually(async () => (await second.status('task-adopted'))?.state === 'Failed', 20_000, 'the adopted container to end');
+    expect(await second.status('task-adopted')).toMatchObject({ exitCode: 4 });
+    // The samples the first runtime took, then the second's own.
+    expect((await second.metrics('task-adopted'))!.memory.length).toBeGreaterThan(2);
+    dir.remove();
+    expect(await second.logs('task-adopted')).toContain('to stderr');
+    // Another stack on the same engine sees none of it.
+    expect(await (await open(stackId())).list()).toEqual([]);
+  }, 60_000);
+
+  it('gives the container the CPU and memory asked for, clamped to the host CPUs with a log line', async () => {
+    const lines: string[] = [];
+    const runtime = await open(stackId(), { log: (line) => lines.push(line) });
+    const info = await engine!.json<{ NCPU: number }>('GET', '/info');
+    const spec = { ...echoInImage('task-limits', 0, 0), cpu: info.body.NCPU + 2, memoryGb: 0.5 };
+    await runtime.start(spec);
+    const inspected = await engine!.json<{ HostConfig: { NanoCpus: number; Memory: number }; Config: { User: string; Labels: Record<string, string> } }>(
+      'GET',
+      `/containers/${(await dockerNameOf(engine!, 'task-limits'))}/json`,
+    );
+    expect(inspected.body.HostConfig.NanoCpus).toBe(info.body.NCPU * 1e9);
+    expect(inspected.body.HostConfig.Memory).toBe(512 * 1024 * 1024);
+    expect(inspected.body.Config.User).toBe(`${process.getuid!()}:${process.getgid!()}`);
+    expect(lines.join('\n')).toMatch(new RegExp(`${info.body.NCPU + 2} CPUs asked for, but the engine has ${info.body.NCPU}`));
+  });
+
+  it('a container whose program cannot start has failed, and its logs say why', async () => {
+    const runtime = await open(stackId());
+    await runtime.start({ ...echoInImage('task-no-program', 0, 0), command: ['/no/such/program'] });
+    await eventually(async () => (await runtime.status('task-no-program'))?.state === 'Failed', 20_000);
+    expect((await runtime.status('task-no-program'))!.exitCode).not.toBe(0);
+    expect(await runtime.logs('task-no-program')).toMatch(/could not start: .*no such file/i);
+  });
+});
+
+/** The engine's name of a container this suite started, found by its label. */
+async function dockerNameOf(engine: DockerEngine, name: string): Promise<string> {
+  const filters = JSON.stringify({ label: [`event-driven-aci.container=${name}`] });
+  const found = await engine.json<{ Names: string[] }[]>('GET', '/containers/json', { query: { all: true, filters } });
+  return found.body[0]!.Names[0]!.slice(1);
+}
