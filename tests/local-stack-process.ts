@@ -11,7 +11,7 @@ export interface RunningStack {
 }
 
 /** Starts the built local stack (what `npm start` runs) on a free port with `env` only. */
-export async function startStackProcess(env: Record<string, string>): Promise<RunningStack> {
+export async function startStackProcess(env: Record<string, string>, { startTimeoutMs = 20_000 } = {}): Promise<RunningStack> {
   const child = spawn(process.execPath, [BUILT_LOCAL_STACK], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'warn', ...env },
@@ -22,7 +22,7 @@ export async function startStackProcess(env: Record<string, string>): Promise<Ru
   child.stderr!.on('data', (chunk) => (output += chunk));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the stack did not start:\n${output}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`the stack did not start:\n${output}`)), startTimeoutMs);
     const onData = () => {
       const match = /running at (http:\/\/\S+)/.exec(output);
       if (match) {

@@ -1,10 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { openJobStore } from '../../apps/core/adapters/open-job-store.js';
 import { describeDatabase, sqlitePathFromUri } from '../../apps/core/settings/database-uri.js';
-import { ProcessRuntime } from '../../apps/core/adapters/process-runtime.js';
 import { verifySqliteFile } from '../../apps/core/adapters/sqlite-open.js';
 import { SqliteWorkQueue } from '../../apps/core/adapters/sqlite-work-queue.js';
 import type { JobStore } from '../../apps/core/domain/job-store.port.js';
@@ -15,10 +13,8 @@ import { ReaperLoop } from '../../apps/spawner/reaper-loop.js';
 import { prepareDataDir } from './data-dir.js';
 import type { LocalSettings } from './settings.js';
 import { explainListenFailure, explainStoreFailure } from './start-up-error.js';
-import { WORKER_ENTRY_IN_BUILD } from './worker-entry.js';
+import { openLocalRuntime, type OpenedRuntime } from './local-runtime.js';
 
-// Built layout: dist/stacks/local/local-stack.js starts the worker below dist/.
-const WORKER_ENTRY = fileURLToPath(new URL(`../../${WORKER_ENTRY_IN_BUILD}`, import.meta.url));
 const CONSUMER_POLL_MS = 1000;
 
 export interface LocalStack {
@@ -74,12 +70,15 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
     await store.close();
     throw error;
   }
-  const runtime = new ProcessRuntime({
-    workerEntry: WORKER_ENTRY,
-    dir: join(settings.dataDir, 'containers'),
-    metricsIntervalMs: settings.metricsIntervalMs,
-  });
-  const launch = { databaseUri: settings.databaseUri, kinds: settings.kinds };
+  let opened: OpenedRuntime;
+  try {
+    opened = await openLocalRuntime(settings, log);
+  } catch (error) {
+    await Promise.all([store.close(), queue.close()]);
+    throw error;
+  }
+  const { runtime, kinds } = opened;
+  const launch = { databaseUri: settings.databaseUri, kinds };
   const consumer = new LocalConsumer({
     queue,
     store,
@@ -96,8 +95,8 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
     runtime,
     metrics: runtime,
     queue,
-    kinds: settings.kinds,
-    // Metrics are sampled as each process runs: nothing to wait for after it exits.
+    kinds,
+    // Metrics are sampled as each container runs: nothing to wait for after it exits.
     metricsWaitSeconds: 0,
     watchSeconds: settings.reapIntervalSeconds,
     log,
@@ -107,7 +106,7 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
   let app: FastifyInstance;
   try {
     app = await buildApp(
-      { store, queue, runtime, metrics: runtime, prices: settings.prices, costLabel: 'ACI equivalent', kinds: settings.kinds.names() },
+      { store, queue, runtime, metrics: runtime, prices: settings.prices, costLabel: 'ACI equivalent', kinds: kinds.names() },
       { logger: { level: settings.logLevel }, servedAs: settings.servedAs },
     );
     await app.listen({ host: settings.host, port: settings.port });

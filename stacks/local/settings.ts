@@ -3,7 +3,8 @@ import { databaseUriProblem } from '../../apps/core/settings/database-uri.js';
 import type { PriceTable } from '../../apps/core/domain/pricing.js';
 import type { KindCatalog } from '../../apps/core/domain/task-kind.js';
 import { readBuiltInKind, readLogLevel, readPrices, readQueueTuning, type LogLevel, type QueueTuning } from '../../apps/core/settings/common.js';
-import { readKindsFile } from '../../apps/core/settings/kinds.js';
+import { DockerEngine } from '../../apps/core/adapters/docker/docker-engine.js';
+import { readKindsFile, type KindBuild } from '../../apps/core/settings/kinds.js';
 import { SettingsReader } from '../../apps/core/settings/reader.js';
 import { readServedHosts, type ServedAs } from '../../apps/dashboard/served-as.js';
 
@@ -23,7 +24,16 @@ export interface LocalSettings extends QueueTuning {
   logLevel: LogLevel;
   /** The built-in worker's kind and the ones KINDS_FILE declares. */
   kinds: KindCatalog;
+  /** The folders the kinds' images build from, by kind (CONTAINERS=docker). */
+  kindBuilds: Map<string, KindBuild>;
+  /** How each task runs: a process of its own (the default), or a Docker container. */
+  containers: ContainerMode;
+  /** The Docker engine's socket (DOCKER_HOST), for CONTAINERS=docker. */
+  dockerSocket: string;
 }
+
+export type ContainerMode = 'process' | 'docker';
+const CONTAINER_MODES: ContainerMode[] = ['process', 'docker'];
 
 export function readLocalSettings(env: Record<string, string | undefined>): LocalSettings {
   const read = new SettingsReader(env);
@@ -35,6 +45,15 @@ export function readLocalSettings(env: Record<string, string | undefined>): Loca
   const kindsFile = read.string('KINDS_FILE', '');
   const builtIn = readBuiltInKind(read);
   const queueTuning = readQueueTuning(read);
+  const kinds = readKindsFile(read, resolve(kindsFile || 'kinds.json'), kindsFile !== '', builtIn);
+  const containers = read.string('CONTAINERS', 'process') as ContainerMode;
+  if (!CONTAINER_MODES.includes(containers)) read.problem(`CONTAINERS must be one of ${CONTAINER_MODES.join(', ')} (got "${containers}")`);
+  let dockerSocket = '';
+  try {
+    dockerSocket = DockerEngine.socketFromDockerHost(read.string('DOCKER_HOST', '') || undefined);
+  } catch (error) {
+    if (containers === 'docker') read.problem((error as Error).message);
+  }
   const settings: LocalSettings = {
     host,
     port: read.integer('PORT', 3000, { min: 0, max: 65535 }),
@@ -49,7 +68,10 @@ export function readLocalSettings(env: Record<string, string | undefined>): Loca
     prices: readPrices(read),
     logLevel: readLogLevel(read, 'warn'),
     // kinds.json where `npm start` runs, unless KINDS_FILE names another file.
-    kinds: readKindsFile(read, resolve(kindsFile || 'kinds.json'), kindsFile !== '', builtIn),
+    kinds: kinds.catalog,
+    kindBuilds: kinds.builds,
+    containers,
+    dockerSocket,
   };
   read.done();
   return settings;

@@ -82,19 +82,23 @@ describe.runIf(engine)('DockerRuntime', () => {
     expect(await (await open(stackId())).list()).toEqual([]);
   }, 60_000);
 
-  it('gives the container the CPU and memory asked for, clamped to the host CPUs with a log line', async () => {
+  it('gives the container the CPU and memory asked for (CPUs clamped to the host\'s, with a log line) and its bind mounts as the host user', async () => {
     const lines: string[] = [];
-    const runtime = await open(stackId(), { log: (line) => lines.push(line) });
+    const store = tempDir();
+    const runtime = await open(stackId(), { log: (line) => lines.push(line), bindsFor: () => [store.path] });
     const info = await engine!.json<{ NCPU: number }>('GET', '/info');
     const spec = { ...echoInImage('task-limits', 0, 0), cpu: info.body.NCPU + 2, memoryGb: 0.5 };
     await runtime.start(spec);
-    const inspected = await engine!.json<{ HostConfig: { NanoCpus: number; Memory: number }; Config: { User: string; Labels: Record<string, string> } }>(
+    const inspected = await engine!.json<{ HostConfig: { NanoCpus: number; Memory: number; Binds: string[] }; Config: { User: string; Labels: Record<string, string> } }>(
       'GET',
       `/containers/${(await dockerNameOf(engine!, 'task-limits'))}/json`,
     );
     expect(inspected.body.HostConfig.NanoCpus).toBe(info.body.NCPU * 1e9);
     expect(inspected.body.HostConfig.Memory).toBe(512 * 1024 * 1024);
+    // With a bind mount, the host user: what it writes there is the user's.
     expect(inspected.body.Config.User).toBe(`${process.getuid!()}:${process.getgid!()}`);
+    expect(inspected.body.HostConfig.Binds).toEqual([`${store.path}:${store.path}`]);
+    store.remove();
     expect(lines.join('\n')).toMatch(new RegExp(`${info.body.NCPU + 2} CPUs asked for, but the engine has ${info.body.NCPU}`));
   });
 

@@ -8,9 +8,9 @@ import { WORKER_VARIABLES } from './worker-contract.js';
  */
 export interface TaskKind {
   name: string;
-  /** Local stack: the program and its arguments, run from the repository's folder. */
+  /** Local stack, as a process: the program and its arguments, run from the repository's folder. */
   command: string[] | null;
-  /** Azure: the image, by digest where it is known. */
+  /** Azure, and the local stack in containers: the image, by digest where it is known. */
   image: string | null;
   /** Azure: a private registry other than the stack's own (whose pulls use its identity). */
   registry: RegistryCredentials | null;
@@ -46,8 +46,12 @@ export const ACI_LINUX_LIMITS = { cpu: { min: 0.1, max: 4 }, memoryGb: { min: 0.
 export const TIMEOUT_LIMITS = { min: 1, max: 86_400 } as const;
 export const MAX_ATTEMPTS_LIMITS = { min: 1, max: 20 } as const;
 
-/** Which program field a source of kinds declares: a local command, an image, or (in Pulumi) an image to build. */
-export type KindProgram = 'command' | 'image' | 'image-or-build';
+/**
+ * Which program fields a source of kinds declares: on Azure an image; in Pulumi an image or a
+ * folder to build one from; in the local stack's file a command (run as a process), and an
+ * image or a folder to build one from (run in a container, CONTAINERS=docker), either or both.
+ */
+export type KindProgram = 'local' | 'image' | 'image-or-build';
 
 export interface KindDefaults {
   cpu: number;
@@ -63,7 +67,7 @@ export interface DeclaredKind extends TaskKind {
 
 const COMMON_KEYS = ['cpu', 'memoryGb', 'timeoutSeconds', 'maxAttempts', 'retryExitCodes', 'env', 'secretEnv', 'store'];
 const PROGRAM_KEYS: Record<KindProgram, string[]> = {
-  command: ['command'],
+  local: ['command', 'image', 'build'],
   image: ['image', 'registry'],
   'image-or-build': ['image', 'build', 'registry'],
 };
@@ -143,7 +147,7 @@ function readKind(name: string, fields: Record<string, unknown>, where: string, 
   };
 
   let command: string[] | null = null;
-  if (program === 'command') {
+  if (program === 'local' && fields.command !== undefined) {
     const value = fields.command;
     if (!Array.isArray(value) || value.length === 0 || value.some((part) => typeof part !== 'string' || part === '')) {
       problem('command', 'must be a non-empty array of strings: the program, then its arguments (the message reaches it as MESSAGE, never as a command line)');
@@ -151,9 +155,9 @@ function readKind(name: string, fields: Record<string, unknown>, where: string, 
       command = value as string[];
     }
   }
-  const image = program === 'command' ? null : text('image');
+  const image = text('image');
   let build: DeclaredKind['build'] = null;
-  if (program === 'image-or-build' && fields.build !== undefined) {
+  if (program !== 'image' && fields.build !== undefined) {
     const value = fields.build;
     if (typeof value === 'string' && value.trim() !== '') build = { context: value, dockerfile: null };
     else if (typeof value === 'object' && value !== null && typeof (value as { context?: unknown }).context === 'string') {
@@ -163,9 +167,13 @@ function readKind(name: string, fields: Record<string, unknown>, where: string, 
   }
   if (program === 'image' && !image) problem('image', 'is required: the image to run');
   if (program === 'image-or-build' && !image === !build) problem('image', 'or build is required, one of the two: an image to run, or a folder with a Dockerfile to build it from');
+  if (program === 'local' && image && build) problem('image', 'and build are two ways to give the image: keep one');
+  if (program === 'local' && fields.command === undefined && !image && !build) {
+    problem('command', 'is required, or an image: a command runs as a process (npm start), an image or a folder to build one from runs in a container (CONTAINERS=docker)');
+  }
 
   let registry: RegistryCredentials | null = null;
-  if (program !== 'command' && fields.registry !== undefined) {
+  if (program !== 'local' && fields.registry !== undefined) {
     const value = fields.registry as Record<string, unknown> | null;
     const ok = typeof value === 'object' && value !== null && ['server', 'username', 'password'].every((k) => typeof value[k] === 'string' && value[k] !== '');
     if (ok) registry = { server: value.server as string, username: value.username as string, password: value.password as string };

@@ -32,7 +32,10 @@ export interface DockerRuntimeOptions {
   workerImage: string;
   /** Where each container's samples are kept, so an adopted container keeps its history. */
   dir: string;
-  /** `uid:gid` the containers run as: the host user's, so files on bind mounts are theirs and SQLite can make its -wal and -shm. */
+  /**
+   * `uid:gid` a container with bind mounts runs as: the host user's, so the files it writes
+   * there are the user's and SQLite can make its -wal and -shm. Others run as their image says.
+   */
   user: string;
   /** Host folders a container gets at the same path (the SQLite store's folder), by spec. */
   bindsFor?: (spec: ContainerSpec) => string[];
@@ -207,18 +210,19 @@ export class DockerRuntime implements ContainerRuntime, ContainerMetrics {
       this.options.log(`docker: ${spec.cpu} CPUs asked for, but the engine has ${this.hostCpus}: containers that ask for more get ${this.hostCpus}`);
     }
     const memory = Math.round(spec.memoryGb * 1024 ** 3);
+    const binds = this.options.bindsFor?.(spec) ?? [];
     return {
       Image: spec.image ?? this.options.workerImage,
       ...(spec.command ? { Cmd: spec.command } : {}),
       Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
-      User: this.options.user,
+      ...(binds.length > 0 ? { User: this.options.user } : {}),
       Labels: { [LABELS.stack]: this.options.stackId, [LABELS.jobId]: spec.jobId, [LABELS.name]: spec.name },
       HostConfig: {
         NanoCpus: Math.round(cpus * 1e9),
         Memory: memory,
         // No swap beyond the limit: a container gets the memory it asked for, as on ACI.
         MemorySwap: memory,
-        Binds: (this.options.bindsFor?.(spec) ?? []).map((folder) => `${folder}:${folder}`),
+        Binds: binds.map((folder) => `${folder}:${folder}`),
         NetworkMode: 'host',
       },
     };

@@ -1,0 +1,105 @@
+import { createHash } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DockerEngine, DockerUnreachableError } from '../../apps/core/adapters/docker/docker-engine.js';
+import { ensureKindImage, ensureWorkerImage } from '../../apps/core/adapters/docker/docker-images.js';
+import { DockerRuntime } from '../../apps/core/adapters/docker/docker-runtime.js';
+import { ProcessRuntime } from '../../apps/core/adapters/process-runtime.js';
+import type { ContainerMetrics, ContainerRuntime, ContainerSpec } from '../../apps/core/domain/container-runtime.port.js';
+import { errorMessage } from '../../apps/core/domain/errors.js';
+import { DEFAULT_KIND, KindCatalog, type TaskKind } from '../../apps/core/domain/task-kind.js';
+import { sqlitePathFromUri } from '../../apps/core/settings/database-uri.js';
+import type { LocalSettings } from './settings.js';
+import { StartupError } from './start-up-error.js';
+import { WORKER_ENTRY_IN_BUILD } from './worker-entry.js';
+
+// Built layout: dist/stacks/local/ starts the worker below dist/, and builds images from the repository.
+const WORKER_ENTRY = fileURLToPath(new URL(`../../${WORKER_ENTRY_IN_BUILD}`, import.meta.url));
+const REPOSITORY_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+
+/** What the local stack needs of a runtime beyond the port: a count, a wake-up, and a stop of everything. */
+export interface LocalRuntime extends ContainerRuntime, ContainerMetrics {
+  runningCount(): number;
+  waitForExit(timeoutMs: number): Promise<void>;
+  stopAll(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The runtime CONTAINERS names, and the kinds as it runs them. */
+export interface OpenedRuntime {
+  runtime: LocalRuntime;
+  kinds: KindCatalog;
+}
+
+export async function openLocalRuntime(settings: LocalSettings, log: (line: string) => void): Promise<OpenedRuntime> {
+  return settings.containers === 'docker' ? openDockerRuntime(settings, log) : openProcessRuntime(settings);
+}
+
+function openProcessRuntime(settings: LocalSettings): OpenedRuntime {
+  const imageOnly = otherKinds(settings.kinds).filter((kind) => !kind.command);
+  if (imageOnly.length > 0) {
+    throw new StartupError(
+      `kind ${imageOnly.map((kind) => `"${kind.name}"`).join(', ')} has no "command" to run as a process: add one to the kinds file, or run its image with CONTAINERS=docker`,
+    );
+  }
+  const runtime = new ProcessRuntime({
+    workerEntry: WORKER_ENTRY,
+    dir: join(settings.dataDir, 'containers'),
+    metricsIntervalMs: settings.metricsIntervalMs,
+  });
+  return { runtime, kinds: settings.kinds };
+}
+
+/**
+ * Every task in a container of its own on the local Docker engine: the worker image (built
+ * from its Dockerfile when the engine lacks it) and each kind's image (built from its folder,
+ * or as named). Without an engine the start stops with one line that says so.
+ */
+async function openDockerRuntime(settings: LocalSettings, log: (line: string) => void): Promise<OpenedRuntime> {
+  const engine = new DockerEngine(settings.dockerSocket);
+  try {
+    await engine.ping();
+  } catch (error) {
+    if (!(error instanceof DockerUnreachableError)) throw error;
+    throw new StartupError(`CONTAINERS=docker: ${error.message}: start the Docker engine, or leave CONTAINERS unset to run tasks as processes`, { cause: error });
+  }
+  try {
+    const workerImage = await ensureWorkerImage(engine, REPOSITORY_ROOT, log);
+    const kinds = await Promise.all(otherKinds(settings.kinds).map(async (kind) => ({ ...kind, command: null, image: await kindImage(engine, kind, settings, log) })));
+    const storeFolder = settings.databaseUri.startsWith('sqlite:') ? dirname(sqlitePathFromUri(settings.databaseUri)) : null;
+    const runtime = await DockerRuntime.open({
+      engine,
+      stackId: stackIdOf(settings.dataDir),
+      workerImage,
+      dir: join(settings.dataDir, 'docker'),
+      user: `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`,
+      // A container given the store reaches its SQLite file at the same path: the worker needs no special case.
+      bindsFor: (spec: ContainerSpec) => (storeFolder && Object.hasOwn(spec.env, 'DATABASE_URI') ? [storeFolder] : []),
+      log,
+    });
+    return { runtime, kinds: new KindCatalog(settings.kinds.defaultKind, kinds) };
+  } catch (error) {
+    if (error instanceof StartupError) throw error;
+    throw new StartupError(`CONTAINERS=docker: ${errorMessage(error)}`, { cause: error });
+  }
+}
+
+async function kindImage(engine: DockerEngine, kind: TaskKind, settings: LocalSettings, log: (line: string) => void): Promise<string> {
+  const build = settings.kindBuilds.get(kind.name);
+  if (build) return ensureKindImage(engine, { name: kind.name, context: build.context, dockerfile: build.dockerfile }, log);
+  if (kind.image) {
+    const found = await engine.json('GET', `/images/${encodeURIComponent(kind.image)}/json`, { accept: [404] });
+    if (found.status === 404) throw new StartupError(`kind "${kind.name}": the Docker engine has no image ${kind.image}: pull or build it first, or give the kind a "build" folder`);
+    return kind.image;
+  }
+  throw new StartupError(`kind "${kind.name}" has only a "command": CONTAINERS=docker runs each kind from an image, so give it "image" or "build" in the kinds file`);
+}
+
+function otherKinds(catalog: KindCatalog): TaskKind[] {
+  return catalog.names().filter((name) => name !== DEFAULT_KIND).map((name) => catalog.get(name)!);
+}
+
+/** A stack is its data folder: the same folder after a restart finds the same containers. */
+export function stackIdOf(dataDir: string): string {
+  return createHash('sha256').update(dataDir).digest('hex').slice(0, 12);
+}
