@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { AppError } from '../../domain/errors.js';
 import { buildContextTar, digestBuildContext, readBuildContext } from './build-context.js';
 import { DockerEngineError, type DockerEngine } from './docker-engine.js';
@@ -34,6 +35,7 @@ const BUILT_BY_LABEL = 'event-driven-aci.content-tagged';
 // the builder's own lines about its containers and layers.
 const OUTPUT_IN_ERROR = 12;
 const BUILDER_CHATTER = /^( ---> |Removing intermediate container )/;
+const SILENCE_MS = 20_000;
 
 /**
  * The image of a build, `<repository>:<hash>`, where the hash covers everything the build is
@@ -74,25 +76,44 @@ export async function ensureBuiltImage(engine: DockerEngine, build: ImageBuild, 
       if (error instanceof DockerEngineError) throw new ImageBuildError(dockerfilePath, null, error.message, []);
       throw error;
     });
-  let step: string | null = null;
-  let stepOutput: string[] = [];
-  for await (const line of progressLines(response)) {
-    const error = progressError(line);
-    if (error !== null) throw new ImageBuildError(dockerfilePath, step, error, stepOutput.slice(-OUTPUT_IN_ERROR));
-    // The classic builder colours a step's stderr (ESC[91m … ESC[0m): plain text is for a log.
-    for (const text of (line.stream ?? '').replace(/\x1b\[[0-9;]*m/g, '').split('\n').map((l) => l.trimEnd())) {
-      if (text === '') continue;
-      log(text);
-      if (/^Step \d+\/\d+ : /.test(text)) {
-        step = text;
-        stepOutput = [];
-      } else if (!BUILDER_CHATTER.test(text)) stepOutput.push(text);
-    }
-  }
-  if (!(await imageExists(engine, tag))) throw new ImageBuildError(dockerfilePath, step, `the build ended without an error, yet there is no image ${tag}`, []);
+  await followBuild(response, dockerfilePath, log);
+  if (!(await imageExists(engine, tag))) throw new ImageBuildError(dockerfilePath, null, `the build ended without an error, yet there is no image ${tag}`, []);
   log(`built ${tag} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   await removeOlderTags(engine, build.repository, tag, log);
   return tag;
+}
+
+/**
+ * Sends a build's output to `log` as it comes, and throws on the line that reports a failure,
+ * with the step it failed at and that step's last lines. A step can be silent for minutes
+ * (`npm ci`), so a silence says which step is still running.
+ */
+async function followBuild(response: Readable, dockerfilePath: string, log: BuildLog): Promise<void> {
+  let step: string | null = null;
+  let stepOutput: string[] = [];
+  let lastLine = Date.now();
+  const heartbeat = setInterval(() => {
+    const silent = Date.now() - lastLine;
+    if (step && silent >= SILENCE_MS) log(`still at ${step} (${Math.round(silent / 1000)} s without output)`);
+  }, SILENCE_MS);
+  try {
+    for await (const line of progressLines(response)) {
+      lastLine = Date.now();
+      const error = progressError(line);
+      if (error !== null) throw new ImageBuildError(dockerfilePath, step, error, stepOutput.slice(-OUTPUT_IN_ERROR));
+      // The classic builder colours a step's stderr (ESC[91m … ESC[0m): plain text is for a log.
+      for (const text of (line.stream ?? '').replace(/\x1b\[[0-9;]*m/g, '').split('\n').map((l) => l.trimEnd())) {
+        if (text === '') continue;
+        log(text);
+        if (/^Step \d+\/\d+ : /.test(text)) {
+          step = text;
+          stepOutput = [];
+        } else if (!BUILDER_CHATTER.test(text)) stepOutput.push(text);
+      }
+    }
+  } finally {
+    clearInterval(heartbeat);
+  }
 }
 
 export async function imageExists(engine: DockerEngine, reference: string): Promise<boolean> {
