@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DockerEngine, DockerUnreachableError } from '../../apps/core/adapters/docker/docker-engine.js';
-import { ensureKindImage, ensureWorkerImage } from '../../apps/core/adapters/docker/docker-images.js';
+import { ensureKindImage, ensureWorkerImage } from '../../apps/core/adapters/docker/local-images.js';
 import { DockerRuntime } from '../../apps/core/adapters/docker/docker-runtime.js';
 import { ProcessRuntime } from '../../apps/core/adapters/process-runtime.js';
 import type { ContainerMetrics, ContainerRuntime, ContainerSpec } from '../../apps/core/domain/container-runtime.port.js';
@@ -86,7 +86,7 @@ async function openDockerRuntime(settings: LocalSettings, log: (line: string) =>
 
 async function kindImage(engine: DockerEngine, kind: TaskKind, settings: LocalSettings, log: (line: string) => void): Promise<string> {
   const build = settings.kindBuilds.get(kind.name);
-  if (build) return ensureKindImage(engine, { name: kind.name, context: build.context, dockerfile: build.dockerfile }, log);
+  if (build) return ensureKindImage(engine, REPOSITORY_ROOT, { name: kind.name, context: build.context, dockerfile: build.dockerfile }, log);
   if (kind.image) {
     const found = await engine.json('GET', `/images/${encodeURIComponent(kind.image)}/json`, { accept: [404] });
     if (found.status === 404) throw new StartupError(`kind "${kind.name}": the Docker engine has no image ${kind.image}: pull or build it first, or give the kind a "build" folder`);

@@ -4,11 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerEngine } from '../../apps/core/adapters/docker/docker-engine.js';
 import { DockerRuntime, type DockerRuntimeOptions } from '../../apps/core/adapters/docker/docker-runtime.js';
 import type { ContainerSpec } from '../../apps/core/domain/container-runtime.port.js';
-import { dockerEngineOrSkip, workerImageForTests } from '../docker-engine.js';
-import { ECHO_WORKER, eventually, tempDir } from '../helpers.js';
+import { ensureWorkerImage } from '../../apps/core/adapters/docker/local-images.js';
+import { dockerEngineOrSkip } from '../docker-engine.js';
+import { ECHO_WORKER, eventually, ROOT, tempDir } from '../helpers.js';
 import { containerRuntimeContract, echoSpec } from './container-runtime.contract.js';
 
-const engine = await dockerEngineOrSkip('the DockerRuntime tests');
+const engine = await dockerEngineOrSkip('the DockerRuntime test');
 // The echo worker's source, run by the image's own Node: no image of its own to build.
 const ECHO_SOURCE = readFileSync(ECHO_WORKER, 'utf8');
 const echoInImage = (name: string, runMs: number, exitCode: number): ContainerSpec => ({
@@ -19,7 +20,7 @@ const echoInImage = (name: string, runMs: number, exitCode: number): ContainerSp
 describe.runIf(engine)('DockerRuntime', () => {
   let workerImage = '';
   beforeAll(async () => {
-    workerImage = await workerImageForTests(engine!);
+    workerImage = await ensureWorkerImage(engine!, ROOT, () => {});
   }, 600_000);
 
   const opened: { runtime: DockerRuntime; dir: ReturnType<typeof tempDir> }[] = [];

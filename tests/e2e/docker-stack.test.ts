@@ -1,14 +1,14 @@
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureWorkerImage } from '../../apps/core/adapters/docker/docker-images.js';
+import { ensureWorkerImage } from '../../apps/core/adapters/docker/local-images.js';
 import { LABELS } from '../../apps/core/adapters/docker/docker-runtime.js';
 import { stackIdOf } from '../../stacks/local/local-runtime.js';
 import { dockerEngineOrSkip } from '../docker-engine.js';
 import { eventually, ROOT, tempDir } from '../helpers.js';
 import { getJob, postJob, startStackProcess, type RunningStack } from '../local-stack-process.js';
 
-const engine = await dockerEngineOrSkip('the CONTAINERS=docker end-to-end tests');
+const engine = await dockerEngineOrSkip('the CONTAINERS=docker end-to-end test');
 
 describe.runIf(engine)('the local stack with CONTAINERS=docker, as `npm start` runs it', () => {
   const dir = tempDir();

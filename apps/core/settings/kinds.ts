@@ -76,6 +76,6 @@ export function readKindsFile(read: SettingsReader, path: string, named: boolean
     return none;
   }
   const kinds = declaredIn(raw, path, 'local', builtIn, read);
-  const builds = new Map(kinds.flatMap(({ name, build }) => (build ? [[name, { context: resolve(build.context), dockerfile: build.dockerfile }] as const] : [])));
+  const builds = new Map(kinds.flatMap(({ name, build }) => (build ? [[name, { context: resolve(build.context), dockerfile: build.dockerfile && resolve(build.dockerfile) }] as const] : [])));
   return { catalog: new KindCatalog(builtIn, kinds), builds };
 }

@@ -1,0 +1,137 @@
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { AppError } from '../../domain/errors.js';
+import { buildContextTar, digestBuildContext, readBuildContext } from './build-context.js';
+import { DockerEngineError, type DockerEngine } from './docker-engine.js';
+import { progressError, progressLines } from './engine-progress.js';
+
+/** An image to build from a folder, named by what goes into it. */
+export interface ImageBuild {
+  /** The folder sent as the build context. */
+  context: string;
+  /** The Dockerfile, relative to the context. */
+  dockerfile: string;
+  /** The image's repository, `event-driven-aci/worker` say: its tag is the content hash. */
+  repository: string;
+  buildArgs?: Record<string, string>;
+}
+
+/** Where a build's progress goes, a line at a time. */
+export type BuildLog = (line: string) => void;
+
+/** A build the engine ran and refused: the Dockerfile, and the step's own message. */
+export class ImageBuildError extends AppError {
+  constructor(dockerfile: string, step: string | null, message: string, output: string[]) {
+    const at = step ? ` at ${step}` : '';
+    const said = output.length > 0 ? `\n${output.map((line) => `  ${line}`).join('\n')}` : '';
+    super('IMAGE_BUILD', `building ${dockerfile} failed${at}: ${message}${said}`);
+  }
+}
+
+// Marks the images this module made, so that only they are ever removed as out of date.
+const BUILT_BY_LABEL = 'event-driven-aci.content-tagged';
+// Output lines of the failing step kept in the error (the whole log went to `log`), without
+// the builder's own lines about its containers and layers.
+const OUTPUT_IN_ERROR = 12;
+const BUILDER_CHATTER = /^( ---> |Removing intermediate container )/;
+const SILENCE_MS = 20_000;
+
+/**
+ * The image of a build, `<repository>:<hash>`, where the hash covers everything the build is
+ * given: the context after .dockerignore (Dockerfile included), the Dockerfile's path and the
+ * build args. When the engine has that tag nothing is built, so a second call costs a read of
+ * the context and one request. Otherwise it is built through the Engine API (the classic
+ * builder of API 1.41), its output sent to `log`, and the older tags this made in the same
+ * repository are removed, except those a container still uses.
+ */
+export async function ensureBuiltImage(engine: DockerEngine, build: ImageBuild, log: BuildLog): Promise<string> {
+  const context = readBuildContext(build.context, build.dockerfile);
+  const dockerfilePath = join(context.folder, context.dockerfile);
+  const buildArgs = build.buildArgs ?? {};
+  const hash = createHash('sha256')
+    .update(JSON.stringify({ context: digestBuildContext(context), dockerfile: context.dockerfile, buildArgs: sortedEntries(buildArgs) }))
+    .digest('hex')
+    .slice(0, 16);
+  const tag = `${build.repository}:${hash}`;
+  if (await imageExists(engine, tag)) return tag;
+
+  log(`building ${tag} from ${context.dockerfile} in ${context.folder}`);
+  const started = Date.now();
+  const response = await engine
+    .stream('POST', '/build', {
+      query: {
+        t: tag,
+        dockerfile: context.dockerfile,
+        buildargs: JSON.stringify(buildArgs),
+        labels: JSON.stringify({ [BUILT_BY_LABEL]: build.repository }),
+        rm: true,
+        forcerm: true,
+      },
+      headers: { 'content-type': 'application/x-tar' },
+      body: buildContextTar(context),
+    })
+    .catch((error: unknown) => {
+      // Refused before it started (a Dockerfile it cannot read, say): the same error as a failed step.
+      if (error instanceof DockerEngineError) throw new ImageBuildError(dockerfilePath, null, error.message, []);
+      throw error;
+    });
+  await followBuild(response, dockerfilePath, log);
+  if (!(await imageExists(engine, tag))) throw new ImageBuildError(dockerfilePath, null, `the build ended without an error, yet there is no image ${tag}`, []);
+  log(`built ${tag} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  await removeOlderTags(engine, build.repository, tag, log);
+  return tag;
+}
+
+/**
+ * Sends a build's output to `log` as it comes, and throws on the line that reports a failure,
+ * with the step it failed at and that step's last lines. A step can be silent for minutes
+ * (`npm ci`), so a silence says which step is still running.
+ */
+async function followBuild(response: Readable, dockerfilePath: string, log: BuildLog): Promise<void> {
+  let step: string | null = null;
+  let stepOutput: string[] = [];
+  let lastLine = Date.now();
+  const heartbeat = setInterval(() => {
+    const silent = Date.now() - lastLine;
+    if (step && silent >= SILENCE_MS) log(`still at ${step} (${Math.round(silent / 1000)} s without output)`);
+  }, SILENCE_MS);
+  try {
+    for await (const line of progressLines(response)) {
+      lastLine = Date.now();
+      const error = progressError(line);
+      if (error !== null) throw new ImageBuildError(dockerfilePath, step, error, stepOutput.slice(-OUTPUT_IN_ERROR));
+      // The classic builder colours a step's stderr (ESC[91m … ESC[0m): plain text is for a log.
+      for (const text of (line.stream ?? '').replace(/\x1b\[[0-9;]*m/g, '').split('\n').map((l) => l.trimEnd())) {
+        if (text === '') continue;
+        log(text);
+        if (/^Step \d+\/\d+ : /.test(text)) {
+          step = text;
+          stepOutput = [];
+        } else if (!BUILDER_CHATTER.test(text)) stepOutput.push(text);
+      }
+    }
+  } finally {
+    clearInterval(heartbeat);
+  }
+}
+
+export async function imageExists(engine: DockerEngine, reference: string): Promise<boolean> {
+  const reply = await engine.json('GET', `/images/${reference}/json`, { accept: [404] });
+  return reply.status === 200;
+}
+
+async function removeOlderTags(engine: DockerEngine, repository: string, keep: string, log: BuildLog): Promise<void> {
+  const filters = JSON.stringify({ reference: [repository], label: [`${BUILT_BY_LABEL}=${repository}`] });
+  const { body: images } = await engine.json<{ RepoTags?: string[] | null }[]>('GET', '/images/json', { query: { filters } });
+  const older = images.flatMap((image) => image.RepoTags ?? []).filter((tag) => tag.startsWith(`${repository}:`) && tag !== keep);
+  for (const tag of older) {
+    // 409: a container (running or not) still uses it; it goes once that container has gone.
+    const reply = await engine.json('DELETE', `/images/${tag}`, { accept: [404, 409] });
+    if (reply.status === 200) log(`removed the older image ${tag}`);
+  }
+}
+
+function sortedEntries(record: Record<string, string>): [string, string][] {
+  return Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
