@@ -1,36 +1,23 @@
-import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { containerNameFor } from '../../apps/core/domain/container-name.js';
 import { JOB_STATES, newPendingJob, type Job, type JobState } from '../../apps/core/domain/job.js';
 import { newJobId } from '../../apps/core/domain/job-id.js';
 import type { JobStore } from '../../apps/core/domain/job-store.port.js';
 import { billedUnits } from '../../apps/core/domain/pricing.js';
-import { ROOT } from '../helpers.js';
+import { storeWriterProcess, type StoreWriterRuntime } from './store-writer-process.js';
 
 export interface StoreUnderTest {
   store: JobStore;
   /** The connection string another process uses to open the same store. */
   uri: string;
+  /** How another process runs to open it at `uri` (default: this Node, the default driver). */
+  writer?: StoreWriterRuntime;
   cleanup: () => Promise<void>;
 }
 
 function pending(message = 'work'): Job {
   const id = newJobId();
   return newPendingJob(id, containerNameFor(id), message, new Date());
-}
-
-/** Runs tests/contract/store-writer.ts in its own process against the same store. */
-function writerProcess(uri: string, action: string, names: string[]): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'tests/contract/store-writer.ts', uri, action, ...names], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('exit', (code) => resolve({ code: code ?? -1, stderr }));
-  });
 }
 
 /** The behaviour every JobStore adapter must have. */
@@ -351,8 +338,8 @@ export function jobStoreContract(name: string, open: () => Promise<StoreUnderTes
         }
       })();
       const [done, failed] = await Promise.all([
-        writerProcess(subject.uri, 'run-to-done', names),
-        writerProcess(subject.uri, 'fail', names),
+        storeWriterProcess(subject.uri, 'run-to-done', names, subject.writer),
+        storeWriterProcess(subject.uri, 'fail', names, subject.writer),
       ]).finally(() => (writing = false));
       await poller;
       await poll();
