@@ -5,7 +5,11 @@ import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFunctionPackage } from '../../stacks/azure/function-package.js';
-import { eventually, ROOT, tempDir } from '../helpers.js';
+import { SqliteJobStore } from '../../apps/core/adapters/sqlite-job-store.js';
+import { containerNameFor } from '../../apps/core/domain/container-name.js';
+import { newPendingJob } from '../../apps/core/domain/job.js';
+import { newJobId } from '../../apps/core/domain/job-id.js';
+import { eventually, ROOT, sleep, tempDir } from '../helpers.js';
 import { buildLikeDocker, type BuiltImage } from './dockerfile-build.js';
 import { node22 } from './node22.js';
 
@@ -13,7 +17,8 @@ import { node22 } from './node22.js';
 // the committed tree (git archive), each image by its own Dockerfile's instructions (its
 // `npm ci --omit=dev --ignore-scripts` and its bundle step), the Function package as the Pulumi
 // program builds it; then only what the final stage or the package holds, in a folder outside
-// the repository, run under Node 22. Nothing here can reach the repository's node_modules.
+// the repository, run under Node 22. Nothing here can reach the repository's node_modules:
+// the worker opens a SQLite store with Node 22's built-in node:sqlite.
 const NODE22 = node22('the tests of what ships to Azure');
 const run = promisify(execFile);
 
@@ -40,12 +45,12 @@ interface Exit {
   stderr: string;
 }
 
-/** Runs the image's CMD in its folder with exactly the image's ENV plus `env`, under Node 22. */
-function runCmd(image: BuiltImage, env: Record<string, string>): Promise<Exit> {
+/** Runs the image's CMD in its folder with exactly the image's ENV plus `env`, under Node 22 unless told. */
+function runCmd(image: BuiltImage, env: Record<string, string>, node = NODE22!): Promise<Exit> {
   const [program, ...args] = image.cmd;
   expect(program).toBe('node');
   return new Promise((resolve) => {
-    const child = spawn(NODE22!, args, { cwd: image.appDir, env: { ...image.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(node, args, { cwd: image.appDir, env: { ...image.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -114,10 +119,45 @@ describe.runIf(NODE22)('what ships to Azure, as Azure gets it, under Node 22', (
       expect(result.stderr + result.stdout).not.toContain('c2VjcmV0a2V5'); // the account key is never printed
     }, 30_000);
 
-    it('refuses a sqlite: store with a setting error, since it ships no SQLite driver', async () => {
-      const result = await runCmd(image, { MESSAGE: 'x', CONTAINER_NAME: 'task-x', DATABASE_URI: 'sqlite:/tmp/jobs.db' });
+    it('runs a task of a sqlite: store the host made and holds open, with node:sqlite: InProgress, then Done', async () => {
+      // As the local stack's container sees it: the data folder mounted at the same path, the URI unchanged.
+      const path = join(scratch.path, 'data', 'jobs.db');
+      const store = new SqliteJobStore(path);
+      try {
+        const id = newJobId();
+        const job = await store.insert(newPendingJob(id, containerNameFor(id), 'hello from the host', new Date()));
+        let exited = false;
+        const running = runCmd(image, { MESSAGE: job.message, CONTAINER_NAME: job.containerName, DATABASE_URI: `sqlite:${path}`, WORK_SECONDS: '1' }).finally(
+          () => (exited = true),
+        );
+        const seen: string[] = [];
+        const look = async () => {
+          const { state } = (await store.get(id))!;
+          if (seen.at(-1) !== state) seen.push(state);
+        };
+        while (!exited) {
+          await look();
+          await sleep(20);
+        }
+        const result = await running;
+        await look();
+        // Nothing on stderr: no missing module, no "SQLite is an experimental feature" in the task's log.
+        expect(result).toMatchObject({ code: 0, stderr: '' });
+        expect(result.stdout).toContain(`job ${id}: Done: processed "hello from the host"`);
+        expect(seen.filter((state) => state !== 'Pending')).toEqual(['InProgress', 'Done']);
+        expect(await store.get(id)).toMatchObject({ state: 'Done', progress: 1, error: null, output: expect.stringContaining('hello from the host') });
+        expect(await store.counts()).toEqual({ Pending: 0, InProgress: 0, Done: 1, Failed: 0 });
+      } finally {
+        await store.close();
+      }
+    }, 30_000);
+
+    it('refuses a sqlite: store with a setting error on a Node without node:sqlite (the host\'s Node 20), since it ships no other driver', async () => {
+      expect(process.getBuiltinModule?.('node:sqlite')).toBeUndefined();
+      const result = await runCmd(image, { MESSAGE: 'x', CONTAINER_NAME: 'task-x', DATABASE_URI: `sqlite:${join(scratch.path, 'refused.db')}` }, process.execPath);
       expect(result.code).toBe(2);
-      expect(result.stderr).toContain('this build ships no SQLite driver');
+      expect(result.stderr).toContain('this build ships no SQLite driver that loads on Node v20');
+      expect(result.stderr).toContain("it needs Node 22's node:sqlite or better-sqlite3");
     });
   });
 

@@ -1,36 +1,23 @@
-import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { containerNameFor } from '../../apps/core/domain/container-name.js';
-import { JOB_STATES, newPendingJob, type Job, type JobState } from '../../apps/core/domain/job.js';
+import { newPendingJob, type Job, type JobState } from '../../apps/core/domain/job.js';
 import { newJobId } from '../../apps/core/domain/job-id.js';
 import type { JobStore } from '../../apps/core/domain/job-store.port.js';
-import { billedUnits } from '../../apps/core/domain/pricing.js';
-import { ROOT } from '../helpers.js';
+import type { StoreWriterRuntime } from './store-writer-process.js';
+import { raceTwoWriters } from './two-writers-race.js';
 
 export interface StoreUnderTest {
   store: JobStore;
   /** The connection string another process uses to open the same store. */
   uri: string;
+  /** How another process runs to open it at `uri` (default: this Node, the default driver). */
+  writer?: StoreWriterRuntime;
   cleanup: () => Promise<void>;
 }
 
 function pending(message = 'work'): Job {
   const id = newJobId();
   return newPendingJob(id, containerNameFor(id), message, new Date());
-}
-
-/** Runs tests/contract/store-writer.ts in its own process against the same store. */
-function writerProcess(uri: string, action: string, names: string[]): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'tests/contract/store-writer.ts', uri, action, ...names], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('exit', (code) => resolve({ code: code ?? -1, stderr }));
-  });
 }
 
 /** The behaviour every JobStore adapter must have. */
@@ -323,60 +310,7 @@ export function jobStoreContract(name: string, open: () => Promise<StoreUnderTes
     });
 
     it('stays consistent when two processes write the same jobs at once', async () => {
-      const jobs: Job[] = [];
-      for (let i = 0; i < 40; i++) jobs.push(await store.insert(pending()));
-      const names = jobs.map((j) => j.containerName);
-      // Dispatched first, so that whichever writer ends a job, its attempt is billed.
-      const dispatchedAt = new Date(Date.now() - 1500);
-      for (const name of names) await store.markDispatched(name, 1, dispatchedAt, { cpu: 0.5, memoryGb: 1.5 });
-      // Read once, so that a store which counts its totals on first read has them before the race.
-      await store.counts();
-      // One process runs every job to Done while the other fails every job: each job must
-      // end in exactly one of the two, with no lost or torn writes and no "database is locked".
-      // Meanwhile a poller asks for what changed since its mark, as the dashboard does: a write
-      // that commits after the mark has passed its revision would never be seen.
-      let mark = await store.currentRev();
-      const lastSeen = new Map<string, Job>();
-      let writing = true;
-      const poll = async () => {
-        for (const job of await store.changedSince(mark, 1000)) {
-          lastSeen.set(job.id, job);
-          mark = Math.max(mark, job.rev);
-        }
-      };
-      const poller = (async () => {
-        while (writing) {
-          await poll();
-          await new Promise((resolve) => setTimeout(resolve, 2));
-        }
-      })();
-      const [done, failed] = await Promise.all([
-        writerProcess(subject.uri, 'run-to-done', names),
-        writerProcess(subject.uri, 'fail', names),
-      ]).finally(() => (writing = false));
-      await poller;
-      await poll();
-      expect(done).toMatchObject({ code: 0, stderr: '' });
-      expect(failed).toMatchObject({ code: 0, stderr: '' });
-      for (const job of jobs) {
-        const saved = (await store.get(job.id))!;
-        expect(['Done', 'Failed']).toContain(saved.state);
-        expect(saved.finishedAt).not.toBeNull();
-        if (saved.state === 'Done') expect(saved).toMatchObject({ output: 'done', error: null });
-        else expect(saved).toMatchObject({ error: 'failed by the other writer', output: null });
-        // Every change after the mark was seen: the poller's last view is the job as it ended.
-        expect(lastSeen.get(job.id), job.id).toEqual(saved);
-      }
-      const revs = (await store.changedSince(0, 1000)).map((j) => j.rev);
-      expect(new Set(revs).size).toBe(revs.length);
-      // The running figures saw each job end once, whichever process ended it.
-      const saved = await Promise.all(jobs.map(async (job) => (await store.get(job.id))!));
-      const counts = Object.fromEntries(JOB_STATES.map((state) => [state, saved.filter((job) => job.state === state).length]));
-      expect(await store.counts()).toEqual(counts);
-      const billed = saved.map((job) => billedUnits(job)!);
-      const usage = await store.usageTotals();
-      expect(usage.vcpuSeconds).toBeCloseTo(billed.reduce((sum, u) => sum + u.vcpuSeconds, 0), 9);
-      expect(usage.gbSeconds).toBeCloseTo(billed.reduce((sum, u) => sum + u.gbSeconds, 0), 9);
+      await raceTwoWriters(store, subject.uri, { runToDone: subject.writer, fail: subject.writer });
     });
   });
 }

@@ -2,6 +2,7 @@ import type { JobStore } from '../domain/job-store.port.js';
 import { AppError, errorMessage, SettingsError } from '../domain/errors.js';
 import { databaseUriProblem, describeDatabase, sqlitePathFromUri } from '../settings/database-uri.js';
 import { importLocalOnly } from './local-only.js';
+import type { SqliteDriverName } from './sqlite-driver.js';
 
 export class StoreUnreachableError extends AppError {
   constructor(where: string, cause: unknown) {
@@ -12,19 +13,21 @@ export class StoreUnreachableError extends AppError {
 export interface OpenJobStoreOptions {
   /** Check the store's indexes at start (MongoDB only; see MongoJobStoreOptions). Default true. */
   verifyIndexes?: boolean;
+  /** The SQLite driver (SQLite only). Default: the first that loads (sqlite-driver-choice.ts). */
+  sqliteDriver?: SqliteDriverName;
 }
 
 /**
  * The store named by a connection string: `sqlite:` a file, `mongodb://` or `mongodb+srv://`
  * MongoDB (Cosmos DB on Azure). Adapters load on demand, so a worker that talks to MongoDB
- * never loads the SQLite driver, which the images and the Function package do not ship.
+ * never loads a SQLite driver.
  */
 export async function openJobStore(databaseUri: string, options: OpenJobStoreOptions = {}): Promise<JobStore> {
   const problem = databaseUriProblem(databaseUri);
   if (problem) throw new SettingsError(problem);
   if (databaseUri.startsWith('sqlite:')) {
-    const { SqliteJobStore } = await importLocalOnly('DATABASE_URI', () => import('./sqlite-job-store.js'));
-    return new SqliteJobStore(sqlitePathFromUri(databaseUri));
+    const { SqliteJobStore } = await importLocalOnly('DATABASE_URI', () => import('./sqlite-job-store.js'), options.sqliteDriver);
+    return new SqliteJobStore(sqlitePathFromUri(databaseUri), { driver: options.sqliteDriver });
   }
   const { MongoJobStore } = await import('./mongo-job-store.js');
   try {

@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3';
 import { DuplicateJobError } from '../domain/errors.js';
 import { JOB_STATES, statesBefore, type AttemptRecord, type Job, type JobState } from '../domain/job.js';
 import { isNoChange, totalsChange, totalsOf, type RunningTotals } from '../domain/running-totals.js';
@@ -13,6 +12,7 @@ import type {
   UsageTotals,
 } from '../domain/job-store.port.js';
 import { ReadMeter } from './read-meter.js';
+import type { SqliteConnection, SqliteDriverName, SqliteStatement } from './sqlite-driver.js';
 import { openSqlite, watchForDamage, type DamageWatch } from './sqlite-open.js';
 
 interface JobRow {
@@ -139,16 +139,21 @@ function placeholders(values: readonly unknown[]): string {
   return values.map(() => '?').join(', ');
 }
 
+export interface SqliteJobStoreOptions {
+  /** Default: the first driver that loads (sqlite-driver-choice.ts). */
+  driver?: SqliteDriverName;
+}
+
 /** The job store in one SQLite file, shared by the dashboard, the spawner and every worker. */
 export class SqliteJobStore implements JobStore {
-  private readonly db: Database.Database;
+  private readonly db: SqliteConnection;
   private readonly damage: DamageWatch;
   /** Rows read by the reads below (npm run bench). */
   readonly reads = new ReadMeter();
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly statements = new Map<string, SqliteStatement>();
 
-  constructor(path: string) {
-    this.db = openSqlite(path);
+  constructor(path: string, options: SqliteJobStoreOptions = {}) {
+    this.db = openSqlite(path, options.driver);
     this.damage = watchForDamage(this.db, path);
     this.db.exec(SCHEMA);
     const present = new Set((this.sql('PRAGMA table_info(jobs)').all() as { name: string }[]).map((c) => c.name));
@@ -164,21 +169,19 @@ export class SqliteJobStore implements JobStore {
    */
   private ensureTotals(): void {
     if (this.sql('SELECT 1 FROM job_totals WHERE id = 1').get()) return;
-    this.db
-      .transaction(() => {
-        if (this.sql('SELECT 1 FROM job_totals WHERE id = 1').get()) return;
-        const totals = totalsOf(jobsOf(this.sql('SELECT * FROM jobs').iterate() as IterableIterator<JobRow>));
-        this.sql('INSERT INTO job_totals (id, pending, in_progress, done, failed, vcpu_seconds, gb_seconds) VALUES (1, ?, ?, ?, ?, ?, ?)').run(
-          ...JOB_STATES.map((state) => totals.counts[state]),
-          totals.vcpuSeconds,
-          totals.gbSeconds,
-        );
-      })
-      .immediate();
+    this.db.immediateTransaction(() => {
+      if (this.sql('SELECT 1 FROM job_totals WHERE id = 1').get()) return;
+      const totals = totalsOf(jobsOf(this.sql('SELECT * FROM jobs').iterate() as IterableIterator<JobRow>));
+      this.sql('INSERT INTO job_totals (id, pending, in_progress, done, failed, vcpu_seconds, gb_seconds) VALUES (1, ?, ?, ?, ?, ?, ?)').run(
+        ...JOB_STATES.map((state) => totals.counts[state]),
+        totals.vcpuSeconds,
+        totals.gbSeconds,
+      );
+    });
   }
 
   async insert(job: Job): Promise<Job> {
-    const inserted = this.db.transaction(() => {
+    const inserted = this.db.immediateTransaction(() => {
       const row = this.sql(
         `INSERT INTO jobs (id, container_name, message, kind, state, enqueued_at, dispatched_at, started_at,
            finished_at, attempts, prior_attempts, error, output, progress, cpu, memory_gb, rev)
@@ -206,7 +209,7 @@ export class SqliteJobStore implements JobStore {
       const saved = toJob(row);
       this.addToTotals(totalsChange(null, saved));
       return saved;
-    }).immediate();
+    });
     if (!inserted) throw new DuplicateJobError(job.id);
     return inserted;
   }
@@ -351,7 +354,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   async claimIdempotencyKey(claim: IdempotencyClaim, expiredBefore: Date): Promise<IdempotencyClaim> {
-    return this.db.transaction(() => {
+    return this.db.immediateTransaction(() => {
       // Forgetting every expired claim here keeps the table to one window of keys.
       this.sql('DELETE FROM idempotency_keys WHERE created_at < ?').run(expiredBefore.toISOString());
       this.sql('INSERT INTO idempotency_keys (key, fingerprint, job_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING').run(
@@ -367,7 +370,7 @@ export class SqliteJobStore implements JobStore {
         created_at: string;
       };
       return { key: row.key, fingerprint: row.fingerprint, jobId: row.job_id, createdAt: row.created_at };
-    }).immediate();
+    });
   }
 
   async releaseIdempotencyKey(key: string, jobId: string): Promise<void> {
@@ -381,7 +384,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   /** A statement prepared once per store: preparing costs more than running most of these. */
-  private sql(source: string): Database.Statement {
+  private sql(source: string): SqliteStatement {
     let statement = this.statements.get(source);
     if (!statement) {
       statement = this.db.prepare(source);
@@ -433,15 +436,13 @@ export class SqliteJobStore implements JobStore {
                  RETURNING *`;
     const update = () => this.sql(sql).get(...setParams, containerName, ...whereParams, ...fromStates) as JobRow | undefined;
     if (totalsUnchanged) return update() !== undefined;
-    return this.db
-      .transaction(() => {
-        const before = this.sql('SELECT * FROM jobs WHERE container_name = ?').get(containerName) as JobRow | undefined;
-        const after = update();
-        if (!before || !after) return false;
-        this.addToTotals(totalsChange(toJob(before), toJob(after)));
-        return true;
-      })
-      .immediate();
+    return this.db.immediateTransaction(() => {
+      const before = this.sql('SELECT * FROM jobs WHERE container_name = ?').get(containerName) as JobRow | undefined;
+      const after = update();
+      if (!before || !after) return false;
+      this.addToTotals(totalsChange(toJob(before), toJob(after)));
+      return true;
+    });
   }
 }
 

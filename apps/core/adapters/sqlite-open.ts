@@ -1,40 +1,27 @@
-import Database from 'better-sqlite3';
-import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { errorMessage, StoreDamagedError, StoreOpenError } from '../domain/errors.js';
 import { ensureDirectory } from '../ensure-directory.js';
-
-/**
- * The driver's native addon, where its install puts it (prebuilt or built from source alike).
- * Handed to the driver, it is loaded directly instead of by a search of the folders around the
- * caller ('bindings'), which costs a worker's start milliseconds, and which cannot find it from a
- * bundle. Undefined where the driver is not installed (the images): the driver's own search then
- * runs, and fails as it always has.
- */
-function findNativeAddon(): string | undefined {
-  try {
-    return createRequire(import.meta.url).resolve('better-sqlite3/build/Release/better_sqlite3.node');
-  } catch {
-    return undefined;
-  }
-}
-const NATIVE_ADDON = findNativeAddon();
+import { sqliteErrorCode, type SqliteConnection, type SqliteDriverName } from './sqlite-driver.js';
+import { sqliteDriver } from './sqlite-driver-choice.js';
 
 /**
  * Opens a SQLite file for many writers at once (the dashboard, the spawner and every worker
  * process): WAL lets readers and one writer proceed together, and the busy timeout makes a
  * writer wait for the lock instead of failing with SQLITE_BUSY. A file that cannot be opened
- * is a StoreOpenError that says why and what to do.
+ * is a StoreOpenError that says why and what to do. The driver is the one named, or else the
+ * first that loads (sqlite-driver-choice.ts).
  */
-export function openSqlite(path: string): Database.Database {
-  let db: Database.Database | undefined;
+export function openSqlite(path: string, driverName?: SqliteDriverName): SqliteConnection {
+  const driver = sqliteDriver(driverName);
+  let db: SqliteConnection | undefined;
   try {
     if (path !== ':memory:') ensureDirectory(dirname(path));
-    db = new Database(path, NATIVE_ADDON ? { nativeBinding: NATIVE_ADDON } : {});
-    db.pragma('journal_mode = WAL');
-    db.pragma('busy_timeout = 10000');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
+    db = driver.open(path);
+    // The busy timeout first: node:sqlite has none until told, and the switch to WAL may wait too.
+    db.exec('PRAGMA busy_timeout = 10000');
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec('PRAGMA synchronous = NORMAL');
+    db.exec('PRAGMA foreign_keys = ON');
     return db;
   } catch (error) {
     db?.close();
@@ -47,10 +34,10 @@ export function openSqlite(path: string): Database.Database {
  * StoreOpenError when it is not a database or is damaged. For the start of a long-running
  * process only: it reads the whole file, which a worker starting per task must not pay.
  */
-export function verifySqliteFile(path: string): void {
-  const db = openSqlite(path);
+export function verifySqliteFile(path: string, driverName?: SqliteDriverName): void {
+  const db = openSqlite(path, driverName);
   try {
-    const rows = db.pragma('quick_check') as { quick_check: string }[];
+    const rows = db.prepare('PRAGMA quick_check').all() as { quick_check: string }[];
     const findings = rows.map((row) => row.quick_check).filter((line) => line !== 'ok');
     if (findings.length > 0) {
       throw new StoreOpenError(damaged(path, `quick_check: ${findings[0]}${findings.length > 1 ? ` and ${findings.length - 1} more` : ''}`));
@@ -73,7 +60,7 @@ export interface DamageWatch {
  * `db`, so that a health check can report it (every later read may fail the same way, and
  * a health check that only runs `SELECT 1` would not see it).
  */
-export function watchForDamage(db: Database.Database, path: string): DamageWatch {
+export function watchForDamage(db: SqliteConnection, path: string): DamageWatch {
   const watch: { found: StoreDamagedError | null } = { found: null };
   const note = (error: unknown) => {
     if (watch.found === null && isDamage(error)) {
@@ -81,7 +68,7 @@ export function watchForDamage(db: Database.Database, path: string): DamageWatch
     }
   };
   const prepare = db.prepare.bind(db);
-  db.prepare = ((source: string) => {
+  db.prepare = (source: string) => {
     const statement = prepare(source);
     for (const method of ['run', 'get', 'all', 'iterate'] as const) {
       const original = (statement[method] as (...args: unknown[]) => unknown).bind(statement);
@@ -97,16 +84,12 @@ export function watchForDamage(db: Database.Database, path: string): DamageWatch
       });
     }
     return statement;
-  }) as typeof db.prepare;
+  };
   return watch;
 }
 
-function sqliteCode(error: unknown): string {
-  return (error as { code?: unknown })?.code?.toString() ?? '';
-}
-
 function isDamage(error: unknown): boolean {
-  const code = sqliteCode(error);
+  const code = sqliteErrorCode(error);
   return code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB';
 }
 
@@ -115,7 +98,7 @@ function damaged(path: string, detail: string): string {
 }
 
 function describeOpenFailure(path: string, error: unknown): string {
-  const code = sqliteCode(error);
+  const code = sqliteErrorCode(error);
   const reason = errorMessage(error);
   if (code === 'SQLITE_NOTADB') return `${path} is not a SQLite database (${reason}): move it away, and an empty one is made at the next start`;
   if (code.startsWith('SQLITE_CORRUPT')) return damaged(path, reason);

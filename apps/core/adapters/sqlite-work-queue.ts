@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { MessageLockLostError } from '../domain/errors.js';
@@ -9,6 +8,7 @@ import type {
   WorkQueue,
 } from '../domain/work-queue.port.js';
 import { waitForEvent } from './wait-for-event.js';
+import type { SqliteConnection } from './sqlite-driver.js';
 import { openSqlite } from './sqlite-open.js';
 
 export interface SqliteWorkQueueOptions {
@@ -69,7 +69,7 @@ const MAX_DELIVERY_REASON = 'MaxDeliveryCountExceeded';
  * message at its next fallback poll.
  */
 export class SqliteWorkQueue implements WorkQueue {
-  private readonly db: Database.Database;
+  private readonly db: SqliteConnection;
   private readonly now: () => number;
   private readonly sent = new EventEmitter();
 
@@ -86,7 +86,7 @@ export class SqliteWorkQueue implements WorkQueue {
 
   async send({ messageId, body, scheduledAt }: OutgoingMessage): Promise<boolean> {
     const now = this.now();
-    const accepted = this.db.transaction(() => {
+    const accepted = this.db.immediateTransaction(() => {
       this.db
         .prepare('DELETE FROM queue_seen_ids WHERE seen_at <= ?')
         .run(now - this.options.duplicateDetectionWindowMs);
@@ -100,7 +100,7 @@ export class SqliteWorkQueue implements WorkQueue {
         )
         .run(messageId, JSON.stringify(body), now, Math.max(now, scheduledAt?.getTime() ?? now));
       return true;
-    }).immediate();
+    });
     if (accepted) this.sent.emit('message');
     return accepted;
   }
@@ -108,7 +108,7 @@ export class SqliteWorkQueue implements WorkQueue {
   async receive(maxMessages: number): Promise<ReceivedMessage[]> {
     if (maxMessages <= 0) return [];
     const now = this.now();
-    return this.db.transaction(() => {
+    return this.db.immediateTransaction(() => {
       const received: ReceivedMessage[] = [];
       // Rows whose delivery count is used up are dead-lettered instead of delivered, as
       // Service Bus does when a lock expires on the last allowed delivery.
@@ -143,7 +143,7 @@ export class SqliteWorkQueue implements WorkQueue {
         }
       }
       return received;
-    }).immediate();
+    });
   }
 
   async complete(message: ReceivedMessage): Promise<void> {
@@ -153,7 +153,7 @@ export class SqliteWorkQueue implements WorkQueue {
 
   async abandon(message: ReceivedMessage): Promise<void> {
     const now = this.now();
-    this.db.transaction(() => {
+    this.db.immediateTransaction(() => {
       const row = this.lockedRow(message);
       if (row.dead_lettered_at === null && row.delivery_count >= this.options.maxDeliveryCount) {
         this.moveToDeadLetter(row.seq, MAX_DELIVERY_REASON, this.maxDeliveryDescription(), now);
@@ -162,21 +162,21 @@ export class SqliteWorkQueue implements WorkQueue {
           .prepare('UPDATE queue_messages SET lock_token = NULL, locked_until = NULL WHERE seq = ?')
           .run(row.seq);
       }
-    }).immediate();
+    });
     this.sent.emit('message');
   }
 
   async deadLetter(message: ReceivedMessage, reason: string, description: string): Promise<void> {
     const now = this.now();
-    this.db.transaction(() => {
+    this.db.immediateTransaction(() => {
       const row = this.lockedRow(message);
       this.moveToDeadLetter(row.seq, reason, description, now);
-    }).immediate();
+    });
   }
 
   async receiveDeadLetters(maxMessages: number): Promise<DeadLetter[]> {
     const now = this.now();
-    return this.db.transaction(() => {
+    return this.db.immediateTransaction(() => {
       const rows = this.db
         .prepare(
           `SELECT * FROM queue_messages WHERE dead_lettered_at IS NOT NULL AND (locked_until IS NULL OR locked_until <= ?)
@@ -189,7 +189,7 @@ export class SqliteWorkQueue implements WorkQueue {
         lock.run(lockToken, now + this.options.lockDurationMs, row.seq);
         return { ...toDeadLetter(row), lockToken };
       });
-    }).immediate();
+    });
   }
 
   async waitForMessages(timeoutMs: number): Promise<void> {

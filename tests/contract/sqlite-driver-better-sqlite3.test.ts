@@ -1,0 +1,3 @@
+import { sqliteDriverContract } from './sqlite-driver.contract.js';
+
+sqliteDriverContract('better-sqlite3');
