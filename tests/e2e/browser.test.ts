@@ -2,6 +2,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureWorkerImage } from '../../apps/core/adapters/docker/local-images.js';
+import { dockerEngineOrSkip } from '../docker-engine.js';
 import { ROOT, tempDir } from '../helpers.js';
 import { startStackProcess, type RunningStack } from '../local-stack-process.js';
 
@@ -27,7 +29,15 @@ const CHROMIUM_FLAGS = [
   '--disable-sync',
 ];
 
-describe.runIf(hasChromium)('the dashboard in a real browser', () => {
+// Once as `npm start` runs by default (each task a process), once with each task in a Docker
+// container (CONTAINERS=docker), when an engine answers: the page must not see a difference.
+const engine = hasChromium ? await dockerEngineOrSkip('the browser test against CONTAINERS=docker') : null;
+const MODES = [
+  { containers: 'process', shots: '' },
+  ...(engine ? [{ containers: 'docker', shots: 'docker-' }] : []),
+] as const;
+
+describe.runIf(hasChromium).each(MODES)('the dashboard in a real browser, CONTAINERS=$containers', ({ containers, shots }) => {
   let dir: ReturnType<typeof tempDir>;
   let stack: RunningStack;
   let browser: Browser;
@@ -37,7 +47,12 @@ describe.runIf(hasChromium)('the dashboard in a real browser', () => {
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     dir = tempDir();
-    stack = await startStackProcess({ DATA_DIR: join(dir.path, 'data'), WORK_SECONDS: '4', METRICS_INTERVAL_MS: '200' });
+    // The images are built (or found) first, so the stack's own check at start is quick.
+    if (containers === 'docker') await ensureWorkerImage(engine!, ROOT, () => {});
+    stack = await startStackProcess(
+      { DATA_DIR: join(dir.path, 'data'), WORK_SECONDS: '4', METRICS_INTERVAL_MS: '200', CONTAINERS: containers },
+      { startTimeoutMs: 300_000 },
+    );
     // launch() gives the browser a fresh, empty profile of its own each time.
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -45,7 +60,7 @@ describe.runIf(hasChromium)('the dashboard in a real browser', () => {
       alerts.push(dialog.message());
       await dialog.dismiss();
     });
-  });
+  }, 900_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -69,7 +84,7 @@ describe.runIf(hasChromium)('the dashboard in a real browser', () => {
     expect(await card.getAttribute('class')).toContain('state-pending');
     await expect(card.locator('.badge').textContent()).resolves.toBe('Pending');
     expect(await page.inputValue('#message')).toBe(''); // the form is ready for more work
-    await page.screenshot({ path: join(SCREENSHOTS, '1-pending.png') });
+    await page.screenshot({ path: join(SCREENSHOTS, `${shots}1-pending.png`) });
 
     await page.unroute('**/ui/updates**');
     for (const release of heldUpdates) await release().catch(() => {});
@@ -80,7 +95,7 @@ describe.runIf(hasChromium)('the dashboard in a real browser', () => {
     await expect(running.locator('code.container').textContent()).resolves.toBe(containerName);
     await expect(running.locator('.badge').textContent()).resolves.toBe('In progress');
     await running.locator('progress').waitFor();
-    await page.screenshot({ path: join(SCREENSHOTS, '2-in-progress.png') });
+    await page.screenshot({ path: join(SCREENSHOTS, `${shots}2-in-progress.png`) });
 
     const metricsRequest = page.waitForRequest((request) => request.url().endsWith(`/api/containers/${containerName}/metrics`));
     await page.locator(`#${cardId} .details-button`).click();
@@ -94,7 +109,7 @@ describe.runIf(hasChromium)('the dashboard in a real browser', () => {
     await expect(dialog.locator('.timeline').textContent()).resolves.toMatch(/Enqueued[\s\S]*Dispatched[\s\S]*queue wait[\s\S]*Started[\s\S]*container start/);
     await page.waitForFunction(`document.querySelector('dialog.details .logs')?.textContent?.includes('InProgress')`);
     await expect(dialog.locator('.details-cost').textContent()).resolves.toMatch(/\$[\d.]+ for 1 vCPU and 1\.5 GiB/);
-    await page.screenshot({ path: join(SCREENSHOTS, '3-details.png') });
+    await page.screenshot({ path: join(SCREENSHOTS, `${shots}3-details.png`) });
     await page.keyboard.press('Escape');
     await page.locator('dialog.details').waitFor({ state: 'detached' });
 
@@ -104,7 +119,7 @@ describe.runIf(hasChromium)('the dashboard in a real browser', () => {
     expect(await page.evaluate(`getComputedStyle(document.getElementById('${cardId}')).backgroundColor`)).toBe('rgb(227, 245, 232)');
     await expect(done.locator('.cost').textContent()).resolves.toMatch(/^\$0\.0000\d+$/);
     await expect(page.locator('#totals').textContent()).resolves.toMatch(/Done\s*1/);
-    await page.screenshot({ path: join(SCREENSHOTS, '4-done.png') });
+    await page.screenshot({ path: join(SCREENSHOTS, `${shots}4-done.png`) });
   });
 
   it('runs a kind picked in the form: the example word count goes green with its output', async () => {
@@ -120,7 +135,7 @@ describe.runIf(hasChromium)('the dashboard in a real browser', () => {
     const done = page.locator(`#${cardId}.state-done`);
     await done.waitFor({ timeout: 15_000 });
     await expect(done.locator('.output').textContent()).resolves.toBe('5 words on 1 lines');
-    await page.screenshot({ path: join(SCREENSHOTS, '5-kind-done.png') });
+    await page.screenshot({ path: join(SCREENSHOTS, `${shots}5-kind-done.png`) });
     await page.selectOption('#kind', 'default');
   });
 
@@ -135,7 +150,7 @@ describe.runIf(hasChromium)('the dashboard in a real browser', () => {
     await page.waitForTimeout(1500);
     expect(await page.evaluate('window.__pwned')).toBeUndefined();
     expect(alerts).toEqual([]);
-    await page.screenshot({ path: join(SCREENSHOTS, '6-hostile-message.png') });
+    await page.screenshot({ path: join(SCREENSHOTS, `${shots}6-hostile-message.png`) });
   });
 
   it('shows what was wrong with bad input, in the form', async () => {
