@@ -63,6 +63,11 @@ async function openDockerRuntime(settings: LocalSettings, log: (line: string) =>
     if (!(error instanceof DockerUnreachableError)) throw error;
     throw new StartupError(`CONTAINERS=docker: ${error.message}: start the Docker engine, or leave CONTAINERS unset to run tasks as processes`, { cause: error });
   }
+  // Before any build: a mistake in the kinds file is one line at once, not after minutes of building.
+  const commandOnly = otherKinds(settings.kinds).find((kind) => !kind.image && !settings.kindBuilds.has(kind.name));
+  if (commandOnly) {
+    throw new StartupError(`kind "${commandOnly.name}" has only a "command": CONTAINERS=docker runs each kind from an image, so give it "image" or "build" in the kinds file`);
+  }
   try {
     const workerImage = await ensureWorkerImage(engine, REPOSITORY_ROOT, log);
     const kinds = await Promise.all(otherKinds(settings.kinds).map(async (kind) => ({ ...kind, command: null, image: await kindImage(engine, kind, settings, log) })));
@@ -87,12 +92,10 @@ async function openDockerRuntime(settings: LocalSettings, log: (line: string) =>
 async function kindImage(engine: DockerEngine, kind: TaskKind, settings: LocalSettings, log: (line: string) => void): Promise<string> {
   const build = settings.kindBuilds.get(kind.name);
   if (build) return ensureKindImage(engine, REPOSITORY_ROOT, { name: kind.name, context: build.context, dockerfile: build.dockerfile }, log);
-  if (kind.image) {
-    const found = await engine.json('GET', `/images/${encodeURIComponent(kind.image)}/json`, { accept: [404] });
-    if (found.status === 404) throw new StartupError(`kind "${kind.name}": the Docker engine has no image ${kind.image}: pull or build it first, or give the kind a "build" folder`);
-    return kind.image;
-  }
-  throw new StartupError(`kind "${kind.name}" has only a "command": CONTAINERS=docker runs each kind from an image, so give it "image" or "build" in the kinds file`);
+  const image = kind.image!;
+  const found = await engine.json('GET', `/images/${encodeURIComponent(image)}/json`, { accept: [404] });
+  if (found.status === 404) throw new StartupError(`kind "${kind.name}": the Docker engine has no image ${image}: pull or build it first, or give the kind a "build" folder`);
+  return image;
 }
 
 function otherKinds(catalog: KindCatalog): TaskKind[] {

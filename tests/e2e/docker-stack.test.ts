@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +7,7 @@ import { LABELS } from '../../apps/core/adapters/docker/docker-runtime.js';
 import { stackIdOf } from '../../stacks/local/local-runtime.js';
 import { dockerEngineOrSkip } from '../docker-engine.js';
 import { eventually, ROOT, tempDir } from '../helpers.js';
-import { getJob, postJob, startStackProcess, type RunningStack } from '../local-stack-process.js';
+import { getJob, postJob, runStackUntilExit, startStackProcess, type RunningStack } from '../local-stack-process.js';
 
 const engine = await dockerEngineOrSkip('the CONTAINERS=docker end-to-end test');
 
@@ -87,4 +88,14 @@ describe.runIf(engine)('the local stack with CONTAINERS=docker, as `npm start` r
     }
     expect(await stack.stop(1)).toBe(0);
   }, 600_000);
+
+  it('stops at start with one line for a kind that has only a command', async () => {
+    const kinds = join(dir.path, 'kinds.json');
+    writeFileSync(kinds, JSON.stringify({ local: { command: ['sh', '-c', 'echo hi'] } }));
+    const result = await runStackUntilExit({ DATA_DIR: join(dir.path, 'other'), CONTAINERS: 'docker', KINDS_FILE: kinds }, { timeoutMs: 120_000 });
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr.trim()).toBe(
+      'kind "local" has only a "command": CONTAINERS=docker runs each kind from an image, so give it "image" or "build" in the kinds file',
+    );
+  }, 150_000);
 });

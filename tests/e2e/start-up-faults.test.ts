@@ -100,4 +100,31 @@ describe('npm start stops with one clear line on a fault it cannot work around',
       /^invalid settings: HOST 0\.0\.0\.0 listens on every address: set ALLOWED_HOSTS to the host names the dashboard is reached by/,
     );
   });
+
+  it('CONTAINERS=docker and no Docker engine answers', async () => {
+    expectOneLine(
+      await runStackUntilExit({ DATA_DIR: join(dir.path, 'data'), CONTAINERS: 'docker', DOCKER_HOST: `unix://${join(dir.path, 'no-engine.sock')}` }),
+      /^CONTAINERS=docker: no Docker engine answers at .*no-engine\.sock \(connect ENOENT .*\): start the Docker engine, or leave CONTAINERS unset to run tasks as processes$/,
+    );
+  });
+
+  it('CONTAINERS names no runtime, or DOCKER_HOST no socket', async () => {
+    expectOneLine(
+      await runStackUntilExit({ DATA_DIR: join(dir.path, 'data'), CONTAINERS: 'podman' }),
+      /^invalid settings: CONTAINERS must be one of process, docker \(got "podman"\)/,
+    );
+    expectOneLine(
+      await runStackUntilExit({ DATA_DIR: join(dir.path, 'data'), CONTAINERS: 'docker', DOCKER_HOST: 'tcp://10.0.0.1:2376' }),
+      /^invalid settings: DOCKER_HOST tcp:\/\/10\.0\.0\.1:2376 is not a unix:\/\/ socket/,
+    );
+  });
+
+  it('a kind the chosen runtime cannot run: an image only, run as processes', async () => {
+    const kinds = join(dir.path, 'kinds.json');
+    writeFileSync(kinds, JSON.stringify({ packaged: { image: 'example.azurecr.io/packaged:1' } }));
+    expectOneLine(
+      await runStackUntilExit({ DATA_DIR: join(dir.path, 'data'), KINDS_FILE: kinds }),
+      /^kind "packaged" has no "command" to run as a process: add one to the kinds file, or run its image with CONTAINERS=docker$/,
+    );
+  });
 });
