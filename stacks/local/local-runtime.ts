@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { DockerEngine, DockerUnreachableError } from '../../apps/core/adapters/docker/docker-engine.js';
 import { ensureKindImage, ensureWorkerImage } from '../../apps/core/adapters/docker/local-images.js';
 import { DockerRuntime } from '../../apps/core/adapters/docker/docker-runtime.js';
+import { pullIfMissing } from '../../apps/core/adapters/docker/image-pull.js';
 import { ProcessRuntime } from '../../apps/core/adapters/process-runtime.js';
 import type { ContainerMetrics, ContainerRuntime, ContainerSpec } from '../../apps/core/domain/container-runtime.port.js';
 import { errorMessage } from '../../apps/core/domain/errors.js';
@@ -93,8 +94,8 @@ async function kindImage(engine: DockerEngine, kind: TaskKind, settings: LocalSe
   const build = settings.kindBuilds.get(kind.name);
   if (build) return ensureKindImage(engine, REPOSITORY_ROOT, { name: kind.name, context: build.context, dockerfile: build.dockerfile }, log);
   const image = kind.image!;
-  const found = await engine.json('GET', `/images/${encodeURIComponent(image)}/json`, { accept: [404] });
-  if (found.status === 404) throw new StartupError(`kind "${kind.name}": the Docker engine has no image ${image}: pull or build it first, or give the kind a "build" folder`);
+  const pulled = await pullIfMissing(engine, image, log);
+  if (!pulled.ok) throw new StartupError(`kind "${kind.name}": the Docker engine has no image ${image}, and could not pull it (${pulled.why}): pull or build it first, or give the kind a "build" folder`);
   return image;
 }
 
