@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { EventEmitter } from 'node:events';
 import { appendFileSync, closeSync, existsSync, openSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { constants } from 'node:os';
@@ -12,11 +11,10 @@ import type {
 import { AppError } from '../domain/errors.js';
 import type { MetricPoint, MetricSeries } from '../domain/metric-series.js';
 import { pushSample } from './container-samples.js';
-import { statusOf } from './container-status.js';
+import { ContainerTable } from './container-table.js';
 import { logTail, MAX_LOG_BYTES } from './log-tail.js';
 import { ContainerFiles } from './process-container-files.js';
 import { CLOCK_TICKS_PER_SECOND, findProcessWithArgument, isSameProcessAlive, processStartTicks, treeUsage } from './proc-usage.js';
-import { waitForEvent } from './wait-for-event.js';
 
 export interface ProcessRuntimeOptions {
   /** The built worker (JavaScript), run by this Node.js for a spec with no command of its own. */
@@ -87,15 +85,13 @@ const SUPERVISOR = [
  * it reads /proc.
  */
 export class ProcessRuntime implements ContainerRuntime, ContainerMetrics {
-  private readonly containers = new Map<string, ProcessContainer>();
-  private readonly exits = new EventEmitter();
+  private readonly containers = new ContainerTable<ProcessContainer>();
   private readonly files: ContainerFiles;
   private sampler: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: ProcessRuntimeOptions) {
     if (!existsSync(options.workerEntry)) throw new WorkerNotBuiltError(options.workerEntry);
     this.files = new ContainerFiles(options.dir);
-    this.exits.setMaxListeners(0);
     this.adopt();
   }
 
@@ -142,14 +138,14 @@ export class ProcessRuntime implements ContainerRuntime, ContainerMetrics {
     child.once('exit', (code, signal) => {
       const written = this.files.readExit(spec.name);
       if (!written) this.files.writeExit(spec.name, code ?? SIGNAL_EXIT_BASE + signalNumber(signal));
-      this.finish(container, written?.code ?? code ?? SIGNAL_EXIT_BASE + signalNumber(signal));
+      this.containers.finish(container, written?.code ?? code ?? SIGNAL_EXIT_BASE + signalNumber(signal));
     });
     // Only when the supervisor could not be started at all; its reason goes to the log.
     child.once('error', (error) => {
       if (container.finishedAt) return;
       appendFileSync(this.files.log(spec.name), `could not start the container's process: ${error.message}\n`);
       this.files.writeExit(spec.name, 127);
-      this.finish(container, 127);
+      this.containers.finish(container, 127);
     });
     this.sample(container);
     this.ensureSampler();
@@ -157,23 +153,20 @@ export class ProcessRuntime implements ContainerRuntime, ContainerMetrics {
   }
 
   async status(name: string): Promise<ContainerStatus | null> {
-    const container = this.containers.get(name);
-    return container ? statusOf(container) : null;
+    return this.containers.status(name);
   }
 
   async list(): Promise<ContainerStatus[]> {
-    return [...this.containers.values()].map(statusOf);
+    return this.containers.list();
   }
 
   runningCount(): number {
-    let running = 0;
-    for (const container of this.containers.values()) if (!container.finishedAt) running++;
-    return running;
+    return this.containers.runningCount();
   }
 
   /** Resolves when any container exits, or after `timeoutMs`. */
   waitForExit(timeoutMs: number): Promise<void> {
-    return waitForEvent(this.exits, 'exit', timeoutMs);
+    return this.containers.waitForExit(timeoutMs);
   }
 
   async stop(name: string): Promise<void> {
@@ -252,25 +245,18 @@ export class ProcessRuntime implements ContainerRuntime, ContainerMetrics {
   /** For a container that is not this process's child: has it ended, and how? */
   private look(container: ProcessContainer, stopping: boolean): void {
     const written = this.files.readExit(container.name);
-    if (written) return this.finish(container, written.code, written.at);
+    if (written) return this.containers.finish(container, written.code, written.at);
     if (container.pid !== null && isSameProcessAlive(container.pid, container.startTicks)) return;
     // Gone without a status: the status may land just after the process ends, so look once more.
     const late = this.files.readExit(container.name);
-    if (late) return this.finish(container, late.code, late.at);
+    if (late) return this.containers.finish(container, late.code, late.at);
     if (stopping) {
       // This runtime killed it (SIGKILL reaches the supervisor too): its end is known.
       this.files.writeExit(container.name, SIGKILL_EXIT);
-      return this.finish(container, SIGKILL_EXIT);
+      return this.containers.finish(container, SIGKILL_EXIT);
     }
     container.lost = true;
-    this.finish(container, null);
-  }
-
-  private finish(container: ProcessContainer, exitCode: number | null, at = new Date().toISOString()): void {
-    if (container.finishedAt) return;
-    container.exitCode = exitCode;
-    container.finishedAt = at;
-    this.exits.emit('exit', container.name);
+    this.containers.finish(container, null);
   }
 
   private ensureSampler(): void {

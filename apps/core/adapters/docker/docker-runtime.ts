@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type {
@@ -10,9 +9,8 @@ import type {
 import { errorMessage } from '../../domain/errors.js';
 import type { MetricPoint, MetricSeries } from '../../domain/metric-series.js';
 import { ContainerSamples, pushSample } from '../container-samples.js';
-import { statusOf } from '../container-status.js';
+import { ContainerTable } from '../container-table.js';
 import { logTail } from '../log-tail.js';
-import { waitForEvent } from '../wait-for-event.js';
 import { DockerEngine, DockerEngineError } from './docker-engine.js';
 import { demultiplexLogs } from './docker-log-frames.js';
 import { millicoresBetween, readUsage, type DockerStats, type UsageReading } from './docker-stats.js';
@@ -80,8 +78,7 @@ const WATCH_RETRY_MS = 1000;
  * is reached as it is named.
  */
 export class DockerRuntime implements ContainerRuntime, ContainerMetrics {
-  private readonly containers = new Map<string, DockerContainer>();
-  private readonly exits = new EventEmitter();
+  private readonly containers = new ContainerTable<DockerContainer>();
   private readonly samples: ContainerSamples;
   private readonly closing = new AbortController();
   private clampedCpus = new Set<number>();
@@ -91,7 +88,6 @@ export class DockerRuntime implements ContainerRuntime, ContainerMetrics {
     private readonly hostCpus: number,
   ) {
     this.samples = new ContainerSamples(options.dir);
-    this.exits.setMaxListeners(0);
   }
 
   /** Checks the engine answers and that the worker image is there, then adopts this stack's containers. */
@@ -131,23 +127,20 @@ export class DockerRuntime implements ContainerRuntime, ContainerMetrics {
   }
 
   async status(name: string): Promise<ContainerStatus | null> {
-    const container = this.containers.get(name);
-    return container ? statusOf(container) : null;
+    return this.containers.status(name);
   }
 
   async list(): Promise<ContainerStatus[]> {
-    return [...this.containers.values()].map(statusOf);
+    return this.containers.list();
   }
 
   runningCount(): number {
-    let running = 0;
-    for (const container of this.containers.values()) if (!container.finishedAt) running++;
-    return running;
+    return this.containers.runningCount();
   }
 
   /** Resolves when any container exits, or after `timeoutMs`. */
   waitForExit(timeoutMs: number): Promise<void> {
-    return waitForEvent(this.exits, 'exit', timeoutMs);
+    return this.containers.waitForExit(timeoutMs);
   }
 
   async stop(name: string): Promise<void> {
@@ -287,7 +280,7 @@ export class DockerRuntime implements ContainerRuntime, ContainerMetrics {
             signal: this.closing.signal,
           });
           const inspected = await this.inspect(container.name);
-          if (!inspected) return this.finish(container, null);
+          if (!inspected) return this.containers.finish(container, null);
           if (RUNNING_STATES.has(inspected.State.Status)) continue;
           if (inspected.State.Status === 'created' && !container.startError && !inspected.State.Error) {
             // Made, not yet started (a start in flight elsewhere): look again shortly.
@@ -296,23 +289,16 @@ export class DockerRuntime implements ContainerRuntime, ContainerMetrics {
           }
           const finishedAt = inspected.State.FinishedAt !== NO_TIME ? inspected.State.FinishedAt : new Date().toISOString();
           const exitCode = inspected.State.Status === 'created' ? (inspected.State.ExitCode || 127) : inspected.State.ExitCode;
-          return this.finish(container, exitCode, finishedAt);
+          return this.containers.finish(container, exitCode, finishedAt);
         } catch (error) {
           if (this.closing.signal.aborted) return;
-          if (error instanceof DockerEngineError && error.status === 404) return this.finish(container, null);
+          if (error instanceof DockerEngineError && error.status === 404) return this.containers.finish(container, null);
           this.options.log(`docker: watching ${container.name}: ${errorMessage(error)}; trying again`);
           await sleep(WATCH_RETRY_MS, undefined, { signal: this.closing.signal }).catch(() => {});
         }
       }
     };
     void run();
-  }
-
-  private finish(container: DockerContainer, exitCode: number | null, at = new Date().toISOString()): void {
-    if (container.finishedAt) return;
-    container.exitCode = exitCode;
-    container.finishedAt = new Date(at).toISOString();
-    this.exits.emit('exit', container.name);
   }
 
   /**

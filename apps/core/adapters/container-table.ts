@@ -1,0 +1,63 @@
+import { EventEmitter } from 'node:events';
+import type { ContainerStatus } from '../domain/container-runtime.port.js';
+import { waitForEvent } from './wait-for-event.js';
+
+/** What a local runtime knows of one container. */
+export interface ObservedContainer {
+  name: string;
+  jobId: string | null;
+  startedAt: string;
+  /** Null while it runs. */
+  finishedAt: string | null;
+  /** Null while it runs, and for a container that was lost (its end never observed). */
+  exitCode: number | null;
+}
+
+/**
+ * The containers a local runtime knows, by name, and word of each end: what the process and
+ * the Docker runtimes keep alike.
+ */
+export class ContainerTable<T extends ObservedContainer> extends Map<string, T> {
+  private readonly exits = new EventEmitter().setMaxListeners(0);
+
+  status(name: string): ContainerStatus | null {
+    const container = this.get(name);
+    return container ? statusOf(container) : null;
+  }
+
+  list(): ContainerStatus[] {
+    return [...this.values()].map(statusOf);
+  }
+
+  runningCount(): number {
+    let running = 0;
+    for (const container of this.values()) if (!container.finishedAt) running++;
+    return running;
+  }
+
+  /** Resolves when any container exits, or after `timeoutMs`. */
+  waitForExit(timeoutMs: number): Promise<void> {
+    return waitForEvent(this.exits, 'exit', timeoutMs);
+  }
+
+  /** Records how it ended, once, and wakes whoever waits for an exit. */
+  finish(container: T, exitCode: number | null, at = new Date().toISOString()): void {
+    if (container.finishedAt) return;
+    container.exitCode = exitCode;
+    container.finishedAt = new Date(at).toISOString();
+    this.exits.emit('exit', container.name);
+  }
+}
+
+/** Its status as the port reports it: running until it finished, then succeeded only with exit code 0. */
+function statusOf(container: ObservedContainer): ContainerStatus {
+  const state = !container.finishedAt ? 'Running' : container.exitCode === 0 ? 'Succeeded' : 'Failed';
+  return {
+    name: container.name,
+    jobId: container.jobId,
+    state,
+    exitCode: container.exitCode,
+    startedAt: container.startedAt,
+    finishedAt: container.finishedAt,
+  };
+}
