@@ -10,11 +10,10 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-// Not shipped. The SQLite driver is native and serves only the local stack: the adapters that
-// use it are imported on demand, and code splitting keeps them (and their import of the
-// driver) in chunks that an artifact loads only for a `sqlite:` URI, which it then refuses
-// with a clear error. The rest are optional MongoDB driver features, required inside
-// try/catch; the Functions host provides @azure/functions-core.
+// Not shipped. better-sqlite3 is native, built for the host's Node: an artifact opens a
+// `sqlite:` store with Node 22's built-in node:sqlite instead, and requires better-sqlite3 only
+// to find it absent (apps/core/adapters/sqlite-driver-choice.ts). The rest are optional MongoDB
+// driver features, required inside try/catch; the Functions host provides @azure/functions-core.
 const EXTERNAL = [
   'better-sqlite3',
   'kerberos',
@@ -33,9 +32,9 @@ const APPS = {
   dashboard: { entry: 'apps/dashboard/server.ts', name: 'server' },
   spawner: { entry: 'apps/spawner/functions/index.ts', name: 'index' },
   // One file, started once per task on this machine: CommonJS, which Node starts about 5 ms
-  // sooner than an ES module, with the SQLite driver's JavaScript inside (its native addon is
-  // loaded by its path, apps/core/adapters/sqlite-open.ts); the MongoDB driver stays in
-  // node_modules, loaded only for a mongodb:// store (npm run bench, "worker cold start").
+  // sooner than an ES module, with better-sqlite3's JavaScript inside (its native addon is loaded
+  // by its path, apps/core/adapters/sqlite-driver-better-sqlite3.ts); the MongoDB driver stays
+  // in node_modules, loaded only for a mongodb:// store (npm run bench, "worker cold start").
   'worker-local': { entry: 'apps/worker/main.ts', name: 'worker', local: true },
 };
 
