@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerEngine } from '../../apps/core/adapters/docker/docker-engine.js';
-import { DockerRuntime, type DockerRuntimeOptions } from '../../apps/core/adapters/docker/docker-runtime.js';
+import { DockerRuntime, LABELS, nameOnEngine, type DockerRuntimeOptions } from '../../apps/core/adapters/docker/docker-runtime.js';
 import type { ContainerSpec } from '../../apps/core/domain/container-runtime.port.js';
 import { ensureWorkerImage } from '../../apps/core/adapters/docker/local-images.js';
 import { dockerEngineOrSkip } from '../docker-engine.js';
@@ -83,6 +83,21 @@ describe.runIf(engine)('DockerRuntime', () => {
     expect(await (await open(stackId())).list()).toEqual([]);
   }, 60_000);
 
+  it('a container made but never started (the runtime before stopped in between) is started by the next runtime, once', async () => {
+    const id = stackId();
+    const spec = echoInImage('task-made', 0, 5);
+    await engine!.json('POST', '/containers/create', {
+      query: { name: nameOnEngine(id, spec.name) },
+      body: { Image: workerImage, Cmd: spec.command, Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`), Labels: { [LABELS.stack]: id, [LABELS.jobId]: spec.jobId, [LABELS.name]: spec.name } },
+    });
+    const runtime = await open(id);
+    await eventually(async () => (await runtime.status('task-made'))?.state === 'Failed', 20_000, 'the adopted container to run and end');
+    expect(await runtime.status('task-made')).toMatchObject({ exitCode: 5, jobId: spec.jobId });
+    expect(await runtime.start(spec)).toEqual({ created: false });
+    expect((await runtime.logs('task-made'))!.match(/^env /gm)).toHaveLength(1);
+    expect(runtime.runningCount()).toBe(0);
+  });
+
   it('gives the container the CPU and memory asked for (CPUs clamped to the host\'s, with a log line) and its bind mounts as the host user', async () => {
     const lines: string[] = [];
     const store = tempDir();
@@ -114,7 +129,7 @@ describe.runIf(engine)('DockerRuntime', () => {
 
 /** The engine's name of a container this suite started, found by its label. */
 async function dockerNameOf(engine: DockerEngine, name: string): Promise<string> {
-  const filters = JSON.stringify({ label: [`event-driven-aci.container=${name}`] });
+  const filters = JSON.stringify({ label: [`${LABELS.name}=${name}`] });
   const found = await engine.json<{ Names: string[] }[]>('GET', '/containers/json', { query: { all: true, filters } });
   return found.body[0]!.Names[0]!.slice(1);
 }

@@ -30,6 +30,10 @@ describe("the engine's stats", () => {
   it('reads memory as `docker stats` shows it: usage without the reclaimable page cache (cgroup v1 and v2)', () => {
     expect(readUsage(stats('2026-11-30T05:00:00.000Z', 5, 100 << 20, { total_inactive_file: 10 << 20 }))!.memoryBytes).toBe(90 << 20);
     expect(readUsage(stats('2026-11-30T05:00:00.000Z', 5, 100 << 20, { inactive_file: 30 << 20 }))!.memoryBytes).toBe(70 << 20);
+    // cgroup v1 has both; its own-cgroup `inactive_file` is not the one `docker stats` takes.
+    expect(readUsage(stats('2026-11-30T05:00:00.000Z', 5, 100 << 20, { total_inactive_file: 10 << 20, inactive_file: 2 << 20 }))!.memoryBytes).toBe(90 << 20);
+    // A reclaimable figure as large as the usage says nothing: the usage is shown.
+    expect(readUsage(stats('2026-11-30T05:00:00.000Z', 5, 100 << 20, { inactive_file: 100 << 20 }))!.memoryBytes).toBe(100 << 20);
   });
 
   it('says nothing for a container that is not running (no memory, zero time)', () => {

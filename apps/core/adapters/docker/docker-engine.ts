@@ -1,5 +1,5 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { AppError, errorMessage } from '../../domain/errors.js';
 
 /**
@@ -118,7 +118,9 @@ export class DockerEngine {
         resolve,
       );
       req.on('error', reject);
-      if (streamed) (options.body as Readable).pipe(req);
+      // pipeline, not pipe: an error reading the body (a build context's file) ends the request
+      // and is this request's error, rather than an unhandled one.
+      if (streamed) pipeline(options.body as Readable, req, (error) => error && reject(error));
       else req.end(payload);
     });
   }

@@ -6,7 +6,7 @@ import type {
   ContainerSpec,
   ContainerStatus,
 } from '../../domain/container-runtime.port.js';
-import { errorMessage } from '../../domain/errors.js';
+import { AppError, errorMessage } from '../../domain/errors.js';
 import type { MetricPoint, MetricSeries } from '../../domain/metric-series.js';
 import { ContainerSamples, pushSample } from '../container-samples.js';
 import { ContainerTable } from '../container-table.js';
@@ -64,6 +64,11 @@ interface Inspected {
   State: { Status: string; ExitCode: number; Error: string; StartedAt: string; FinishedAt: string };
 }
 
+/** The engine's name for a stack's container: names are global on an engine, so the stack's id goes in front. */
+export function nameOnEngine(stackId: string, name: string): string {
+  return `eda-${stackId}-${name}`;
+}
+
 const NO_TIME = '0001-01-01T00:00:00Z';
 const RUNNING_STATES = new Set(['running', 'paused', 'restarting']);
 const WATCH_RETRY_MS = 1000;
@@ -104,8 +109,11 @@ export class DockerRuntime implements ContainerRuntime, ContainerMetrics {
     if (this.containers.has(spec.name)) return { created: false };
     // Counted as running from now: the consumer takes no more work than it has room for.
     const container = this.track(spec.name, spec.jobId, new Date().toISOString(), true);
+    const body = this.createBody(spec);
     try {
-      await this.engine.json('POST', '/containers/create', { query: { name: this.dockerName(spec.name) }, body: this.createBody(spec) });
+      const created = await this.engine.json<{ Warnings?: string[] | null }>('POST', '/containers/create', { query: { name: this.dockerName(spec.name) }, body });
+      // A limit the engine cannot apply (no memory cgroup, rootless Docker) is dropped with a warning, not refused.
+      for (const warning of created.body.Warnings ?? []) this.options.log(`docker: ${spec.name}: ${warning}`);
     } catch (error) {
       this.containers.delete(spec.name);
       // The name is taken: a start of the same container raced this one, or a runtime before this one made it.
@@ -113,14 +121,12 @@ export class DockerRuntime implements ContainerRuntime, ContainerMetrics {
         await this.adoptOne(spec.name);
         return { created: false };
       }
+      if (error instanceof DockerEngineError && error.status === 404) {
+        throw new AppError('DOCKER_IMAGE_GONE', `the image ${body.Image} is no longer on the Docker engine (removed since the stack started?): restart the stack to build it again`, { cause: error });
+      }
       throw error;
     }
-    try {
-      await this.engine.json('POST', `/containers/${this.dockerName(spec.name)}/start`);
-    } catch (error) {
-      // It exists but could not run (its program is missing, say): it ended, with the engine's reason.
-      container.startError = errorMessage(error);
-    }
+    await this.startMade(container);
     this.watch(container);
     this.sample(container);
     return { created: true };
@@ -183,20 +189,23 @@ export class DockerRuntime implements ContainerRuntime, ContainerMetrics {
 
   /** Stops every running container, then lets go of the engine. */
   async close(): Promise<void> {
-    await this.stopAll();
-    this.closing.abort();
+    try {
+      await this.stopAll();
+    } finally {
+      // Even when the engine is gone: the watches and stats readers stop trying.
+      this.closing.abort();
+    }
   }
 
   private get engine(): DockerEngine {
     return this.options.engine;
   }
 
-  /** The engine's name for it: names are global on an engine, so the stack's id goes in front. */
   private dockerName(name: string): string {
-    return `eda-${this.options.stackId}-${name}`;
+    return nameOnEngine(this.options.stackId, name);
   }
 
-  private createBody(spec: ContainerSpec): Record<string, unknown> {
+  private createBody(spec: ContainerSpec): { Image: string } & Record<string, unknown> {
     const cpus = Math.min(spec.cpu, this.hostCpus);
     if (cpus < spec.cpu && !this.clampedCpus.has(spec.cpu)) {
       this.clampedCpus.add(spec.cpu);
@@ -219,6 +228,16 @@ export class DockerRuntime implements ContainerRuntime, ContainerMetrics {
         NetworkMode: 'host',
       },
     };
+  }
+
+  /** Starts a container that exists; one that cannot run (its program is missing, say) has ended, with the engine's reason. */
+  private async startMade(container: DockerContainer): Promise<void> {
+    try {
+      // 304: it was started already.
+      await this.engine.json('POST', `/containers/${this.dockerName(container.name)}/start`, { accept: [304] });
+    } catch (error) {
+      container.startError = errorMessage(error);
+    }
   }
 
   private track(name: string, jobId: string | null, startedAt: string, ownStart: boolean): DockerContainer {
@@ -256,7 +275,12 @@ export class DockerRuntime implements ContainerRuntime, ContainerMetrics {
     const saved = this.samples.samples(name);
     container.cpu = saved.cpu;
     container.memory = saved.memory;
-    if (inspected.State.Status === 'created' && inspected.State.Error) container.startError = inspected.State.Error;
+    if (inspected.State.Status === 'created') {
+      if (inspected.State.Error) container.startError = inspected.State.Error;
+      // Made, never started: the runtime before this one stopped between the two. Its start is
+      // this one's to make (a redelivered message finds the name taken and starts nothing).
+      else await this.startMade(container);
+    }
     this.watch(container);
     this.sample(container);
   }
@@ -314,13 +338,17 @@ export class DockerRuntime implements ContainerRuntime, ContainerMetrics {
             signal: this.closing.signal,
           });
           for await (const line of createInterface({ input: response, crlfDelay: Infinity })) {
+            // The engine goes on sending empty readings for a stopped container until it is removed.
+            if (container.finishedAt) break;
             if (line.trim()) this.record(container, JSON.parse(line) as DockerStats);
           }
+          response.destroy();
         } catch (error) {
           if (this.closing.signal.aborted || (error instanceof DockerEngineError && error.status === 404)) return;
           if (!container.finishedAt) this.options.log(`docker: reading the stats of ${container.name}: ${errorMessage(error)}`);
         }
         // Ended: the container stopped (its watch records that), or the engine cut the stream.
+        if (container.finishedAt) return;
         await sleep(WATCH_RETRY_MS, undefined, { signal: this.closing.signal }).catch(() => {});
       }
     };

@@ -25,8 +25,16 @@ export function readUsage(stats: DockerStats): UsageReading | null {
   const cpu = stats.cpu_stats?.cpu_usage?.total_usage;
   const at = Date.parse(stats.read);
   if (usage === undefined || cpu === undefined || Number.isNaN(at) || at <= 0) return null;
-  const cache = stats.memory_stats?.stats?.inactive_file ?? stats.memory_stats?.stats?.total_inactive_file ?? 0;
-  return { at, cpuNanoseconds: cpu, memoryBytes: Math.max(0, usage - cache) };
+  return { at, cpuNanoseconds: cpu, memoryBytes: memoryInUse(usage, stats.memory_stats?.stats ?? {}) };
+}
+
+/** As the Docker CLI computes it: cgroup v1 names the whole hierarchy's figure `total_inactive_file`, v2 has only `inactive_file`. */
+function memoryInUse(usage: number, stat: Record<string, number>): number {
+  const v1 = stat.total_inactive_file;
+  if (v1 !== undefined && v1 < usage) return usage - v1;
+  const v2 = stat.inactive_file;
+  if (v2 !== undefined && v2 < usage) return usage - v2;
+  return usage;
 }
 
 /** CPU in millicores between two readings, the unit Azure Monitor reports for ACI. */

@@ -29,8 +29,10 @@ export class ImageBuildError extends AppError {
   }
 }
 
-// Marks the images this module made, so that only they are ever removed as out of date.
+// Marks the images this module made, and the folder each was built from, so that only they are
+// ever removed as out of date, and never by a build from another checkout on the same engine.
 const BUILT_BY_LABEL = 'event-driven-aci.content-tagged';
+const BUILT_FROM_LABEL = 'event-driven-aci.built-from';
 // Output lines of the failing step kept in the error (the whole log went to `log`), without
 // the builder's own lines about its containers and layers.
 const OUTPUT_IN_ERROR = 12;
@@ -64,7 +66,7 @@ export async function ensureBuiltImage(engine: DockerEngine, build: ImageBuild, 
         t: tag,
         dockerfile: context.dockerfile,
         buildargs: JSON.stringify(buildArgs),
-        labels: JSON.stringify({ [BUILT_BY_LABEL]: build.repository }),
+        labels: JSON.stringify({ [BUILT_BY_LABEL]: build.repository, [BUILT_FROM_LABEL]: folderId(context.folder) }),
         rm: true,
         forcerm: true,
       },
@@ -79,7 +81,7 @@ export async function ensureBuiltImage(engine: DockerEngine, build: ImageBuild, 
   await followBuild(response, dockerfilePath, log);
   if (!(await imageExists(engine, tag))) throw new ImageBuildError(dockerfilePath, null, `the build ended without an error, yet there is no image ${tag}`, []);
   log(`built ${tag} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  await removeOlderTags(engine, build.repository, tag, log);
+  await removeOlderTags(engine, build.repository, context.folder, tag, log);
   return tag;
 }
 
@@ -121,8 +123,8 @@ export async function imageExists(engine: DockerEngine, reference: string): Prom
   return reply.status === 200;
 }
 
-async function removeOlderTags(engine: DockerEngine, repository: string, keep: string, log: BuildLog): Promise<void> {
-  const filters = JSON.stringify({ reference: [repository], label: [`${BUILT_BY_LABEL}=${repository}`] });
+async function removeOlderTags(engine: DockerEngine, repository: string, folder: string, keep: string, log: BuildLog): Promise<void> {
+  const filters = JSON.stringify({ reference: [repository], label: [`${BUILT_BY_LABEL}=${repository}`, `${BUILT_FROM_LABEL}=${folderId(folder)}`] });
   const { body: images } = await engine.json<{ RepoTags?: string[] | null }[]>('GET', '/images/json', { query: { filters } });
   const older = images.flatMap((image) => image.RepoTags ?? []).filter((tag) => tag.startsWith(`${repository}:`) && tag !== keep);
   for (const tag of older) {
@@ -130,6 +132,11 @@ async function removeOlderTags(engine: DockerEngine, repository: string, keep: s
     const reply = await engine.json('DELETE', `/images/${tag}`, { accept: [404, 409] });
     if (reply.status === 200) log(`removed the older image ${tag}`);
   }
+}
+
+/** A label value for a folder on this machine: its path, hashed (labels are shown; paths may say more than needed). */
+function folderId(folder: string): string {
+  return createHash('sha256').update(folder).digest('hex').slice(0, 16);
 }
 
 function sortedEntries(record: Record<string, string>): [string, string][] {
