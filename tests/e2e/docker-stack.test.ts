@@ -89,6 +89,31 @@ describe.runIf(engine)('the local stack with CONTAINERS=docker, as `npm start` r
     expect(await stack.stop(1)).toBe(0);
   }, 600_000);
 
+  it('a stack killed while its containers run is started again and adopts them: each task Done once, on its first attempt', async () => {
+    const restartDir = join(dir.path, 'restarted');
+    const env = { DATA_DIR: restartDir, CONTAINERS: 'docker', MAX_CONCURRENT: '2', WORK_SECONDS: '4', LOCK_DURATION_SECONDS: '5' };
+    const first = await startStackProcess(env, { startTimeoutMs: 300_000 });
+    const posted = await Promise.all(['one', 'two', 'three'].map((m) => postJob(first.url, m)));
+    await eventually(async () => {
+      const states = await Promise.all(posted.map(async (p) => (await getJob(first.url, p.id)).state));
+      return states.filter((state) => state === 'InProgress').length === 2 ? true : undefined;
+    }, 60_000, 'two tasks running');
+    // As the spawner's machine failing: no Ctrl-C, no stop of anything. The containers run on.
+    first.child.kill('SIGKILL');
+    await new Promise((resolve) => first.child.once('exit', resolve));
+    const filters = JSON.stringify({ status: ['running'], label: [`${LABELS.stack}=${stackIdOf(restartDir)}`] });
+    expect((await engine!.json<unknown[]>('GET', '/containers/json', { query: { filters } })).body).toHaveLength(2);
+
+    stack = await startStackProcess(env, { startTimeoutMs: 300_000 });
+    const jobs = await eventually(async () => {
+      const all = await Promise.all(posted.map((p) => getJob(stack!.url, p.id)));
+      return all.every((j) => j.state === 'Done') ? all : undefined;
+    }, 120_000, 'all three Done after the restart');
+    for (const job of jobs) expect(job.attempts).toBe(1);
+    expect(await stack.stop(1)).toBe(0);
+    stack = null;
+  }, 600_000);
+
   it('stops at start with one line for a kind that has only a command', async () => {
     const kinds = join(dir.path, 'kinds.json');
     writeFileSync(kinds, JSON.stringify({ local: { command: ['sh', '-c', 'echo hi'] } }));
