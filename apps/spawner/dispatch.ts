@@ -58,7 +58,10 @@ export async function dispatch(work: WorkMessageBody, { store, runtime, launch }
     await store.markFailed(job.containerName, new Date(), `the kind "${job.kind}" is not one this stack runs (was it removed?)`);
     return 'unknown-kind';
   }
+  // Dispatched when the start began: a container's start (tens of milliseconds for a process, a
+  // create and a start for Docker, longer on ACI) falls between dispatch and its own start time.
+  const dispatchedAt = new Date();
   const { created } = await runtime.start(containerSpecFor(job, kind, launch.databaseUri));
-  await store.markDispatched(job.containerName, attempt, new Date(), { cpu: kind.cpu, memoryGb: kind.memoryGb });
+  await store.markDispatched(job.containerName, attempt, dispatchedAt, { cpu: kind.cpu, memoryGb: kind.memoryGb });
   return created ? 'started' : 'already-started';
 }

@@ -40,7 +40,7 @@ function openProcessRuntime(settings: LocalSettings): OpenedRuntime {
   const imageOnly = otherKinds(settings.kinds).filter((kind) => !kind.command);
   if (imageOnly.length > 0) {
     throw new StartupError(
-      `kind ${imageOnly.map((kind) => `"${kind.name}"`).join(', ')} has no "command" to run as a process: add one to the kinds file, or run its image with CONTAINERS=docker`,
+      `${settings.kindsFile}: kind ${imageOnly.map((kind) => `"${kind.name}"`).join(', ')} has no "command" to run as a process: add one to the kinds file, or run its image with CONTAINERS=docker`,
     );
   }
   const runtime = new ProcessRuntime({
@@ -67,7 +67,7 @@ async function openDockerRuntime(settings: LocalSettings, log: (line: string) =>
   // Before any build: a mistake in the kinds file is one line at once, not after minutes of building.
   const commandOnly = otherKinds(settings.kinds).find((kind) => !kind.image && !settings.kindBuilds.has(kind.name));
   if (commandOnly) {
-    throw new StartupError(`kind "${commandOnly.name}" has only a "command": CONTAINERS=docker runs each kind from an image, so give it "image" or "build" in the kinds file`);
+    throw new StartupError(`${settings.kindsFile}: kind "${commandOnly.name}" has only a "command": CONTAINERS=docker runs each kind from an image, so give it "image" or "build" in the kinds file`);
   }
   try {
     const workerImage = await ensureWorkerImage(engine, REPOSITORY_ROOT, log);
@@ -95,7 +95,7 @@ async function kindImage(engine: DockerEngine, kind: TaskKind, settings: LocalSe
   if (build) return ensureKindImage(engine, REPOSITORY_ROOT, { name: kind.name, context: build.context, dockerfile: build.dockerfile }, log);
   const image = kind.image!;
   const pulled = await pullIfMissing(engine, image, log);
-  if (!pulled.ok) throw new StartupError(`kind "${kind.name}": the Docker engine has no image ${image}, and could not pull it (${pulled.why}): pull or build it first, or give the kind a "build" folder`);
+  if (!pulled.ok) throw new StartupError(`${settings.kindsFile}: kind "${kind.name}": the Docker engine has no image ${image}, and could not pull it (${pulled.why}): pull or build it first, or give the kind a "build" folder`);
   return image;
 }
 

@@ -24,6 +24,8 @@ export interface LocalSettings extends QueueTuning {
   logLevel: LogLevel;
   /** The built-in worker's kind and the ones KINDS_FILE declares. */
   kinds: KindCatalog;
+  /** Where the kinds were read from, to name it in a message about one. */
+  kindsFile: string;
   /** The folders the kinds' images build from, by kind (CONTAINERS=docker). */
   kindBuilds: Map<string, KindBuild>;
   /** How each task runs: a process of its own (the default), or a Docker container. */
@@ -45,7 +47,9 @@ export function readLocalSettings(env: Record<string, string | undefined>): Loca
   const kindsFile = read.string('KINDS_FILE', '');
   const builtIn = readBuiltInKind(read);
   const queueTuning = readQueueTuning(read);
-  const kinds = readKindsFile(read, resolve(kindsFile || 'kinds.json'), kindsFile !== '', builtIn);
+  // kinds.json where `npm start` runs, unless KINDS_FILE names another file.
+  const kindsPath = resolve(kindsFile || 'kinds.json');
+  const kinds = readKindsFile(read, kindsPath, kindsFile !== '', builtIn);
   const containers = read.string('CONTAINERS', 'process') as ContainerMode;
   if (!CONTAINER_MODES.includes(containers)) read.problem(`CONTAINERS must be one of ${CONTAINER_MODES.join(', ')} (got "${containers}")`);
   let dockerSocket = '';
@@ -67,8 +71,8 @@ export function readLocalSettings(env: Record<string, string | undefined>): Loca
     shutdownGraceSeconds: read.number('SHUTDOWN_GRACE_SECONDS', 30, { min: 0 }),
     prices: readPrices(read),
     logLevel: readLogLevel(read, 'warn'),
-    // kinds.json where `npm start` runs, unless KINDS_FILE names another file.
     kinds: kinds.catalog,
+    kindsFile: kindsPath,
     kindBuilds: kinds.builds,
     containers,
     dockerSocket,

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { chownSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerEngine } from '../../apps/core/adapters/docker/docker-engine.js';
 import { DockerRuntime, LABELS, nameOnEngine, type DockerRuntimeOptions } from '../../apps/core/adapters/docker/docker-runtime.js';
@@ -23,7 +24,7 @@ describe.runIf(engine)('DockerRuntime', () => {
     workerImage = await ensureWorkerImage(engine!, ROOT, () => {});
   }, 600_000);
 
-  const opened: { runtime: DockerRuntime; dir: ReturnType<typeof tempDir> }[] = [];
+  const opened: { runtime: DockerRuntime; dir: ReturnType<typeof tempDir>; stackId: string }[] = [];
   const open = async (stackId: string, extra: Partial<DockerRuntimeOptions> = {}) => {
     const dir = tempDir();
     // A restarted stack keeps its folder: the adopted container's earlier samples are there.
@@ -37,7 +38,7 @@ describe.runIf(engine)('DockerRuntime', () => {
       log: () => {},
       ...extra,
     });
-    opened.push({ runtime, dir });
+    opened.push({ runtime, dir, stackId });
     return runtime;
   };
   const stackId = () => `t${randomBytes(4).toString('hex')}`;
@@ -118,12 +119,36 @@ describe.runIf(engine)('DockerRuntime', () => {
     expect(lines.join('\n')).toMatch(new RegExp(`${info.body.NCPU + 2} CPUs asked for, but the engine has ${info.body.NCPU}`));
   });
 
+  it('a container with a bind mount runs as the given user, so what it writes there is that user\'s', async () => {
+    const shared = tempDir();
+    // Another user than this one (CI runs as root), owning the folder as the host user would.
+    chownSync(shared.path, 4321, 4321);
+    const runtime = await open(stackId(), { user: '4321:4321', bindsFor: () => [shared.path] });
+    const out = join(shared.path, 'written-in-the-container');
+    await runtime.start({ ...echoInImage('task-writes', 0, 0), command: ['node', '-e', `require('fs').writeFileSync(${JSON.stringify(out)}, process.getuid() + ':' + process.getgid())`] });
+    await eventually(async () => (await runtime.status('task-writes'))?.state === 'Succeeded', 20_000, 'the container to write and end');
+    expect(readFileSync(out, 'utf8')).toBe('4321:4321');
+    expect(statSync(out)).toMatchObject({ uid: 4321, gid: 4321 });
+    shared.remove();
+  });
+
+  it('a stop ends a program that sets no signal handler at once, not after the grace', async () => {
+    const runtime = await open(stackId(), { stopGraceSeconds: 30 });
+    await runtime.start({ ...echoInImage('task-stopped', 0, 0), command: ['node', '-e', 'setInterval(() => {}, 1000)'] });
+    await eventually(async () => ((await engine!.json<{ State: { Running: boolean } }>('GET', `/containers/${nameOnEngine(opened.at(-1)!.stackId, 'task-stopped')}/json`)).body.State.Running ? true : undefined));
+    const started = Date.now();
+    await runtime.stop('task-stopped');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(await runtime.status('task-stopped')).toMatchObject({ state: 'Failed', exitCode: 143 });
+  });
+
   it('a container whose program cannot start has failed, and its logs say why', async () => {
     const runtime = await open(stackId());
     await runtime.start({ ...echoInImage('task-no-program', 0, 0), command: ['/no/such/program'] });
     await eventually(async () => (await runtime.status('task-no-program'))?.state === 'Failed', 20_000);
     expect((await runtime.status('task-no-program'))!.exitCode).not.toBe(0);
-    expect(await runtime.logs('task-no-program')).toMatch(/could not start: .*no such file/i);
+    // Said by the container's init, which could not run it (or by the engine, without one).
+    expect(await runtime.logs('task-no-program')).toMatch(/\/no\/such\/program.*no such file/i);
   });
 });
 

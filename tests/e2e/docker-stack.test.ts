@@ -120,7 +120,7 @@ describe.runIf(engine)('the local stack with CONTAINERS=docker, as `npm start` r
     const result = await runStackUntilExit({ DATA_DIR: join(dir.path, 'other'), CONTAINERS: 'docker', KINDS_FILE: kinds }, { timeoutMs: 120_000 });
     expect(result.code, result.stderr).toBe(2);
     expect(result.stderr.trim()).toBe(
-      'kind "local" has only a "command": CONTAINERS=docker runs each kind from an image, so give it "image" or "build" in the kinds file',
+      `${kinds}: kind "local" has only a "command": CONTAINERS=docker runs each kind from an image, so give it "image" or "build" in the kinds file`,
     );
   }, 150_000);
 });

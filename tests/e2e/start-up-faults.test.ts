@@ -124,7 +124,7 @@ describe('npm start stops with one clear line on a fault it cannot work around',
     writeFileSync(kinds, JSON.stringify({ packaged: { image: 'example.azurecr.io/packaged:1' } }));
     expectOneLine(
       await runStackUntilExit({ DATA_DIR: join(dir.path, 'data'), KINDS_FILE: kinds }),
-      /^kind "packaged" has no "command" to run as a process: add one to the kinds file, or run its image with CONTAINERS=docker$/,
+      /^\/.*\/kinds\.json: kind "packaged" has no "command" to run as a process: add one to the kinds file, or run its image with CONTAINERS=docker$/,
     );
   });
 });

@@ -226,6 +226,9 @@ export class DockerRuntime implements ContainerRuntime, ContainerMetrics {
         MemorySwap: memory,
         Binds: binds.map((folder) => `${folder}:${folder}`),
         NetworkMode: 'host',
+        // A small init as PID 1 passes a stop's SIGTERM on: a program that sets no handler of its
+        // own (Node's default) then ends at once, as a process does, rather than after the grace.
+        Init: true,
       },
     };
   }
@@ -235,6 +238,8 @@ export class DockerRuntime implements ContainerRuntime, ContainerMetrics {
     try {
       // 304: it was started already.
       await this.engine.json('POST', `/containers/${this.dockerName(container.name)}/start`, { accept: [304] });
+      // Its program runs from about now: the time before the create would count the create too.
+      if (container.ownStart) container.startedAt = new Date().toISOString();
     } catch (error) {
       container.startError = errorMessage(error);
     }

@@ -41,6 +41,11 @@ export function ensureKindImage(engine: DockerEngine, repoRoot: string, kind: Ki
 
 async function ensureImageOnBases(engine: DockerEngine, repoRoot: string, build: { context: string; dockerfile: string; repository: string }, log: BuildLog): Promise<string> {
   const dockerfileText = readFileSync(join(build.context, build.dockerfile), 'utf8');
-  const buildArgs = await chooseBases(engine, dockerfileText, standInBase(engine, repoRoot, log), log);
-  return ensureBuiltImage(engine, { ...build, buildArgs }, log);
+  // Which bases, and why, is news only when something is built with them.
+  const basesSaid: string[] = [];
+  const buildArgs = await chooseBases(engine, dockerfileText, standInBase(engine, repoRoot, log), (line) => basesSaid.push(line));
+  return ensureBuiltImage(engine, { ...build, buildArgs }, (line) => {
+    for (const said of basesSaid.splice(0)) log(said);
+    log(line);
+  });
 }
