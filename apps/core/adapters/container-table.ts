@@ -49,6 +49,31 @@ export class ContainerTable<T extends ObservedContainer> extends Map<string, T> 
   }
 }
 
+/**
+ * What a local runtime answers from its table alone: a container's status, the list, how many
+ * run, and a wait for the next exit. The process and the Docker runtimes extend it.
+ */
+export abstract class TabledRuntime<T extends ObservedContainer> {
+  protected readonly containers = new ContainerTable<T>();
+
+  async status(name: string): Promise<ContainerStatus | null> {
+    return this.containers.status(name);
+  }
+
+  async list(): Promise<ContainerStatus[]> {
+    return this.containers.list();
+  }
+
+  runningCount(): number {
+    return this.containers.runningCount();
+  }
+
+  /** Resolves when any container exits, or after `timeoutMs`. */
+  waitForExit(timeoutMs: number): Promise<void> {
+    return this.containers.waitForExit(timeoutMs);
+  }
+}
+
 /** Its status as the port reports it: running until it finished, then succeeded only with exit code 0. */
 function statusOf(container: ObservedContainer): ContainerStatus {
   const state = !container.finishedAt ? 'Running' : container.exitCode === 0 ? 'Succeeded' : 'Failed';

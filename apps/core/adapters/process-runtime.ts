@@ -6,12 +6,11 @@ import type {
   ContainerMetrics,
   ContainerRuntime,
   ContainerSpec,
-  ContainerStatus,
 } from '../domain/container-runtime.port.js';
 import { AppError } from '../domain/errors.js';
 import type { MetricPoint, MetricSeries } from '../domain/metric-series.js';
 import { pushSample } from './container-samples.js';
-import { ContainerTable } from './container-table.js';
+import { TabledRuntime } from './container-table.js';
 import { logTail, MAX_LOG_BYTES } from './log-tail.js';
 import { ContainerFiles } from './process-container-files.js';
 import { CLOCK_TICKS_PER_SECOND, findProcessWithArgument, isSameProcessAlive, processStartTicks, treeUsage } from './proc-usage.js';
@@ -84,12 +83,12 @@ const SUPERVISOR = [
  * adopts the ones still running, counts them, samples them and sees them end. Linux only:
  * it reads /proc.
  */
-export class ProcessRuntime implements ContainerRuntime, ContainerMetrics {
-  private readonly containers = new ContainerTable<ProcessContainer>();
+export class ProcessRuntime extends TabledRuntime<ProcessContainer> implements ContainerRuntime, ContainerMetrics {
   private readonly files: ContainerFiles;
   private sampler: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: ProcessRuntimeOptions) {
+    super();
     if (!existsSync(options.workerEntry)) throw new WorkerNotBuiltError(options.workerEntry);
     this.files = new ContainerFiles(options.dir);
     this.adopt();
@@ -150,23 +149,6 @@ export class ProcessRuntime implements ContainerRuntime, ContainerMetrics {
     this.sample(container);
     this.ensureSampler();
     return { created: true };
-  }
-
-  async status(name: string): Promise<ContainerStatus | null> {
-    return this.containers.status(name);
-  }
-
-  async list(): Promise<ContainerStatus[]> {
-    return this.containers.list();
-  }
-
-  runningCount(): number {
-    return this.containers.runningCount();
-  }
-
-  /** Resolves when any container exits, or after `timeoutMs`. */
-  waitForExit(timeoutMs: number): Promise<void> {
-    return this.containers.waitForExit(timeoutMs);
   }
 
   async stop(name: string): Promise<void> {

@@ -4,12 +4,11 @@ import type {
   ContainerMetrics,
   ContainerRuntime,
   ContainerSpec,
-  ContainerStatus,
 } from '../../domain/container-runtime.port.js';
 import { AppError, errorMessage } from '../../domain/errors.js';
 import type { MetricPoint, MetricSeries } from '../../domain/metric-series.js';
 import { ContainerSamples, pushSample } from '../container-samples.js';
-import { ContainerTable } from '../container-table.js';
+import { TabledRuntime } from '../container-table.js';
 import { logTail } from '../log-tail.js';
 import { DockerEngine, DockerEngineError } from './docker-engine.js';
 import { demultiplexLogs } from './docker-log-frames.js';
@@ -82,8 +81,7 @@ const WATCH_RETRY_MS = 1000;
  * Containers share the host's network, as the process runtime's do, so a store on localhost
  * is reached as it is named.
  */
-export class DockerRuntime implements ContainerRuntime, ContainerMetrics {
-  private readonly containers = new ContainerTable<DockerContainer>();
+export class DockerRuntime extends TabledRuntime<DockerContainer> implements ContainerRuntime, ContainerMetrics {
   private readonly samples: ContainerSamples;
   private readonly closing = new AbortController();
   private clampedCpus = new Set<number>();
@@ -92,6 +90,7 @@ export class DockerRuntime implements ContainerRuntime, ContainerMetrics {
     private readonly options: DockerRuntimeOptions,
     private readonly hostCpus: number,
   ) {
+    super();
     this.samples = new ContainerSamples(options.dir);
   }
 
@@ -130,23 +129,6 @@ export class DockerRuntime implements ContainerRuntime, ContainerMetrics {
     this.watch(container);
     this.sample(container);
     return { created: true };
-  }
-
-  async status(name: string): Promise<ContainerStatus | null> {
-    return this.containers.status(name);
-  }
-
-  async list(): Promise<ContainerStatus[]> {
-    return this.containers.list();
-  }
-
-  runningCount(): number {
-    return this.containers.runningCount();
-  }
-
-  /** Resolves when any container exits, or after `timeoutMs`. */
-  waitForExit(timeoutMs: number): Promise<void> {
-    return this.containers.waitForExit(timeoutMs);
   }
 
   async stop(name: string): Promise<void> {
