@@ -49,7 +49,9 @@ export async function startStackProcess(env: Record<string, string>, { startTime
 
 /**
  * Processes of one stack's containers, found by the DATABASE_URI in their environment: the
- * workers, or with `supervisors` also the shell that runs each one. Zombies are not counted.
+ * workers, or with `supervisors` also what runs each one (the process runtime's shell, a Docker
+ * container's init). Zombies are not counted. A Docker container's processes are this machine's
+ * too, seen here as any other.
  */
 export function workerProcesses(dataDir: string, { supervisors = false } = {}): number[] {
   const marker = `DATABASE_URI=sqlite:${dataDir}`;
@@ -62,7 +64,7 @@ export function workerProcesses(dataDir: string, { supervisors = false } = {}): 
       const environ = readFileSync(`/proc/${entry}/environ`, 'utf8');
       if (!environ.split('\0').some((v) => v.startsWith(marker))) continue;
       const program = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')[0];
-      if (supervisors || program !== '/bin/sh') pids.push(Number(entry));
+      if (supervisors || (program !== '/bin/sh' && !program?.endsWith('docker-init'))) pids.push(Number(entry));
     } catch {
       // The process ended while we looked.
     }

@@ -3,7 +3,7 @@
 // restarted on the same DATA_DIR, and workers are SIGKILLed at random. Every task must end
 // Done, none lost, none run twice, no process left behind, every container's logs kept.
 // Ends with one line: faults: in=… done=… failed=… lost=… duplicated=… kills=…
-//   npm run test:faults [-- --tasks 300 --stack-kills 4 --worker-kills 10]
+//   npm run test:faults [-- --tasks 300 --stack-kills 4 --worker-kills 10 --containers docker]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +11,10 @@ import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BUILT_LOCAL_STACK, ROOT, tempDir } from '../helpers.js';
 import { getJob, postJob, workerProcesses } from '../local-stack-process.js';
+import { DockerEngine } from '../../apps/core/adapters/docker/docker-engine.js';
+import { LABELS } from '../../apps/core/adapters/docker/docker-runtime.js';
+import { ensureWorkerImage } from '../../apps/core/adapters/docker/local-images.js';
+import { stackIdOf } from '../../stacks/local/local-runtime.js';
 
 const { values } = parseArgs({
   options: {
@@ -19,8 +23,12 @@ const { values } = parseArgs({
     'worker-kills': { type: 'string', default: '10' },
     'max-concurrent': { type: 'string', default: '4' },
     seed: { type: 'string', default: String(Date.now()) },
+    // How tasks run (CONTAINERS): a process each, or a Docker container each on the local engine.
+    containers: { type: 'string', default: 'process' },
   },
 });
+const CONTAINERS = values.containers;
+if (CONTAINERS !== 'process' && CONTAINERS !== 'docker') throw new Error(`--containers is process or docker (got ${CONTAINERS})`);
 const TASKS = Number(values.tasks);
 const STACK_KILLS = Number(values['stack-kills']);
 const WORKER_KILLS = Number(values['worker-kills']);
@@ -41,6 +49,7 @@ interface Job {
   priorAttempts: { containerName: string; dispatchedAt: string | null; finishedAt: string }[];
 }
 
+const engine = new DockerEngine(DockerEngine.socketFromDockerHost(process.env.DOCKER_HOST));
 const dir = tempDir('eda-faults-');
 const dataDir = join(dir.path, 'data');
 const log = (line: string) => console.log(`[faults] ${line}`);
@@ -65,6 +74,7 @@ async function startStack(): Promise<void> {
       LOCK_DURATION_SECONDS: '5',
       REAP_INTERVAL_SECONDS: '0.5',
       SHUTDOWN_GRACE_SECONDS: '30',
+      CONTAINERS,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -113,13 +123,20 @@ async function allJobs(ids: string[]): Promise<Job[]> {
   return jobs;
 }
 
-function containersLeft(): number {
+/** Containers the stack has not yet deleted: its records (processes), or the engine's containers with its label (Docker). */
+async function containersLeft(): Promise<number> {
+  if (CONTAINERS === 'docker') {
+    const filters = JSON.stringify({ label: [`${LABELS.stack}=${stackIdOf(dataDir)}`] });
+    return (await engine.json<unknown[]>('GET', '/containers/json', { query: { all: true, filters } })).body.length;
+  }
   const folder = join(dataDir, 'containers');
   return existsSync(folder) ? readdirSync(folder).filter((file) => file.endsWith('.json')).length : 0;
 }
 
 async function main(): Promise<number> {
-  log(`seed ${values.seed}: ${TASKS} tasks, ${STACK_KILLS} stack kills, ${WORKER_KILLS} worker kills, MAX_CONCURRENT=${MAX_CONCURRENT}`);
+  log(`seed ${values.seed}: ${TASKS} tasks, ${STACK_KILLS} stack kills, ${WORKER_KILLS} worker kills, MAX_CONCURRENT=${MAX_CONCURRENT}, CONTAINERS=${CONTAINERS}`);
+  // Built (or found) before the first start, so that each start is quick.
+  if (CONTAINERS === 'docker') await ensureWorkerImage(engine, ROOT, log);
   await startStack();
   const ids: string[] = [];
   const killedContainers: string[] = [];
@@ -163,7 +180,7 @@ async function main(): Promise<number> {
 
   const deadline = Date.now() + Math.max(120_000, TASKS * 2_000);
   let jobs = await allJobs(ids);
-  while (jobs.some((job) => job.state !== 'Done' && job.state !== 'Failed') || containersLeft() > 0) {
+  while (jobs.some((job) => job.state !== 'Done' && job.state !== 'Failed') || (await containersLeft()) > 0) {
     if (Date.now() > deadline) break;
     await sleep(1000);
     jobs = await allJobs(ids);
