@@ -237,6 +237,21 @@ describe('spawner', () => {
       expect((await store.getArtifacts(job.containerName))!.logs).toContain('InProgress');
     });
 
+    it('leaves Done a task whose worker is killed after writing Done: no new attempt, its logs saved', async () => {
+      launch.kinds = await testKinds({ workSeconds: 60 });
+      const job = await submitWork({ message: 'hi', kind: 'default' }, { store, queue });
+      startConsumer();
+      await eventually(async () => (await runtime.logs(job.containerName))?.includes('InProgress'));
+      // The worker's own last write, then a SIGKILL before it exits (the few ms it spends closing its store).
+      expect(await store.markDone(job.containerName, new Date(), 'finished')).toBe(true);
+      process.kill(await eventually(() => workerPid(job.containerName)), 'SIGKILL');
+      await eventually(async () => (await runtime.status(job.containerName))?.exitCode === 137);
+      expect(await reap(reaperDeps())).toMatchObject({ removed: 1, retried: 0, failed: 0 });
+      expect(await store.get(job.id)).toMatchObject({ state: 'Done', output: 'finished', attempts: 1, priorAttempts: [], containerName: job.containerName });
+      expect(queueDepth(queue)).toEqual({ active: 0, deadLettered: 0 });
+      expect((await store.getArtifacts(job.containerName))!.logs).toContain('Killed');
+    });
+
     it('runs again an exit code the retry policy names, and no other', async () => {
       launch.databaseUri = 'postgres://nowhere/jobs'; // the worker exits 2: a bad environment
       const retried = await submitWork({ message: 'retried', kind: 'default' }, { store, queue });
