@@ -198,8 +198,9 @@ async function main(): Promise<number> {
       const response = await fetch(`${stack!.url}/api/containers/${attempt.containerName}/logs`);
       const logs = await response.text();
       // Once every container is deleted, only the store's copy answers for an earlier attempt;
-      // the last attempt's copy holds its worker's last word.
-      const kept = i < attempts.length - 1 ? response.status === 200 : /: (Done|Failed)/.test(logs);
+      // the last attempt's copy holds its worker's last word, unless a kill cut that word off.
+      const last = i === attempts.length - 1 && !killedContainers.includes(attempt.containerName);
+      const kept = last ? /: (Done|Failed)/.test(logs) : response.status === 200;
       if (!kept) {
         missingLogs++;
         log(`no logs kept for ${attempt.containerName} (${response.status}): ${JSON.stringify(logs.slice(-300))}`);
