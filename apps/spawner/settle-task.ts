@@ -3,7 +3,8 @@ import { isTerminal, type Job } from '../core/domain/job.js';
 import type { SettleStore } from '../core/domain/job-store.port.js';
 import type { ContainerMetrics, ContainerRuntime, ContainerStatus } from '../core/domain/container-runtime.port.js';
 import { logTail, outputFromLogs, progressFromLogs } from '../core/domain/container-output.js';
-import { describeEnd, shouldRetry, type AttemptEnd } from '../core/domain/retry-policy.js';
+import type { AttemptEnd } from '../core/domain/attempt-end.js';
+import { describeEnd, endFromExitCode, shouldRetry } from '../core/domain/retry-policy.js';
 import { DEFAULT_KIND, type KindCatalog, type TaskKind } from '../core/domain/task-kind.js';
 import { workMessage } from '../core/domain/work-message.js';
 import type { WorkQueue } from '../core/domain/work-queue.port.js';
@@ -56,7 +57,7 @@ export async function settleTask(
   const settlement: Settlement = { outcome: 'settled', failed: false, retried: false, removed: false };
   const current = job !== null && job.containerName === containerName;
   if (!found) {
-    if (current && isCurrentAttemptActive(job)) await endAttempt(job, kindOf(job, deps), { lost: true }, '', now.toISOString(), deps, now, settlement);
+    if (current && isCurrentAttemptActive(job)) await endAttempt(job, kindOf(job, deps), { kind: 'lost' }, '', now.toISOString(), deps, now, settlement);
     else if (job && !current) await resendIfUnsent(job, deps);
     return settlement;
   }
@@ -81,7 +82,7 @@ export async function settleTask(
       await deps.store.markStarted(job.containerName, new Date(container.startedAt));
       await deps.store.markDone(job.containerName, new Date(finishedAt), outputFromLogs(logs));
     } else {
-      const end: AttemptEnd = container.exitCode === null ? { lost: true } : { lost: false, exitCode: container.exitCode };
+      const end: AttemptEnd = endFromExitCode(container.exitCode);
       await endAttempt(job, kind, end, logs, finishedAt, deps, now, settlement);
     }
   } else if (job && !current) {
@@ -131,7 +132,7 @@ async function resendIfUnsent(job: Job, deps: SettleDeps): Promise<void> {
 async function endAttempt(job: Job, kind: TaskKind, end: AttemptEnd, logs: string, finishedAt: string, deps: SettleDeps, now: Date, settlement: Settlement): Promise<void> {
   // The built-in worker says why in its last line; another program's log ends with its story.
   const said = kind.store ? lastLogLine(logs) : logTail(logs);
-  const what = end.lost ? describeEnd(end) : `${describeEnd(end)} before the task finished`;
+  const what = end.kind === 'lost' ? describeEnd(end) : `${describeEnd(end)} before the task finished`;
   const reason = said ? `${what}: ${said}` : what;
   const attempt = Math.max(job.attempts, 1);
   if (shouldRetry(kind.retry, attempt, end)) {

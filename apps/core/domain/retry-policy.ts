@@ -1,3 +1,5 @@
+import { END_RULES, type AttemptEnd } from './attempt-end.js';
+
 /**
  * When a task whose container ended without finishing it runs again, as a new attempt. The
  * model is AWS Batch's retry strategy: a number of attempts in all, and `evaluateOnExit` rules
@@ -15,9 +17,6 @@ export interface RetryPolicy {
 export const DEFAULT_MAX_ATTEMPTS = 3;
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: DEFAULT_MAX_ATTEMPTS, retryOnExitCodes: [] };
 
-/** How an attempt's container ended: lost (gone, its end never seen), or exited with a code. */
-export type AttemptEnd = { lost: true } | { lost: false; exitCode: number };
-
 const EXIT_CODE_PATTERN = /^[0-9]{1,3}\*?$|^\*$/;
 // 128 + n: the process was killed by signal n (SIGKILL from an OOM killer or a stop, SIGTERM).
 const SIGNAL_EXIT_BASE = 128;
@@ -26,10 +25,33 @@ export function isExitCodePattern(text: string): boolean {
   return EXIT_CODE_PATTERN.test(text);
 }
 
+/**
+ * How a local runtime's exit code reads today: above 128 a shell's report of a signal (killed),
+ * else the program's own exit. The supervisor that tells the two apart is the local runtimes'.
+ */
+export function endFromExitCode(exitCode: number | null): AttemptEnd {
+  if (exitCode === null) return { kind: 'lost' };
+  if (exitCode > SIGNAL_EXIT_BASE) return { kind: 'killed', signal: exitCode - SIGNAL_EXIT_BASE, exitCode };
+  return { kind: 'exit', exitCode };
+}
+
 export function describeEnd(end: AttemptEnd): string {
-  if (end.lost) return 'the container was lost (it is gone, and its end was never seen)';
-  if (end.exitCode > SIGNAL_EXIT_BASE) return `the container was killed by signal ${end.exitCode - SIGNAL_EXIT_BASE} (exit code ${end.exitCode})`;
-  return `the container exited with code ${end.exitCode}`;
+  switch (end.kind) {
+    case 'lost':
+      return 'the container was lost (it is gone, and its end was never seen)';
+    case 'killed':
+      return end.signal === null ? 'the container was killed' : `the container was killed by signal ${end.signal}${end.exitCode === null ? '' : ` (exit code ${end.exitCode})`}`;
+    case 'exit':
+      return `the container exited with code ${end.exitCode}`;
+    case 'timeout':
+      return 'the container ran past its timeout';
+    case 'not-started':
+      return `the container did not start: ${end.cause}`;
+    case 'dead-letter':
+      return 'its work was dead-lettered';
+    case 'cancelled':
+      return 'it was cancelled';
+  }
 }
 
 function matches(pattern: string, exitCode: number): boolean {
@@ -38,7 +60,10 @@ function matches(pattern: string, exitCode: number): boolean {
 
 /** Whether the attempt that just ended (the `attemptsMade`-th) is followed by another. */
 export function shouldRetry(policy: RetryPolicy, attemptsMade: number, end: AttemptEnd): boolean {
-  if (attemptsMade >= policy.maxAttempts) return false;
-  if (end.lost || end.exitCode > SIGNAL_EXIT_BASE) return true;
-  return policy.retryOnExitCodes.some((pattern) => matches(pattern, end.exitCode));
+  const rule = END_RULES[end.kind];
+  if (rule.runsAgain === 'never') return false;
+  // `not-started` is bounded by its own start wait, never by attempts: its caller defers it.
+  if (rule.bound === 'maxAttempts' && attemptsMade >= policy.maxAttempts) return false;
+  if (rule.runsAgain === 'if-exit-code-named') return end.kind === 'exit' && policy.retryOnExitCodes.some((pattern) => matches(pattern, end.exitCode));
+  return true;
 }
