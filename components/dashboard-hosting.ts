@@ -11,10 +11,12 @@ export interface DashboardHostingArgs {
   image: pulumi.Input<string>;
   identity: { id: pulumi.Input<string>; clientId: pulumi.Input<string> };
   /**
-   * The identity's AcrPull grant on the registry. The app is created after it, so its first
-   * image pull is authorized rather than answered with 401.
+   * Every grant the dashboard uses (their propagation waits): AcrPull on the registry, the
+   * queue's send and receive, Reader on the resource group. The app is created after all of
+   * them, so its first image pull is authorized rather than answered with 401, and its first
+   * health check finds the queue readable.
    */
-  imagePullGrant: pulumi.Resource;
+  grants: pulumi.Resource[];
   /** App settings (secrets stay secret: pass them as secret Outputs). */
   settings: Record<string, pulumi.Input<string>>;
 }
@@ -66,7 +68,7 @@ export class DashboardHosting extends pulumi.ComponentResource {
           appSettings: Object.entries({ ...args.settings, WEBSITES_PORT: '8080' }).map(([name, value]) => ({ name, value })),
         },
       },
-      { parent: this, dependsOn: [args.imagePullGrant] },
+      { parent: this, dependsOn: args.grants },
     );
 
     this.appName = app.name;

@@ -14,7 +14,10 @@ export interface FunctionPackageDeploymentArgs {
   containerName: pulumi.Input<string>;
   /** The package blob's name; it carries the package digest, so a new package is a new name. */
   blobName: pulumi.Input<string>;
-  /** What must be in place before the deploy runs: the app identity's access to the deployment storage. */
+  /**
+   * What must be in place before the deploy runs: every grant the app's identity uses (their
+   * propagation waits), first its access to the deployment storage, which the deploy writes.
+   */
   waitFor: pulumi.Resource[];
 }
 

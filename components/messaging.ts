@@ -38,6 +38,8 @@ export class Messaging extends pulumi.ComponentResource {
   readonly fullyQualifiedNamespace: pulumi.Output<string>;
   readonly queueName: pulumi.Output<string>;
   readonly queueId: pulumi.Output<string>;
+  /** The propagation waits of the queue's grants, in the order of their principal lists (role-assignment.ts). */
+  readonly grants: { senders: pulumi.Resource[]; receivers: pulumi.Resource[]; triggers: pulumi.Resource[] };
 
   constructor(name: string, args: MessagingArgs, opts?: pulumi.ComponentResourceOptions) {
     super('event-driven-aci:messaging:Messaging', name, {}, opts);
@@ -74,16 +76,18 @@ export class Messaging extends pulumi.ComponentResource {
     );
 
     const access = { scope: queue.id, subscriptionId: args.subscriptionId };
-    args.senderPrincipalIds.forEach((principalId, i) =>
-      grant(this, `${name}-sender-${i}`, { ...access, principalId, role: BUILT_IN_ROLES.serviceBusDataSender }),
-    );
-    args.receiverPrincipalIds.forEach((principalId, i) =>
-      grant(this, `${name}-receiver-${i}`, { ...access, principalId, role: BUILT_IN_ROLES.serviceBusDataReceiver }),
-    );
-    // At the queue, not the namespace (the sample's scope): Manage on this one entity is all the trigger reads.
-    args.triggerPrincipalIds.forEach((principalId, i) =>
-      grant(this, `${name}-trigger-${i}`, { ...access, principalId, role: BUILT_IN_ROLES.serviceBusDataOwner }),
-    );
+    this.grants = {
+      senders: args.senderPrincipalIds.map((principalId, i) =>
+        grant(this, `${name}-sender-${i}`, { ...access, principalId, role: BUILT_IN_ROLES.serviceBusDataSender }),
+      ),
+      receivers: args.receiverPrincipalIds.map((principalId, i) =>
+        grant(this, `${name}-receiver-${i}`, { ...access, principalId, role: BUILT_IN_ROLES.serviceBusDataReceiver }),
+      ),
+      // At the queue, not the namespace (the sample's scope): Manage on this one entity is all the trigger reads.
+      triggers: args.triggerPrincipalIds.map((principalId, i) =>
+        grant(this, `${name}-trigger-${i}`, { ...access, principalId, role: BUILT_IN_ROLES.serviceBusDataOwner }),
+      ),
+    };
 
     this.namespaceName = namespace.name;
     this.fullyQualifiedNamespace = pulumi.interpolate`${namespace.name}.servicebus.windows.net`;

@@ -64,10 +64,18 @@ export class RegistryImages extends pulumi.ComponentResource {
       this.pullGrants.set(puller, grant(this, `${name}-pull-${puller}`, { ...access, principalId, role: BUILT_IN_ROLES.acrPull }));
     }
 
+    // Pulumi runs an apply in preview whenever its inputs are known, so on an existing stack the
+    // exchange would call the registry from `pulumi preview`, which must reach nothing but ARM.
+    // Preview loses nothing by skipping it: the docker provider neither builds nor pushes then
+    // ("By default, v4.x Image resources do not build during previews", `buildOnPreview`:
+    // https://www.pulumi.com/registry/packages/docker-build/api-docs/image/), and the password
+    // shows as unknown until `up`.
     const password = pulumi.secret(
       pulumi
         .all([registry.loginServer, args.deployer.accessToken, args.tenantId])
-        .apply(([server, token, tenant]) => args.exchangeToken(server, token, tenant)),
+        .apply(([server, token, tenant]) =>
+          pulumi.runtime.isDryRun() ? (pulumi.unknown as unknown as string) : args.exchangeToken(server, token, tenant),
+        ),
     );
     // ACI runs linux/amd64 containers, whatever machine runs `pulumi up`.
     const image = (role: string, repository: string, tag: string, build: { context: string; dockerfile: string }) =>
@@ -100,7 +108,10 @@ export class RegistryImages extends pulumi.ComponentResource {
     });
   }
 
-  /** A puller's AcrPull grant: an app that pulls on its first start is created after it. */
+  /**
+   * A puller's AcrPull grant (its propagation wait): an app that pulls on its first start, or
+   * starts container groups that pull as that identity, is created after it.
+   */
   pullGrant(puller: string): pulumi.Resource {
     const found = this.pullGrants.get(puller);
     if (!found) throw new Error(`no AcrPull grant for "${puller}": pullers are ${[...this.pullGrants.keys()].join(', ')}`);

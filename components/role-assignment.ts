@@ -1,5 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as authorization from '@pulumi/azure-native/authorization/index.js';
+import { propagationWait, ROLE_ASSIGNMENT_PROPAGATION } from './propagation-wait.js';
 import { roleDefinitionId } from './role-definitions.js';
 
 export interface Grant {
@@ -9,11 +10,21 @@ export interface Grant {
   scope: pulumi.Input<string>;
   subscriptionId: pulumi.Input<string>;
   principalType?: 'User' | 'ServicePrincipal';
+  /** What must exist before the assignment is made: a custom role's propagation wait. */
+  after?: pulumi.Resource[];
 }
 
-/** One role assignment, child of the component that owns the scope. */
-export function grant(parent: pulumi.Resource, name: string, { principalId, role, scope, subscriptionId, principalType }: Grant): authorization.RoleAssignment {
-  return new authorization.RoleAssignment(
+/**
+ * One role assignment, child of the component that owns the scope, and its propagation wait
+ * (propagation-wait.ts). What it returns is the wait: whatever uses the grant depends on it, so
+ * it is created once the grant has had time to take effect, not seconds after it was assigned.
+ */
+export function grant(
+  parent: pulumi.Resource,
+  name: string,
+  { principalId, role, scope, subscriptionId, principalType, after = [] }: Grant,
+): pulumi.Resource {
+  const assignment = new authorization.RoleAssignment(
     name,
     {
       principalId,
@@ -24,6 +35,7 @@ export function grant(parent: pulumi.Resource, name: string, { principalId, role
         .apply(([subscription, id]) => (id.startsWith('/') ? id : roleDefinitionId(subscription, id))),
       scope,
     },
-    { parent },
+    { parent, dependsOn: after },
   );
+  return propagationWait(parent, `${name}-propagation`, assignment, ROLE_ASSIGNMENT_PROPAGATION);
 }

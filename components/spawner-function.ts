@@ -17,6 +17,13 @@ export interface SpawnerFunctionArgs {
   /** A digest of the package: a new one is deployed again, and only a new one. */
   packageHash: string;
   identity: { id: pulumi.Input<string>; clientId: pulumi.Input<string>; principalId: pulumi.Input<string> };
+  /**
+   * Every grant the spawner uses that is made elsewhere (their propagation waits): its own
+   * identity's (container groups, the pull identity, metrics, the queue) and the pull identity's
+   * AcrPull, which each container group it creates pulls with. The app and its one deploy are
+   * created after all of them, so the first message meets grants that have had time to take effect.
+   */
+  grants: pulumi.Resource[];
   serviceBusNamespace: pulumi.Input<string>;
   maxInstances: pulumi.Input<number>;
   /** The spawner's own settings (SpawnerSettings); secrets as secret Outputs. */
@@ -88,6 +95,8 @@ export class SpawnerFunction extends pulumi.ComponentResource {
       scope: account.id,
       subscriptionId: args.subscriptionId,
     });
+    // The host reads its storage and the deploy writes the package as this identity from the start.
+    const grantsUsed = [blobOwner, ...args.grants];
 
     const plan = new web.AppServicePlan(
       `${name}-plan`,
@@ -140,7 +149,7 @@ export class SpawnerFunction extends pulumi.ComponentResource {
           appSettings: Object.entries(settings).map(([name, value]) => ({ name, value })),
         },
       },
-      { parent: this, dependsOn: [blobOwner] },
+      { parent: this, dependsOn: grantsUsed },
     );
 
     new FunctionPackageDeployment(
@@ -154,7 +163,7 @@ export class SpawnerFunction extends pulumi.ComponentResource {
         blobEndpoint: account.primaryEndpoints.blob,
         containerName: packages.name,
         blobName: code.name,
-        waitFor: [blobOwner],
+        waitFor: grantsUsed,
       },
       { parent: this },
     );

@@ -123,7 +123,7 @@ export function azureStack(config: AzureStackConfig, options: AzureStackOptions 
     sku: config.dashboardSku,
     image: registry.dashboardImage,
     identity: identities.dashboard,
-    imagePullGrant: registry.pullGrant('dashboard'),
+    grants: [registry.pullGrant('dashboard'), ...identities.grants.dashboard, ...messaging.grants.senders, ...messaging.grants.receivers],
     settings: {
       DATABASE_URI: database.connectionString,
       DASHBOARD_TOKEN: config.dashboardToken,
@@ -151,6 +151,7 @@ export function azureStack(config: AzureStackConfig, options: AzureStackOptions 
     packageDir: functionPackage.dir,
     packageHash: functionPackage.sha256,
     identity: identities.spawner,
+    grants: [registry.pullGrant('containerGroups'), ...identities.grants.spawner, ...messaging.grants.triggers],
     serviceBusNamespace: messaging.fullyQualifiedNamespace,
     maxInstances: config.spawnerMaxInstances,
     settings: {

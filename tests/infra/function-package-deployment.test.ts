@@ -26,6 +26,7 @@ describe('the Function package is deployed with OneDeploy, again only when its d
         packageDir: packageDir.path,
         packageHash,
         identity: { id: '/subscriptions/s/resourceGroups/rg/providers/id/spawner', clientId: 'client', principalId: 'principal' },
+        grants: [],
         serviceBusNamespace: 'sb.servicebus.windows.net',
         maxInstances: 10,
         settings: {},
