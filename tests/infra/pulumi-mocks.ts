@@ -66,6 +66,8 @@ export interface MockTarget {
   organization?: string;
   config: Record<string, string>;
   secretKeys: string[];
+  /** Run as `pulumi preview` does (pulumi.runtime.isDryRun() is true). */
+  preview?: boolean;
 }
 
 type RegisterRequest = { getType(): string; getName(): string; getParent(): string; getDependenciesList(): string[] };
@@ -79,7 +81,7 @@ type MockMonitorLike = {
  * other invoke throws. The mocks API gives newResource no dependencies, so the monitor's
  * registerResource is wrapped to read them from the request the SDK sends.
  */
-export async function installMocks({ project, stack, organization = 'organization', config, secretKeys }: MockTarget): Promise<Recorded[]> {
+export async function installMocks({ project, stack, organization = 'organization', config, secretKeys, preview = false }: MockTarget): Promise<Recorded[]> {
   const recorded: Recorded[] = [];
   // Filled by the wrapped registerResource just before it calls newResource for the same resource.
   const registering = new Map<string, { urn: string; dependencies: string[] }>();
@@ -134,7 +136,7 @@ export async function installMocks({ project, stack, organization = 'organizatio
     },
     project,
     stack,
-    false,
+    preview,
     organization,
   );
   const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitorLike;
