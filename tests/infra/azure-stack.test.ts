@@ -303,7 +303,8 @@ describe('the Azure stack, with Pulumi mocks', () => {
       (r) => r.inputs.principalId === identity('dashboard').state.principalId && (r.inputs.roleDefinitionId as string).endsWith(BUILT_IN_ROLES.acrPull),
     );
     expect(dashboardPull.inputs.scope).toBe(registry.state.id);
-    expect(dashboardApp().dependencies).toContain(dashboardPull.urn);
+    // After the grant's propagation wait, which follows the grant (grant-propagation.test.ts checks every grant).
+    expect(transitiveDependencies(resources, dashboardApp().urn)).toContain(dashboardPull.urn);
   });
 
   it('registers every resource provider the stack uses before it creates anything', () => {

@@ -111,7 +111,10 @@ describe('the Function package is deployed with OneDeploy, again only when its d
     const app = byName('azure-native:web:WebApp', 'first-app');
     const blob = byName('azure-native:storage:Blob', 'first-package');
     const storageOwner = byName('azure-native:authorization:RoleAssignment', 'first-storage-owner');
-    for (const before of [app, blob, storageOwner]) expect(deployment.dependencies, before.name).toContain(before.urn);
+    // The grant through its propagation wait: the deploy writes the container as the identity.
+    const storageOwnerWait = byName('time:index/sleep:Sleep', 'first-storage-owner-propagation');
+    expect(storageOwnerWait.dependencies).toContain(storageOwner.urn);
+    for (const before of [app, blob, storageOwnerWait]) expect(deployment.dependencies, before.name).toContain(before.urn);
     expect(blob.inputs).toMatchObject({ containerName: 'packages', blobName: `${DIGEST_1}/released-package.zip` });
   });
 });
