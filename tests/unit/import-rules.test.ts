@@ -91,7 +91,7 @@ describe('import rules', () => {
 
   it('reads the imports it checks (a guard against a pattern that matches nothing)', () => {
     expect(GRAPH.get('apps/spawner/dispatch.ts')).toContain('apps/core/domain/job.ts');
-    expect(GRAPH.get('apps/core/adapters/sqlite-driver-better-sqlite3.ts')).toContain('better-sqlite3');
+    expect(GRAPH.get('apps/core/adapters/sqlite/driver-better-sqlite3.ts')).toContain('better-sqlite3');
     expect(isPackage('better-sqlite3')).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 import { MongoServerError, type Db } from 'mongodb';
-import { AppError } from '../domain/errors.js';
-import { retryThrottled } from './mongo-connection.js';
+import { AppError } from '../../domain/errors.js';
+import { retryThrottled } from './connection.js';
 
 /** An index MongoJobStore relies on, besides `_id`. Key order matters; direction does not. */
 export interface RequiredIndex {
