@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openJobStore } from '../../apps/core/adapters/open-job-store.js';
-import { describeDatabase, sqlitePathFromUri } from '../../apps/core/settings/database-uri.js';
+import { describeDatabase, sqlitePathFromUri } from '../../apps/core/domain/database-uri.js';
 import { verifySqliteFile } from '../../apps/core/adapters/sqlite/open.js';
 import { SqliteWorkQueue } from '../../apps/core/adapters/sqlite/work-queue.js';
 import type { JobStore } from '../../apps/core/domain/job-store.port.js';

@@ -1,6 +1,6 @@
 import type { JobStore } from '../domain/job-store.port.js';
 import { AppError, errorMessage, SettingsError } from '../domain/errors.js';
-import { databaseUriProblem, describeDatabase, sqlitePathFromUri } from '../settings/database-uri.js';
+import { databaseUriProblem, describeDatabase, sqlitePathFromUri } from '../domain/database-uri.js';
 import { importLocalOnly } from './local-only.js';
 import type { SqliteDriverName } from './sqlite/driver.js';
 

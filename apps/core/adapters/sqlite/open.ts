@@ -1,6 +1,6 @@
 import { dirname } from 'node:path';
 import { errorMessage, StoreDamagedError, StoreOpenError } from '../../domain/errors.js';
-import { ensureDirectory } from '../../ensure-directory.js';
+import { ensureDirectory } from '../ensure-directory.js';
 import { sqliteErrorCode, type SqliteConnection, type SqliteDriverName } from './driver.js';
 import { sqliteDriver } from './driver-choice.js';
 
