@@ -1,6 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as cosmosdb from '@pulumi/azure-native/cosmosdb/index.js';
-import { JOB_STORE_INDEXES, type RequiredIndex } from '../apps/core/adapters/mongo/indexes.js';
+import { JOB_STORE_INDEXES, type RequiredIndex } from '../apps/core/store-schema/indexes.js';
 import { withoutSslParameter } from './connection-strings.js';
 
 type MongoIndex = { key: { keys: string[] }; options?: { unique?: boolean } };

@@ -2,7 +2,7 @@ import type { LookupFunction } from 'node:net';
 import { MongoClient, type MongoClientOptions } from 'mongodb';
 import { generate } from 'selfsigned';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { JOB_STORE_INDEXES } from '../../apps/core/adapters/mongo/indexes.js';
+import { JOB_STORE_INDEXES } from '../../apps/core/store-schema/indexes.js';
 import { MongoJobStore } from '../../apps/core/adapters/mongo/job-store.js';
 import { containerNameFor } from '../../apps/core/domain/container-name.js';
 import { newPendingJob } from '../../apps/core/domain/job.js';
