@@ -135,6 +135,24 @@ describe('import rules', () => {
     expect(entries.filter((entry) => !entry.isDirectory()).map((entry) => entry.name).sort()).toEqual(SHARED_ADAPTERS);
   });
 
+  it("docs/design.md's layout names every folder of the code, the tests (one level) and the tools", () => {
+    const layout = /## Layout[^]*?```\n([^]*?)```/.exec(readFileSync(join(ROOT, 'docs/design.md'), 'utf8'))![1]!;
+    const lines = layout.split('\n');
+    // A top-level path is written whole at the start of a line; a subfolder by its name, indented under its parent.
+    const named = (dir: string) =>
+      lines.some((line) => line.startsWith(`${dir}/`)) ||
+      lines.some((line) => /^\s/.test(line) && line.trimStart().split(/\s{2,}/)[0]!.split(' ').includes(`${dir.split('/').pop()}/`));
+    const dirs = new Set(
+      execFileSync('git', ['ls-files', 'apps', 'stacks', 'components', 'tests', 'bench', 'scripts'], { cwd: ROOT, encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean)
+        .map((file) => dirname(file).split('/').slice(0, file.startsWith('tests/') ? 2 : undefined).join('/'))
+        .filter((dir) => dir !== 'apps' && dir !== 'apps/core' && dir !== 'stacks'),
+    );
+    expect(dirs.size).toBeGreaterThan(20);
+    expect([...dirs].filter((dir) => !named(dir)).sort()).toEqual([]);
+  });
+
   it('no import cycles', () => {
     const cycles: string[] = [];
     const state = new Map<string, 'visiting' | 'done'>();
