@@ -91,7 +91,8 @@ describe.runIf(NODE22)('what ships to Azure, as Azure gets it, under Node 22', (
     // The committed tree, not the working tree: what a clone, and so a deployment, has.
     execFileSync('sh', ['-c', `git -C "${ROOT}" archive HEAD | tar -x -C "${context}"`]);
   }, 120_000);
-  // The tree holds three unpacked images and an installed node_modules: on a loaded machine its removal outlasts the default 60 s.
+  // The tree holds three unpacked images and an installed node_modules: on a loaded machine
+  // its removal outlasts the default 60 s.
   afterAll(() => scratch?.remove(), 120_000);
 
   describe('the worker image', () => {
