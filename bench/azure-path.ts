@@ -92,8 +92,8 @@ function functionsHost(deps: SpawnerDeps, handle: typeof import('../apps/spawner
 export async function azurePath({ paced, burst }: { paced: number; burst: number }): Promise<Row[]> {
   const { onWorkQueueMessage, AciRuntime, AzureMonitorMetrics, DEFAULT_RETRY_POLICY, submitWork, KindCatalog, defaultKind, DEFAULT_KIND } = await modules();
   const kinds = new KindCatalog(defaultKind({ cpu: 1, memoryGb: 1.5, timeoutSeconds: 120, retry: DEFAULT_RETRY_POLICY, workSeconds: 0 }));
-  const { SqliteJobStore } = await fromBuild<typeof import('../apps/core/adapters/sqlite-job-store.js')>('apps/core/adapters/sqlite-job-store.js');
-  const { SqliteWorkQueue } = await fromBuild<typeof import('../apps/core/adapters/sqlite-work-queue.js')>('apps/core/adapters/sqlite-work-queue.js');
+  const { SqliteJobStore } = await fromBuild<typeof import('../apps/core/adapters/sqlite/job-store.js')>('apps/core/adapters/sqlite/job-store.js');
+  const { SqliteWorkQueue } = await fromBuild<typeof import('../apps/core/adapters/sqlite/work-queue.js')>('apps/core/adapters/sqlite/work-queue.js');
   const dir = scratchDir('azure');
   const arm = new FakeArm({ workerEntry: WORKER, logDir: join(dir.path, 'aci'), createLatencyMs: () => CREATE_LATENCY_MS, writeBucket: WRITE_BUCKET, metricsGrainMs: 1000, metricsDelayMs: 500 });
   await arm.start();

@@ -1,7 +1,7 @@
 import autocannon from 'autocannon';
 import { join } from 'node:path';
-import type { MongoJobStore } from '../apps/core/adapters/mongo-job-store.js';
-import type { SqliteJobStore } from '../apps/core/adapters/sqlite-job-store.js';
+import type { MongoJobStore } from '../apps/core/adapters/mongo/job-store.js';
+import type { SqliteJobStore } from '../apps/core/adapters/sqlite/job-store.js';
 import { WireStandIn } from '../tests/fakes/mongo-wire/stand-in.js';
 import { fromBuild } from './build.js';
 import { openStore, scratchDir } from './fixtures.js';
@@ -42,7 +42,7 @@ type Inject = (path: string) => Promise<{ statusCode: number }>;
 /** The dashboard of the build in this process, on the store given, to count what each request reads. */
 async function readCounter(dataDir: string, store: SqliteJobStore | MongoJobStore) {
   const { buildApp } = await fromBuild<typeof import('../apps/dashboard/app.js')>('apps/dashboard/app.js');
-  const { SqliteWorkQueue } = await fromBuild<typeof import('../apps/core/adapters/sqlite-work-queue.js')>('apps/core/adapters/sqlite-work-queue.js');
+  const { SqliteWorkQueue } = await fromBuild<typeof import('../apps/core/adapters/sqlite/work-queue.js')>('apps/core/adapters/sqlite/work-queue.js');
   const { DEFAULT_PRICES } = await fromBuild<typeof import('../apps/core/domain/pricing.js')>('apps/core/domain/pricing.js');
   const queue = new SqliteWorkQueue({ path: join(dataDir, 'reads-queue.db'), lockDurationMs: 60_000, maxDeliveryCount: 5, duplicateDetectionWindowMs: 600_000 });
   const app = await buildApp(
@@ -116,7 +116,7 @@ async function underLoad(stack: StackProcess, rev: number, seconds: number): Pro
  * what matters is whether the count grows with them. Its timings mean nothing and are not taken.
  */
 async function mongoReads(sizes: number[]): Promise<Record<number, Record<string, number>>> {
-  const { MongoJobStore } = await fromBuild<typeof import('../apps/core/adapters/mongo-job-store.js')>('apps/core/adapters/mongo-job-store.js');
+  const { MongoJobStore } = await fromBuild<typeof import('../apps/core/adapters/mongo/job-store.js')>('apps/core/adapters/mongo/job-store.js');
   const standIn = await new WireStandIn({ serverVersion: '6.0' }).start();
   const dir = scratchDir('dashboard-mongo');
   const store = await MongoJobStore.connect(`mongodb://127.0.0.1:${standIn.port}/bench`);

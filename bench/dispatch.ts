@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SqliteJobStore } from '../apps/core/adapters/sqlite-job-store.js';
+import type { SqliteJobStore } from '../apps/core/adapters/sqlite/job-store.js';
 import { WORKER, workerMarks } from './cold-start.js';
 import { insertPending, openStore, scratchDir, workerEnv } from './fixtures.js';
 import { HttpClient } from './http-client.js';

@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SqliteJobStore } from '../apps/core/adapters/sqlite-job-store.js';
+import type { SqliteJobStore } from '../apps/core/adapters/sqlite/job-store.js';
 import type { Job } from '../apps/core/domain/job.js';
 import { fromBuild } from './build.js';
 
 const modules = async () => ({
-  ...(await fromBuild<typeof import('../apps/core/adapters/sqlite-job-store.js')>('apps/core/adapters/sqlite-job-store.js')),
+  ...(await fromBuild<typeof import('../apps/core/adapters/sqlite/job-store.js')>('apps/core/adapters/sqlite/job-store.js')),
   ...(await fromBuild<typeof import('../apps/core/domain/job.js')>('apps/core/domain/job.js')),
   ...(await fromBuild<typeof import('../apps/core/domain/job-id.js')>('apps/core/domain/job-id.js')),
   ...(await fromBuild<typeof import('../apps/core/domain/container-name.js')>('apps/core/domain/container-name.js')),

@@ -6,9 +6,9 @@ import { writeFileSync } from 'node:fs';
 
 const dist = new URL('../dist/', import.meta.url);
 const load = (path) => import(new URL(path, dist).href);
-const { SqliteJobStore } = await load('apps/core/adapters/sqlite-job-store.js');
-const { SqliteWorkQueue } = await load('apps/core/adapters/sqlite-work-queue.js');
-const { ProcessRuntime } = await load('apps/core/adapters/process-runtime.js');
+const { SqliteJobStore } = await load('apps/core/adapters/sqlite/job-store.js');
+const { SqliteWorkQueue } = await load('apps/core/adapters/sqlite/work-queue.js');
+const { ProcessRuntime } = await load('apps/core/adapters/process/runtime.js');
 
 const events = [];
 const now = () => performance.timeOrigin + performance.now();

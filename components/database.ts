@@ -1,6 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as cosmosdb from '@pulumi/azure-native/cosmosdb/index.js';
-import { JOB_STORE_INDEXES, type RequiredIndex } from '../apps/core/adapters/mongo-indexes.js';
+import { JOB_STORE_INDEXES, type RequiredIndex } from '../apps/core/store-schema/indexes.js';
 import { withoutSslParameter } from './connection-strings.js';
 
 type MongoIndex = { key: { keys: string[] }; options?: { unique?: boolean } };
@@ -86,9 +86,9 @@ export class Database extends pulumi.ComponentResource {
       );
     // Every index the store relies on is created here, with its collection, while the collection
     // is empty: Cosmos builds a unique index only on an empty collection, and the apps only
-    // check at run time (apps/core/adapters/mongo-indexes.ts). The revision counter is a
+    // check at run time (apps/core/adapters/mongo/indexes.ts). The revision counter is a
     // document in `jobs` (a transaction covers one collection). Idempotency keys: the key is
-    // the `_id`, so no unique index is ever added (apps/core/adapters/mongo-idempotency-keys.ts).
+    // the `_id`, so no unique index is ever added (apps/core/adapters/mongo/idempotency-keys.ts).
     for (const id of ['jobs', 'artifacts', 'idempotency']) collection(id, id, indexesOf(id));
 
     const strings = cosmosdb.listDatabaseAccountConnectionStringsOutput({

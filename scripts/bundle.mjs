@@ -12,7 +12,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 // Not shipped. better-sqlite3 is native, built for the host's Node: an artifact opens a
 // `sqlite:` store with Node 22's built-in node:sqlite instead, and requires better-sqlite3 only
-// to find it absent (apps/core/adapters/sqlite-driver-choice.ts). The rest are optional MongoDB
+// to find it absent (apps/core/adapters/sqlite/driver-choice.ts). The rest are optional MongoDB
 // driver features, required inside try/catch; the Functions host provides @azure/functions-core.
 const EXTERNAL = [
   'better-sqlite3',
@@ -33,7 +33,7 @@ const APPS = {
   spawner: { entry: 'apps/spawner/functions/index.ts', name: 'index' },
   // One file, started once per task on this machine: CommonJS, which Node starts about 5 ms
   // sooner than an ES module, with better-sqlite3's JavaScript inside (its native addon is loaded
-  // by its path, apps/core/adapters/sqlite-driver-better-sqlite3.ts); the MongoDB driver stays
+  // by its path, apps/core/adapters/sqlite/driver-better-sqlite3.ts); the MongoDB driver stays
   // in node_modules, loaded only for a mongodb:// store (npm run bench, "worker cold start").
   'worker-local': { entry: 'apps/worker/main.ts', name: 'worker', local: true },
 };

@@ -2,8 +2,8 @@ import { closeSync, openSync, statSync, writeSync } from 'node:fs';
 import { containerNameFor } from '../apps/core/domain/container-name.js';
 import { newPendingJob } from '../apps/core/domain/job.js';
 import { newJobId } from '../apps/core/domain/job-id.js';
-import type { SqliteDriverName } from '../apps/core/adapters/sqlite-driver.js';
-import { SqliteJobStore } from '../apps/core/adapters/sqlite-job-store.js';
+import type { SqliteDriverName } from '../apps/core/adapters/sqlite/driver.js';
+import { SqliteJobStore } from '../apps/core/adapters/sqlite/job-store.js';
 
 const PAGE_SIZE = 4096; // SQLite's default, which the stores keep
 

@@ -33,8 +33,8 @@ export async function eventually<T>(check: () => Promise<T | undefined | false> 
 
 /** The embedded store and queue in a folder, as most app tests use them. */
 export async function openEmbedded(dir: string, queue: { maxDeliveryCount?: number; lockDurationMs?: number } = {}) {
-  const { SqliteJobStore } = await import('../apps/core/adapters/sqlite-job-store.js');
-  const { SqliteWorkQueue } = await import('../apps/core/adapters/sqlite-work-queue.js');
+  const { SqliteJobStore } = await import('../apps/core/adapters/sqlite/job-store.js');
+  const { SqliteWorkQueue } = await import('../apps/core/adapters/sqlite/work-queue.js');
   return {
     databaseUri: `sqlite:${join(dir, 'jobs.db')}`,
     store: new SqliteJobStore(join(dir, 'jobs.db')),

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import type { SqliteWorkQueue } from '../apps/core/adapters/sqlite-work-queue.js';
+import type { SqliteWorkQueue } from '../apps/core/adapters/sqlite/work-queue.js';
 
 // What tests look at in the SQLite queue without taking anything: read from its file, as an
 // operator would, so the queue itself keeps only what the system uses.

@@ -19,7 +19,7 @@ export async function createDashboardDeps(
   const store = openWhenReachable('store', () => openJobStore(settings.databaseUri), reachability);
   const queue = openWhenReachable<WorkQueue>('queue', async () => {
     if (settings.queue.kind === 'servicebus') return openServiceBusQueue(settings.queue.serviceBus, credential);
-    const { SqliteWorkQueue } = await importLocalOnly('QUEUE', () => import('../core/adapters/sqlite-work-queue.js'));
+    const { SqliteWorkQueue } = await importLocalOnly('QUEUE', () => import('../core/adapters/sqlite/work-queue.js'));
     const { path, tuning } = settings.queue;
     return new SqliteWorkQueue({
       path,

@@ -1,5 +1,5 @@
 import { readAzureScope, readServiceBusSettings, type AzureScope, type ServiceBusSettings } from '../core/settings/azure.js';
-import { databaseUriProblem } from '../core/settings/database-uri.js';
+import { databaseUriProblem } from '../core/domain/database-uri.js';
 import type { PriceTable } from '../core/domain/pricing.js';
 import type { KindCatalog } from '../core/domain/task-kind.js';
 import { readBuiltInKind, readLogLevel, readPrices, readQueueTuning, type LogLevel, type QueueTuning } from '../core/settings/common.js';

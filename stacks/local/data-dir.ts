@@ -1,7 +1,7 @@
 import { existsSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { errorMessage } from '../../apps/core/domain/errors.js';
-import { ensureDirectory } from '../../apps/core/ensure-directory.js';
+import { ensureDirectory } from '../../apps/core/adapters/ensure-directory.js';
 import { StartupError } from './start-up-error.js';
 
 /** Virtual file systems that hold no files of ours (and below /proc, mkdir misbehaves). */

@@ -5,11 +5,11 @@ import { DockerEngine, DockerUnreachableError } from '../../apps/core/adapters/d
 import { ensureKindImage, ensureWorkerImage } from '../../apps/core/adapters/docker/local-images.js';
 import { DockerRuntime } from '../../apps/core/adapters/docker/docker-runtime.js';
 import { pullIfMissing } from '../../apps/core/adapters/docker/image-pull.js';
-import { ProcessRuntime } from '../../apps/core/adapters/process-runtime.js';
+import { ProcessRuntime } from '../../apps/core/adapters/process/runtime.js';
 import type { ContainerMetrics, ContainerRuntime, ContainerSpec } from '../../apps/core/domain/container-runtime.port.js';
 import { errorMessage } from '../../apps/core/domain/errors.js';
 import { DEFAULT_KIND, KindCatalog, type TaskKind } from '../../apps/core/domain/task-kind.js';
-import { sqlitePathFromUri } from '../../apps/core/settings/database-uri.js';
+import { sqlitePathFromUri } from '../../apps/core/domain/database-uri.js';
 import type { LocalSettings } from './settings.js';
 import { StartupError } from './start-up-error.js';
 import { WORKER_ENTRY_IN_BUILD } from './worker-entry.js';

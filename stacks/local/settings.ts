@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { databaseUriProblem } from '../../apps/core/settings/database-uri.js';
+import { databaseUriProblem } from '../../apps/core/domain/database-uri.js';
 import type { PriceTable } from '../../apps/core/domain/pricing.js';
 import type { KindCatalog } from '../../apps/core/domain/task-kind.js';
 import { readBuiltInKind, readLogLevel, readPrices, readQueueTuning, type LogLevel, type QueueTuning } from '../../apps/core/settings/common.js';

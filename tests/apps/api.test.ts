@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { SqliteJobStore } from '../../apps/core/adapters/sqlite-job-store.js';
-import type { SqliteWorkQueue } from '../../apps/core/adapters/sqlite-work-queue.js';
+import type { SqliteJobStore } from '../../apps/core/adapters/sqlite/job-store.js';
+import type { SqliteWorkQueue } from '../../apps/core/adapters/sqlite/work-queue.js';
 import type { MetricSeries } from '../../apps/core/domain/metric-series.js';
 import { DEFAULT_PRICES } from '../../apps/core/domain/pricing.js';
 import { buildApp } from '../../apps/dashboard/app.js';

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { SqliteJobStore } from '../../apps/core/adapters/sqlite-job-store.js';
-import type { SqliteWorkQueue } from '../../apps/core/adapters/sqlite-work-queue.js';
+import type { SqliteJobStore } from '../../apps/core/adapters/sqlite/job-store.js';
+import type { SqliteWorkQueue } from '../../apps/core/adapters/sqlite/work-queue.js';
 import { submitWork } from '../../apps/dashboard/submit-work.js';
 import { formatUsd, orderKey } from '../../apps/dashboard/views/format.js';
 import { containerNameFor } from '../../apps/core/domain/container-name.js';

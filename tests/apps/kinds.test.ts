@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ProcessRuntime } from '../../apps/core/adapters/process-runtime.js';
-import type { SqliteJobStore } from '../../apps/core/adapters/sqlite-job-store.js';
-import type { SqliteWorkQueue } from '../../apps/core/adapters/sqlite-work-queue.js';
+import { ProcessRuntime } from '../../apps/core/adapters/process/runtime.js';
+import type { SqliteJobStore } from '../../apps/core/adapters/sqlite/job-store.js';
+import type { SqliteWorkQueue } from '../../apps/core/adapters/sqlite/work-queue.js';
 import { DEFAULT_RETRY_POLICY } from '../../apps/core/domain/retry-policy.js';
 import type { Job } from '../../apps/core/domain/job.js';
 import type { TaskKind } from '../../apps/core/domain/task-kind.js';

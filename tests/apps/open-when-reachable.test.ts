@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SqliteJobStore } from '../../apps/core/adapters/sqlite-job-store.js';
+import { SqliteJobStore } from '../../apps/core/adapters/sqlite/job-store.js';
 import { buildApp } from '../../apps/dashboard/app.js';
 import { createDashboardDeps } from '../../apps/dashboard/composition.js';
 import { adapterBehind, openWhenReachable } from '../../apps/dashboard/open-when-reachable.js';

@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ProcessRuntime } from '../../apps/core/adapters/process-runtime.js';
-import { SqliteJobStore } from '../../apps/core/adapters/sqlite-job-store.js';
-import { SqliteWorkQueue } from '../../apps/core/adapters/sqlite-work-queue.js';
+import { ProcessRuntime } from '../../apps/core/adapters/process/runtime.js';
+import { SqliteJobStore } from '../../apps/core/adapters/sqlite/job-store.js';
+import { SqliteWorkQueue } from '../../apps/core/adapters/sqlite/work-queue.js';
 import type { ContainerRuntime } from '../../apps/core/domain/container-runtime.port.js';
 import { dispatch, type WorkerLaunch } from '../../apps/spawner/dispatch.js';
 import { LocalConsumer } from '../../apps/spawner/local-consumer.js';

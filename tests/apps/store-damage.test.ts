@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SqliteJobStore } from '../../apps/core/adapters/sqlite-job-store.js';
-import { verifySqliteFile } from '../../apps/core/adapters/sqlite-open.js';
+import { SqliteJobStore } from '../../apps/core/adapters/sqlite/job-store.js';
+import { verifySqliteFile } from '../../apps/core/adapters/sqlite/open.js';
 import { StoreOpenError } from '../../apps/core/domain/errors.js';
 import { damagePages, storeWithJobs } from '../damaged-sqlite.js';
 import { buildTestApp } from './test-app.js';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { SqliteJobStore } from '../../apps/core/adapters/sqlite-job-store.js';
-import type { SqliteWorkQueue } from '../../apps/core/adapters/sqlite-work-queue.js';
+import type { SqliteJobStore } from '../../apps/core/adapters/sqlite/job-store.js';
+import type { SqliteWorkQueue } from '../../apps/core/adapters/sqlite/work-queue.js';
 import { DEFAULT_PRICES } from '../../apps/core/domain/pricing.js';
 import { buildApp, type BuildOptions } from '../../apps/dashboard/app.js';
 import type { DashboardDeps } from '../../apps/dashboard/deps.js';

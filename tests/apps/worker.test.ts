@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MongoJobStore } from '../../apps/core/adapters/mongo-job-store.js';
-import { SqliteJobStore } from '../../apps/core/adapters/sqlite-job-store.js';
+import { MongoJobStore } from '../../apps/core/adapters/mongo/job-store.js';
+import { SqliteJobStore } from '../../apps/core/adapters/sqlite/job-store.js';
 import { containerNameFor } from '../../apps/core/domain/container-name.js';
 import { newPendingJob } from '../../apps/core/domain/job.js';
 import { newJobId } from '../../apps/core/domain/job-id.js';

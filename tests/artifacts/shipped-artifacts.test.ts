@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFunctionPackage } from '../../stacks/azure/function-package.js';
-import { SqliteJobStore } from '../../apps/core/adapters/sqlite-job-store.js';
+import { SqliteJobStore } from '../../apps/core/adapters/sqlite/job-store.js';
 import { containerNameFor } from '../../apps/core/domain/container-name.js';
 import { newPendingJob } from '../../apps/core/domain/job.js';
 import { newJobId } from '../../apps/core/domain/job-id.js';
@@ -91,7 +91,9 @@ describe.runIf(NODE22)('what ships to Azure, as Azure gets it, under Node 22', (
     // The committed tree, not the working tree: what a clone, and so a deployment, has.
     execFileSync('sh', ['-c', `git -C "${ROOT}" archive HEAD | tar -x -C "${context}"`]);
   }, 120_000);
-  afterAll(() => scratch?.remove());
+  // The tree holds three unpacked images and an installed node_modules: on a loaded machine
+  // its removal outlasts the default 60 s.
+  afterAll(() => scratch?.remove(), 120_000);
 
   describe('the worker image', () => {
     let image: BuiltImage;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RequiredIndex } from '../../apps/core/adapters/mongo-indexes.js';
+import type { RequiredIndex } from '../../apps/core/store-schema/indexes.js';
 import type { RecordedCommand } from '../fakes/mongo-wire/stand-in.js';
 import { ROOT } from '../helpers.js';
 

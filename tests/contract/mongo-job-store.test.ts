@@ -1,8 +1,8 @@
 import { MongoClient, MongoServerError } from 'mongodb';
 import { afterAll, describe, expect, it } from 'vitest';
-import { mongoClientOptions, retryThrottled } from '../../apps/core/adapters/mongo-connection.js';
-import { JOB_STORE_INDEXES } from '../../apps/core/adapters/mongo-indexes.js';
-import { MongoJobStore } from '../../apps/core/adapters/mongo-job-store.js';
+import { mongoClientOptions, retryThrottled } from '../../apps/core/adapters/mongo/connection.js';
+import { JOB_STORE_INDEXES } from '../../apps/core/store-schema/indexes.js';
+import { MongoJobStore } from '../../apps/core/adapters/mongo/job-store.js';
 import { containerNameFor } from '../../apps/core/domain/container-name.js';
 import { newPendingJob } from '../../apps/core/domain/job.js';
 import { newJobId } from '../../apps/core/domain/job-id.js';

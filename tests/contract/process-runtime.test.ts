@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ProcessRuntime } from '../../apps/core/adapters/process-runtime.js';
+import { ProcessRuntime } from '../../apps/core/adapters/process/runtime.js';
 import type { ContainerSpec } from '../../apps/core/domain/container-runtime.port.js';
 import { ECHO_WORKER, eventually, ROOT, tempDir } from '../helpers.js';
 import { containerRuntimeContract, echoSpec } from './container-runtime.contract.js';
@@ -52,7 +52,7 @@ describe('ProcessRuntime across restarts, as ACI container groups outlive the sp
   /** The spawner as its own process, killed with SIGKILL right after it started a container. */
   async function startThenKillSpawner(spec: ContainerSpec): Promise<void> {
     const script = `
-      const { ProcessRuntime } = await import(${JSON.stringify(join(ROOT, 'apps/core/adapters/process-runtime.ts'))});
+      const { ProcessRuntime } = await import(${JSON.stringify(join(ROOT, 'apps/core/adapters/process/runtime.ts'))});
       const runtime = new ProcessRuntime({ workerEntry: ${JSON.stringify(ECHO_WORKER)}, dir: ${JSON.stringify(dir.path)}, metricsIntervalMs: 100 });
       await runtime.start(${JSON.stringify(spec)});
       console.log('started');

@@ -3,9 +3,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sqliteErrorCode, type SqliteConnection, type SqliteDriverName } from '../../apps/core/adapters/sqlite-driver.js';
-import { SqliteJobStore } from '../../apps/core/adapters/sqlite-job-store.js';
-import { openSqlite, verifySqliteFile } from '../../apps/core/adapters/sqlite-open.js';
+import { sqliteErrorCode, type SqliteConnection, type SqliteDriverName } from '../../apps/core/adapters/sqlite/driver.js';
+import { SqliteJobStore } from '../../apps/core/adapters/sqlite/job-store.js';
+import { openSqlite, verifySqliteFile } from '../../apps/core/adapters/sqlite/open.js';
 import { StoreDamagedError, StoreOpenError } from '../../apps/core/domain/errors.js';
 import { damagePages, storeWithJobs } from '../damaged-sqlite.js';
 import { ROOT, tempDir } from '../helpers.js';
@@ -24,7 +24,7 @@ db.close();
 `;
 const HOLD_MS = 400;
 
-/** What the SQLite adapters rely on of a driver (apps/core/adapters/sqlite-driver.ts). */
+/** What the SQLite adapters rely on of a driver (apps/core/adapters/sqlite/driver.ts). */
 export function sqliteDriverContract(driver: SqliteDriverName): void {
   describe(`SQLite driver contract: ${driver}`, () => {
     let dir: ReturnType<typeof tempDir>;

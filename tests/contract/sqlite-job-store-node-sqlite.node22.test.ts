@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SqliteJobStore } from '../../apps/core/adapters/sqlite-job-store.js';
+import { SqliteJobStore } from '../../apps/core/adapters/sqlite/job-store.js';
 import { tempDir } from '../helpers.js';
 import { jobStoreContract } from './job-store.contract.js';
 

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SqliteJobStore } from '../../apps/core/adapters/sqlite-job-store.js';
+import { SqliteJobStore } from '../../apps/core/adapters/sqlite/job-store.js';
 import { containerNameFor } from '../../apps/core/domain/container-name.js';
 import { newPendingJob } from '../../apps/core/domain/job.js';
 import { newJobId } from '../../apps/core/domain/job-id.js';

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, it } from 'vitest';
-import { SqliteJobStore } from '../../apps/core/adapters/sqlite-job-store.js';
-import { openSqlite } from '../../apps/core/adapters/sqlite-open.js';
+import { SqliteJobStore } from '../../apps/core/adapters/sqlite/job-store.js';
+import { openSqlite } from '../../apps/core/adapters/sqlite/open.js';
 import { node22 } from '../artifacts/node22.js';
 import { tempDir } from '../helpers.js';
 import { raceTwoWriters } from './two-writers-race.js';

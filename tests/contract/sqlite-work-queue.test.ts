@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SqliteWorkQueue } from '../../apps/core/adapters/sqlite-work-queue.js';
+import { SqliteWorkQueue } from '../../apps/core/adapters/sqlite/work-queue.js';
 import { tempDir } from '../helpers.js';
 import { CONTRACT_QUEUE, workQueueContract } from './work-queue.contract.js';
 import { peekDeadLetters, queueDepth } from '../queue-inspection.js';

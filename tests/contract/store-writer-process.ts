@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import type { SqliteDriverName } from '../../apps/core/adapters/sqlite-driver.js';
+import type { SqliteDriverName } from '../../apps/core/adapters/sqlite/driver.js';
 import { ROOT } from '../helpers.js';
 
 /** How a writer process runs: which Node, and for a `sqlite:` store which driver it opens it with. */

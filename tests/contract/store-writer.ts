@@ -4,7 +4,7 @@
 // open it with (tests/contract/store-writer-process.ts).
 import { once } from 'node:events';
 import { openJobStore } from '../../apps/core/adapters/open-job-store.js';
-import type { SqliteDriverName } from '../../apps/core/adapters/sqlite-driver.js';
+import type { SqliteDriverName } from '../../apps/core/adapters/sqlite/driver.js';
 
 const [uri, action, ...names] = process.argv.slice(2);
 const store = await openJobStore(uri!, { sqliteDriver: process.env.SQLITE_DRIVER as SqliteDriverName | undefined });

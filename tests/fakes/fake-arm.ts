@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { TokenCredential } from '@azure/core-auth';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { generate } from 'selfsigned';
-import { ProcessRuntime } from '../../apps/core/adapters/process-runtime.js';
+import { ProcessRuntime } from '../../apps/core/adapters/process/runtime.js';
 import type { MetricPoint } from '../../apps/core/domain/metric-series.js';
 import { containerGroupValidators, describeErrors } from './container-instance-spec.js';
 import { TokenBucket, type TokenBucketOptions } from './token-bucket.js';

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { JOB_STORE_INDEXES } from '../../apps/core/adapters/mongo-indexes.js';
+import { JOB_STORE_INDEXES } from '../../apps/core/store-schema/indexes.js';
 import { BUILT_IN_ROLES } from '../../components/role-definitions.js';
 import type { AzureStack } from '../../stacks/azure/azure-stack.js';
 import { stackNames } from '../../stacks/azure/naming.js';

@@ -1,6 +1,6 @@
 import { SettingsError } from '../domain/errors.js';
-import type { SqliteDriverName } from './sqlite-driver.js';
-import { sqliteDriverProblem } from './sqlite-driver-choice.js';
+import type { SqliteDriverName } from './sqlite/driver.js';
+import { sqliteDriverProblem } from './sqlite/driver-choice.js';
 
 /**
  * Imports an adapter that keeps its data in SQLite, which is for the local stack: its own

@@ -1,8 +1,8 @@
 import type { JobStore } from '../domain/job-store.port.js';
 import { AppError, errorMessage, SettingsError } from '../domain/errors.js';
-import { databaseUriProblem, describeDatabase, sqlitePathFromUri } from '../settings/database-uri.js';
+import { databaseUriProblem, describeDatabase, sqlitePathFromUri } from '../domain/database-uri.js';
 import { importLocalOnly } from './local-only.js';
-import type { SqliteDriverName } from './sqlite-driver.js';
+import type { SqliteDriverName } from './sqlite/driver.js';
 
 export class StoreUnreachableError extends AppError {
   constructor(where: string, cause: unknown) {
@@ -13,7 +13,7 @@ export class StoreUnreachableError extends AppError {
 export interface OpenJobStoreOptions {
   /** Check the store's indexes at start (MongoDB only; see MongoJobStoreOptions). Default true. */
   verifyIndexes?: boolean;
-  /** The SQLite driver (SQLite only). Default: the first that loads (sqlite-driver-choice.ts). */
+  /** The SQLite driver (SQLite only). Default: the first that loads (sqlite/driver-choice.ts). */
   sqliteDriver?: SqliteDriverName;
 }
 
@@ -26,10 +26,10 @@ export async function openJobStore(databaseUri: string, options: OpenJobStoreOpt
   const problem = databaseUriProblem(databaseUri);
   if (problem) throw new SettingsError(problem);
   if (databaseUri.startsWith('sqlite:')) {
-    const { SqliteJobStore } = await importLocalOnly('DATABASE_URI', () => import('./sqlite-job-store.js'), options.sqliteDriver);
+    const { SqliteJobStore } = await importLocalOnly('DATABASE_URI', () => import('./sqlite/job-store.js'), options.sqliteDriver);
     return new SqliteJobStore(sqlitePathFromUri(databaseUri), { driver: options.sqliteDriver });
   }
-  const { MongoJobStore } = await import('./mongo-job-store.js');
+  const { MongoJobStore } = await import('./mongo/job-store.js');
   try {
     return await MongoJobStore.connect(databaseUri, options);
   } catch (error) {

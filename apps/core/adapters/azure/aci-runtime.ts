@@ -1,6 +1,6 @@
 import type { ContainerGroup, ContainerInstanceManagementClient } from '@azure/arm-containerinstance';
 import { SettingsError } from '../../domain/errors.js';
-import type { AciLaunch } from '../../settings/azure.js';
+import type { AciLaunch } from './options.js';
 import {
   RetryLaterError,
   type ContainerRuntime,

@@ -2,7 +2,7 @@ import { ContainerInstanceManagementClient } from '@azure/arm-containerinstance'
 import { MonitorClient } from '@azure/arm-monitor';
 import type { TokenCredential } from '@azure/core-auth';
 import { DefaultAzureCredential } from '@azure/identity';
-import type { AciLaunch, AzureScope, ServiceBusSettings } from '../../settings/azure.js';
+import type { AciLaunch, AzureScope, ServiceBusSettings } from './options.js';
 import { AciRuntime } from './aci-runtime.js';
 import { AzureMonitorMetrics } from './azure-monitor-metrics.js';
 import { ServiceBusWorkQueue } from './service-bus-work-queue.js';

@@ -1,5 +1,7 @@
 // DATABASE_URI, read as text before anything is opened: which store it names, what is wrong
-// with it, and where it points for a message (never its credentials).
+// with it, and where it points for a message (never its credentials). It sits in the domain
+// beside the worker contract, which hands DATABASE_URI to every worker: settings readers check
+// it and the store adapters open it, and neither layer may import the other.
 
 const MONGODB_URI = /^mongodb(\+srv)?:\/\//;
 

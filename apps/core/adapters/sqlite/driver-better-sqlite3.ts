@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { createRequire } from 'node:module';
-import type { SqliteConnection, SqliteDriver } from './sqlite-driver.js';
+import type { SqliteConnection, SqliteDriver } from './driver.js';
 
 const requireHere = createRequire(import.meta.url);
 

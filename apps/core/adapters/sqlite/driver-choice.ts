@@ -1,7 +1,7 @@
-import { AppError, errorMessage } from '../domain/errors.js';
-import type { SqliteDriver, SqliteDriverName } from './sqlite-driver.js';
-import { loadBetterSqlite3 } from './sqlite-driver-better-sqlite3.js';
-import { loadNodeSqlite } from './sqlite-driver-node-sqlite.js';
+import { AppError, errorMessage } from '../../domain/errors.js';
+import type { SqliteDriver, SqliteDriverName } from './driver.js';
+import { loadBetterSqlite3 } from './driver-better-sqlite3.js';
+import { loadNodeSqlite } from './driver-node-sqlite.js';
 
 /** Neither driver loads here: the message says why each does not. */
 export class NoSqliteDriverError extends AppError {

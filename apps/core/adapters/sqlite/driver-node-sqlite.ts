@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import type { SqliteConnection, SqliteDriver, SqliteStatement } from './sqlite-driver.js';
+import type { SqliteConnection, SqliteDriver, SqliteStatement } from './driver.js';
 
 // The part of node:sqlite used here, declared because this project's Node types are Node 20's.
 interface DatabaseSync {

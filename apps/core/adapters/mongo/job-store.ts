@@ -1,8 +1,8 @@
 import { MongoClient, type ClientSession, type Collection, type Db, type Filter, type MongoClientOptions, type UpdateFilter } from 'mongodb';
-import { DEFAULT_KIND } from '../domain/task-kind.js';
-import { DuplicateJobError } from '../domain/errors.js';
-import { JOB_STATES, statesBefore, type Job, type JobState } from '../domain/job.js';
-import { isNoChange, totalsChange, totalsOf, type RunningTotals } from '../domain/running-totals.js';
+import { DEFAULT_KIND } from '../../domain/task-kind.js';
+import { DuplicateJobError } from '../../domain/errors.js';
+import { JOB_STATES, statesBefore, type Job, type JobState } from '../../domain/job.js';
+import { isNoChange, totalsChange, totalsOf, type RunningTotals } from '../../domain/running-totals.js';
 import type {
   ContainerArtifacts,
   JobPage,
@@ -11,13 +11,13 @@ import type {
   NextAttempt,
   Resources,
   UsageTotals,
-} from '../domain/job-store.port.js';
-import { databaseName, isCosmosDb, mongoClientOptions, retryThrottled } from './mongo-connection.js';
-import { verifyIndexes } from './mongo-indexes.js';
-import { ReadMeter } from './read-meter.js';
-// Idempotency keys (branch inputs): see mongo-idempotency-keys.ts.
-import type { IdempotencyClaim } from '../domain/job-store.port.js';
-import { IDEMPOTENCY_COLLECTION, MongoIdempotencyKeys, type IdempotencyDocument } from './mongo-idempotency-keys.js';
+} from '../../domain/job-store.port.js';
+import { databaseName, isCosmosDb, mongoClientOptions, retryThrottled } from './connection.js';
+import { verifyIndexes } from './indexes.js';
+import { ReadMeter } from '../read-meter.js';
+// Idempotency keys (branch inputs): see idempotency-keys.ts.
+import type { IdempotencyClaim } from '../../domain/job-store.port.js';
+import { IDEMPOTENCY_COLLECTION, MongoIdempotencyKeys, type IdempotencyDocument } from './idempotency-keys.js';
 
 /** A job as stored (one written before the running totals may still carry what its earlier attempts were billed). */
 type JobDocument = Omit<Job, 'id'> & { _id: string; priorVcpuSeconds?: number; priorGbSeconds?: number };
@@ -309,7 +309,7 @@ export class MongoJobStore implements JobStore {
     return doc ? { logs: doc.logs, metrics: doc.metrics } : null;
   }
 
-  // ---- Idempotency keys (branch inputs): the logic lives in mongo-idempotency-keys.ts ----
+  // ---- Idempotency keys (branch inputs): the logic lives in idempotency-keys.ts ----
   async claimIdempotencyKey(claim: IdempotencyClaim, expiredBefore: Date): Promise<IdempotencyClaim> {
     return this.idempotencyKeys().claim(claim, expiredBefore);
   }

@@ -1,6 +1,6 @@
-import { DuplicateJobError } from '../domain/errors.js';
-import { JOB_STATES, statesBefore, type AttemptRecord, type Job, type JobState } from '../domain/job.js';
-import { isNoChange, totalsChange, totalsOf, type RunningTotals } from '../domain/running-totals.js';
+import { DuplicateJobError } from '../../domain/errors.js';
+import { JOB_STATES, statesBefore, type AttemptRecord, type Job, type JobState } from '../../domain/job.js';
+import { isNoChange, totalsChange, totalsOf, type RunningTotals } from '../../domain/running-totals.js';
 import type {
   ContainerArtifacts,
   IdempotencyClaim,
@@ -10,10 +10,10 @@ import type {
   NextAttempt,
   Resources,
   UsageTotals,
-} from '../domain/job-store.port.js';
-import { ReadMeter } from './read-meter.js';
-import type { SqliteConnection, SqliteDriverName, SqliteStatement } from './sqlite-driver.js';
-import { openSqlite, watchForDamage, type DamageWatch } from './sqlite-open.js';
+} from '../../domain/job-store.port.js';
+import { ReadMeter } from '../read-meter.js';
+import type { SqliteConnection, SqliteDriverName, SqliteStatement } from './driver.js';
+import { openSqlite, watchForDamage, type DamageWatch } from './open.js';
 
 interface JobRow {
   id: string;
@@ -140,7 +140,7 @@ function placeholders(values: readonly unknown[]): string {
 }
 
 export interface SqliteJobStoreOptions {
-  /** Default: the first driver that loads (sqlite-driver-choice.ts). */
+  /** Default: the first driver that loads (driver-choice.ts). */
   driver?: SqliteDriverName;
 }
 

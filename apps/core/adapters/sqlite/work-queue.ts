@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { MessageLockLostError } from '../domain/errors.js';
+import { MessageLockLostError } from '../../domain/errors.js';
 import type {
   DeadLetter,
   OutgoingMessage,
   ReceivedMessage,
   WorkQueue,
-} from '../domain/work-queue.port.js';
-import { waitForEvent } from './wait-for-event.js';
-import type { SqliteConnection } from './sqlite-driver.js';
-import { openSqlite } from './sqlite-open.js';
+} from '../../domain/work-queue.port.js';
+import { waitForEvent } from '../wait-for-event.js';
+import type { SqliteConnection } from './driver.js';
+import { openSqlite } from './open.js';
 
 export interface SqliteWorkQueueOptions {
   path: string;

@@ -1,5 +1,5 @@
 import { MongoServerError, type Collection } from 'mongodb';
-import type { IdempotencyClaim } from '../domain/job-store.port.js';
+import type { IdempotencyClaim } from '../../domain/job-store.port.js';
 
 /**
  * The collection of idempotency claims. The Pulumi program creates it empty with nothing but

@@ -1,15 +1,15 @@
 import { dirname } from 'node:path';
-import { errorMessage, StoreDamagedError, StoreOpenError } from '../domain/errors.js';
+import { errorMessage, StoreDamagedError, StoreOpenError } from '../../domain/errors.js';
 import { ensureDirectory } from '../ensure-directory.js';
-import { sqliteErrorCode, type SqliteConnection, type SqliteDriverName } from './sqlite-driver.js';
-import { sqliteDriver } from './sqlite-driver-choice.js';
+import { sqliteErrorCode, type SqliteConnection, type SqliteDriverName } from './driver.js';
+import { sqliteDriver } from './driver-choice.js';
 
 /**
  * Opens a SQLite file for many writers at once (the dashboard, the spawner and every worker
  * process): WAL lets readers and one writer proceed together, and the busy timeout makes a
  * writer wait for the lock instead of failing with SQLITE_BUSY. A file that cannot be opened
  * is a StoreOpenError that says why and what to do. The driver is the one named, or else the
- * first that loads (sqlite-driver-choice.ts).
+ * first that loads (driver-choice.ts).
  */
 export function openSqlite(path: string, driverName?: SqliteDriverName): SqliteConnection {
   const driver = sqliteDriver(driverName);

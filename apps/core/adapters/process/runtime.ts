@@ -6,13 +6,13 @@ import type {
   ContainerMetrics,
   ContainerRuntime,
   ContainerSpec,
-} from '../domain/container-runtime.port.js';
-import { AppError } from '../domain/errors.js';
-import type { MetricPoint, MetricSeries } from '../domain/metric-series.js';
-import { pushSample } from './container-samples.js';
-import { TabledRuntime } from './container-table.js';
-import { logTail, MAX_LOG_BYTES } from './log-tail.js';
-import { ContainerFiles } from './process-container-files.js';
+} from '../../domain/container-runtime.port.js';
+import { AppError } from '../../domain/errors.js';
+import type { MetricPoint, MetricSeries } from '../../domain/metric-series.js';
+import { pushSample } from '../container-samples.js';
+import { TabledRuntime } from '../container-table.js';
+import { logTail, MAX_LOG_BYTES } from '../log-tail.js';
+import { ContainerFiles } from './container-files.js';
 import { CLOCK_TICKS_PER_SECOND, findProcessWithArgument, isSameProcessAlive, processStartTicks, treeUsage } from './proc-usage.js';
 
 export interface ProcessRuntimeOptions {

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ContainerSamples } from './container-samples.js';
+import { ContainerSamples } from '../container-samples.js';
 
 /** What is known of a container from the moment it is started: enough to find it again after a restart. */
 export interface ContainerRecord {
