@@ -123,7 +123,7 @@ describe.runIf(hasChromium).each(MODES)('the dashboard in a real browser, CONTAI
   });
 
   it('runs a kind picked in the form: the example word count goes green with its output', async () => {
-    // The stack runs where `npm start` does, so it offers the kinds of the repository's kinds.json.
+    // The stack runs the fixture kinds (tests/fixtures/kinds/kinds.json), never the user's kinds.json.
     await expect(page.locator('#kind option').allTextContents()).resolves.toEqual(['default', 'wordcount']);
     await page.selectOption('#kind', 'wordcount');
     await page.fill('#message', 'count every word of this');
