@@ -179,7 +179,7 @@ describe('dashboard pages and fragments', () => {
     const t0 = Date.parse('2026-01-01T00:00:00Z');
     await store.markDispatched(job.containerName, 1, new Date(t0), { cpu: 1, memoryGb: 1.5 });
     await store.markStarted(job.containerName, new Date(t0 + 500));
-    const reason = 'the container was killed by signal 9 (exit code 137) before the task finished';
+    const reason = 'the container was killed by signal 9 (exit code 137)';
     const second = containerNameFor(job.id, 2);
     await store.beginRetry(job.containerName, {
       containerName: second,
