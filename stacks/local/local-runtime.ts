@@ -6,6 +6,7 @@ import { ensureKindImage, ensureWorkerImage } from '../../apps/core/adapters/doc
 import { DockerRuntime } from '../../apps/core/adapters/docker/docker-runtime.js';
 import { pullIfMissing } from '../../apps/core/adapters/docker/image-pull.js';
 import { ProcessRuntime } from '../../apps/core/adapters/process-runtime.js';
+import { commandProblem } from '../../apps/core/adapters/process/command-check.js';
 import type { ContainerMetrics, ContainerRuntime, ContainerSpec } from '../../apps/core/domain/container-runtime.port.js';
 import { errorMessage } from '../../apps/core/domain/errors.js';
 import { DEFAULT_KIND, KindCatalog, type TaskKind } from '../../apps/core/domain/task-kind.js';
@@ -42,6 +43,11 @@ function openProcessRuntime(settings: LocalSettings): OpenedRuntime {
     throw new StartupError(
       `${settings.kindsFile}: kind ${imageOnly.map((kind) => `"${kind.name}"`).join(', ')} has no "command" to run as a process: add one to the kinds file, or run its image with CONTAINERS=docker`,
     );
+  }
+  // A program that cannot run stops the start with one line, rather than failing every task.
+  for (const kind of otherKinds(settings.kinds)) {
+    const problem = commandProblem(kind.command!, { cwd: process.cwd(), env: { ...kind.env, ...kind.secretEnv } });
+    if (problem) throw new StartupError(`${settings.kindsFile}: kind "${kind.name}": its command cannot run: ${problem}`);
   }
   const runtime = new ProcessRuntime({
     workerEntry: WORKER_ENTRY,
