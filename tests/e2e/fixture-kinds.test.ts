@@ -34,6 +34,10 @@ describe('the tests run on their own kinds, never the kinds.json of the folder t
     stack = await startStackProcess({ DATA_DIR: join(dir.path, 'data') }, { cwd: dir.path });
     const fixture = Object.keys(JSON.parse(readFileSync(FIXTURE_KINDS, 'utf8')) as object);
     expect(await offeredKinds(stack)).toEqual(['default', ...fixture]);
+    // The start line names the file the kinds came from, and each kind.
+    expect(stack.output()).toContain(`kinds: ${fixture.length + 1}, the built-in default and ${fixture.length} from ${FIXTURE_KINDS}`);
+    expect(stack.output()).toMatch(/runtime: each task a process of its own \(CONTAINERS=process\); at most 4 at once \(MAX_CONCURRENT\)\n/);
+    expect(stack.output()).toMatch(/ {2}kind wordcount: command sh examples\/wordcount\/wordcount\.sh, 0\.5 vCPU, 0\.5 GB\n[\s\S]*running at/);
   });
 
   it('control: without the fixture, the stack offers the kind the user added', async () => {
