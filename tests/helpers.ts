@@ -12,6 +12,21 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const BUILT_WORKER = join(ROOT, 'dist', WORKER_ENTRY_IN_BUILD);
 export const BUILT_LOCAL_STACK = join(ROOT, 'dist/stacks/local/main.js');
 export const ECHO_WORKER = join(ROOT, 'tests/fixtures/echo-worker.mjs');
+/**
+ * The kinds every test's stack runs (KINDS_FILE): the repository's example, as a fixture of its
+ * own, so that a user's edits to the root kinds.json (which the README invites) can't fail a test.
+ */
+export const FIXTURE_KINDS = join(ROOT, 'tests/fixtures/kinds/kinds.json');
+
+/** `env` on the fixture kinds, unless it names others: what a test's settings read. */
+export function withFixtureKinds(env: Record<string, string> = {}): Record<string, string> {
+  return { KINDS_FILE: FIXTURE_KINDS, ...env };
+}
+
+/** What a test's stack reads: `env` only (never the parent's), on a free port, with the fixture kinds. */
+export function stackEnv(env: Record<string, string> = {}): Record<string, string> {
+  return withFixtureKinds({ PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'warn', ...env });
+}
 
 export function tempDir(prefix = 'eda-'): { path: string; remove: () => void } {
   const path = mkdtempSync(join(tmpdir(), prefix));

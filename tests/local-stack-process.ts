@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { BUILT_LOCAL_STACK, ROOT } from './helpers.js';
+import { BUILT_LOCAL_STACK, ROOT, stackEnv } from './helpers.js';
 
 export interface RunningStack {
   url: string;
@@ -10,11 +10,14 @@ export interface RunningStack {
   stop: (times?: number) => Promise<number | null>;
 }
 
-/** Starts the built local stack (what `npm start` runs) on a free port with `env` only. */
-export async function startStackProcess(env: Record<string, string>, { startTimeoutMs = 20_000 } = {}): Promise<RunningStack> {
+/**
+ * Starts the built local stack (what `npm start` runs) on a free port with `env` only (and the
+ * fixture kinds), in `cwd`: the repository, as `npm start` runs there.
+ */
+export async function startStackProcess(env: Record<string, string>, { startTimeoutMs = 20_000, cwd = ROOT } = {}): Promise<RunningStack> {
   const child = spawn(process.execPath, [BUILT_LOCAL_STACK], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'warn', ...env },
+    cwd,
+    env: stackEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -95,7 +98,7 @@ export interface FinishedStack {
 }
 
 /**
- * Runs the built stack with `env` only, expecting it to stop by itself (a start-up fault), and
+ * Runs the built stack with `env` only (and the fixture kinds), expecting it to stop by itself (a start-up fault), and
  * kills it after `timeoutMs`. `withoutRootPowers` runs it without the capabilities that let
  * root write anywhere (setpriv, util-linux), so a folder without write permission is one for it too.
  */
@@ -109,7 +112,7 @@ export async function runStackUntilExit(
     : [process.execPath, [BUILT_LOCAL_STACK]];
   const child = spawn(command, args, {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'warn', ...env },
+    env: stackEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

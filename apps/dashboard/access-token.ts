@@ -4,7 +4,7 @@ import { pathOf, type Guard } from './same-origin.js';
 
 export const TOKEN_COOKIE = 'eda_token';
 /** Open without the token: App Service's health check, signing in and out, and the stylesheet. */
-const OPEN_PATHS = new Set(['/healthz', '/login', '/logout', '/static/dashboard.css']);
+const OPEN_PATHS = new Set(['/healthz', '/login', '/logout', '/static/dashboard.css', '/static/favicon.svg', '/favicon.ico']);
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();

@@ -2,7 +2,7 @@ import { containerNameFor } from '../core/domain/container-name.js';
 import { isTerminal, type Job } from '../core/domain/job.js';
 import type { SettleStore } from '../core/domain/job-store.port.js';
 import type { ContainerMetrics, ContainerRuntime, ContainerStatus } from '../core/domain/container-runtime.port.js';
-import { logTail, outputFromLogs, progressFromLogs } from '../core/domain/container-output.js';
+import { failureTail, outputFromLogs, progressFromLogs } from '../core/domain/container-output.js';
 import type { AttemptEnd } from '../core/domain/attempt-end.js';
 import { describeEnd, endFromExitCode, shouldRetry } from '../core/domain/retry-policy.js';
 import { DEFAULT_KIND, type KindCatalog, type TaskKind } from '../core/domain/task-kind.js';
@@ -42,7 +42,7 @@ export interface Settlement {
  * container runs an attempt of. A container that runs too long is stopped and its task
  * Failed. When the task's current attempt has ended without finishing it, the task either
  * runs again as a new attempt (the retry policy: a lost or killed container always, while
- * attempts remain) or is Failed with the exit code and the last log line. A finished container
+ * attempts remain) or is Failed with the exit code and the program's last words (failureTail). A finished container
  * has its logs and metrics copied to the store and is deleted. Safe to repeat, and safe to
  * crash anywhere in: every write is conditional, the next attempt's message has a fixed id,
  * and the container is deleted last, so a later look finds what is left to do.
@@ -83,7 +83,10 @@ export async function settleTask(
       await deps.store.markDone(job.containerName, new Date(finishedAt), outputFromLogs(logs));
     } else {
       const end: AttemptEnd = endFromExitCode(container.exitCode);
-      await endAttempt(job, kind, end, logs, finishedAt, deps, now, settlement);
+      // The built-in worker says why in its last line; another program, in its error output or its log.
+      const said = kind.store ? lastLogLine(logs) : failureTail(logs, (await deps.runtime.errorOutput?.(container.name)) ?? null);
+      if (!kind.store) await recordLastProgress(job, container, logs, deps);
+      await endAttempt(job, kind, end, said, finishedAt, deps, now, settlement);
     }
   } else if (job && !current) {
     await resendIfUnsent(job, deps);
@@ -113,6 +116,17 @@ async function followRunning(job: Job, container: ContainerStatus, deps: SettleD
   if (progress !== null) await deps.store.reportProgress(job.containerName, progress);
 }
 
+/**
+ * A failed task's progress is the last its program reported (the card shows how far it got), not
+ * whatever the last look while it ran happened to see: the store moves progress only forward.
+ */
+async function recordLastProgress(job: Job, container: ContainerStatus, logs: string, deps: SettleDeps): Promise<void> {
+  const progress = progressFromLogs(logs);
+  if (progress === null) return;
+  if (job.state === 'Pending') await deps.store.markStarted(job.containerName, new Date(container.startedAt));
+  await deps.store.reportProgress(job.containerName, progress);
+}
+
 /** The current attempt was started (or its worker has written) and has not finished. */
 function isCurrentAttemptActive(job: Job): boolean {
   return !isTerminal(job.state) && (job.dispatchedAt !== null || job.state === 'InProgress');
@@ -129,10 +143,8 @@ async function resendIfUnsent(job: Job, deps: SettleDeps): Promise<void> {
 }
 
 /** The current attempt ended without finishing its task: another attempt, or Failed. */
-async function endAttempt(job: Job, kind: TaskKind, end: AttemptEnd, logs: string, finishedAt: string, deps: SettleDeps, now: Date, settlement: Settlement): Promise<void> {
-  // The built-in worker says why in its last line; another program's log ends with its story.
-  const said = kind.store ? lastLogLine(logs) : logTail(logs);
-  const what = end.kind === 'lost' ? describeEnd(end) : `${describeEnd(end)} before the task finished`;
+async function endAttempt(job: Job, kind: TaskKind, end: AttemptEnd, said: string, finishedAt: string, deps: SettleDeps, now: Date, settlement: Settlement): Promise<void> {
+  const what = describeEnd(end);
   const reason = said ? `${what}: ${said}` : what;
   const attempt = Math.max(job.attempts, 1);
   if (shouldRetry(kind.retry, attempt, end)) {

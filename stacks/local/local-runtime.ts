@@ -2,10 +2,12 @@ import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DockerEngine, DockerUnreachableError } from '../../apps/core/adapters/docker/docker-engine.js';
+import { ImageBuildError } from '../../apps/core/adapters/docker/image-build.js';
 import { ensureKindImage, ensureWorkerImage } from '../../apps/core/adapters/docker/local-images.js';
 import { DockerRuntime } from '../../apps/core/adapters/docker/docker-runtime.js';
 import { pullIfMissing } from '../../apps/core/adapters/docker/image-pull.js';
 import { ProcessRuntime } from '../../apps/core/adapters/process/runtime.js';
+import { commandProblem } from '../../apps/core/adapters/process/command-check.js';
 import type { ContainerMetrics, ContainerRuntime, ContainerSpec } from '../../apps/core/domain/container-runtime.port.js';
 import { errorMessage } from '../../apps/core/domain/errors.js';
 import { DEFAULT_KIND, KindCatalog, type TaskKind } from '../../apps/core/domain/task-kind.js';
@@ -43,6 +45,11 @@ function openProcessRuntime(settings: LocalSettings): OpenedRuntime {
       `${settings.kindsFile}: kind ${imageOnly.map((kind) => `"${kind.name}"`).join(', ')} has no "command" to run as a process: add one to the kinds file, or run its image with CONTAINERS=docker`,
     );
   }
+  // A program that cannot run stops the start with one line, rather than failing every task.
+  for (const kind of otherKinds(settings.kinds)) {
+    const problem = commandProblem(kind.command!, { cwd: process.cwd(), env: { ...kind.env, ...kind.secretEnv } });
+    if (problem) throw new StartupError(`${settings.kindsFile}: kind "${kind.name}": its command cannot run: ${problem}`);
+  }
   const runtime = new ProcessRuntime({
     workerEntry: WORKER_ENTRY,
     dir: join(settings.dataDir, 'containers'),
@@ -70,8 +77,13 @@ async function openDockerRuntime(settings: LocalSettings, log: (line: string) =>
     throw new StartupError(`${settings.kindsFile}: kind "${commandOnly.name}" has only a "command": CONTAINERS=docker runs each kind from an image, so give it "image" or "build" in the kinds file`);
   }
   try {
-    const workerImage = await ensureWorkerImage(engine, REPOSITORY_ROOT, log);
-    const kinds = await Promise.all(otherKinds(settings.kinds).map(async (kind) => ({ ...kind, command: null, image: await kindImage(engine, kind, settings, log) })));
+    // The kinds' images first: they are the user's, and a fault in one is news at once.
+    const kinds = [];
+    for (const kind of otherKinds(settings.kinds)) kinds.push({ ...kind, command: null, image: await kindImage(engine, kind, settings, log) });
+    const workerImage = await ensureWorkerImage(engine, REPOSITORY_ROOT, log).catch((error: unknown) => {
+      if (error instanceof ImageBuildError) throw new StartupError(`CONTAINERS=docker: the built-in worker's image did not build: ${error.summary}`, { cause: error });
+      throw error;
+    });
     const storeFolder = settings.databaseUri.startsWith('sqlite:') ? dirname(sqlitePathFromUri(settings.databaseUri)) : null;
     const runtime = await DockerRuntime.open({
       engine,
@@ -92,7 +104,12 @@ async function openDockerRuntime(settings: LocalSettings, log: (line: string) =>
 
 async function kindImage(engine: DockerEngine, kind: TaskKind, settings: LocalSettings, log: (line: string) => void): Promise<string> {
   const build = settings.kindBuilds.get(kind.name);
-  if (build) return ensureKindImage(engine, REPOSITORY_ROOT, { name: kind.name, context: build.context, dockerfile: build.dockerfile }, log);
+  if (build) {
+    return ensureKindImage(engine, REPOSITORY_ROOT, { name: kind.name, context: build.context, dockerfile: build.dockerfile }, log).catch((error: unknown) => {
+      const why = error instanceof ImageBuildError ? error.summary : errorMessage(error);
+      throw new StartupError(`${settings.kindsFile}: kind "${kind.name}": its image did not build: ${why}`, { cause: error });
+    });
+  }
   const image = kind.image!;
   const pulled = await pullIfMissing(engine, image, log);
   if (!pulled.ok) throw new StartupError(`${settings.kindsFile}: kind "${kind.name}": the Docker engine has no image ${image}, and could not pull it (${pulled.why}): pull or build it first, or give the kind a "build" folder`);

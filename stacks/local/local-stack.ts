@@ -14,11 +14,14 @@ import { prepareDataDir } from './data-dir.js';
 import type { LocalSettings } from './settings.js';
 import { explainListenFailure, explainStoreFailure } from './start-up-error.js';
 import { openLocalRuntime, type OpenedRuntime } from './local-runtime.js';
+import type { KindCatalog } from '../../apps/core/domain/task-kind.js';
 
 const CONSUMER_POLL_MS = 1000;
 
 export interface LocalStack {
   url: string;
+  /** The kinds as the runtime runs them (with CONTAINERS=docker, each by its image). */
+  kinds: KindCatalog;
   /**
    * Stops taking work, lets running tasks finish for up to `graceSeconds` (or until
    * `interrupt` resolves), then stops what is left: those tasks run again, as a new attempt,
@@ -125,6 +128,7 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
 
   return {
     url,
+    kinds,
     async stop(interrupt = new Promise<void>(() => {})) {
       await consumer.stop();
       if (runtime.runningCount() > 0) {

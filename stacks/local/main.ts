@@ -1,6 +1,7 @@
 import { AppError, errorMessage } from '../../apps/core/domain/errors.js';
 import { startLocalStack } from './local-stack.js';
 import { readLocalSettings } from './settings.js';
+import { startSummary } from './start-summary.js';
 
 // `npm start`: the whole system on this machine. Ctrl-C once lets running tasks finish;
 // twice stops them now. Either way no worker process is left behind.
@@ -9,6 +10,7 @@ const log = (line: string) => console.log(line);
 try {
   const settings = readLocalSettings(process.env);
   const stack = await startLocalStack(settings, log);
+  for (const line of startSummary(settings, stack.kinds)) log(line);
   log(`event-driven-aci is running at ${stack.url} (data in ${settings.dataDir}); Ctrl-C to stop`);
 
   let interrupted: () => void = () => {};

@@ -119,7 +119,8 @@ describe('dashboard pages and fragments', () => {
     const body = update.body;
     expect(body).toContain(`hx-get="/ui/updates?since=${await store.currentRev()}"`);
     expect(body).toContain(`id="job-${b.id}" class="card state-inprogress"`);
-    expect(body).toContain(`<code class="container">${b.containerName}</code>`);
+    // A long name is cut on a narrow card: the whole name is its tooltip.
+    expect(body).toContain(`<code class="container" title="${b.containerName}">${b.containerName}</code>`);
     expect(body).toContain('<progress max="100" value="40">');
     expect(body).not.toContain(`job-${a.id}`);
     expect(body.match(/<article /g)).toHaveLength(1);
@@ -171,6 +172,9 @@ describe('dashboard pages and fragments', () => {
     expect(dialog).toContain('container start: 500 ms');
     expect(dialog).toMatch(/Finished<\/span>\s*<span class="not-yet">not yet/);
     expect(dialog).toContain('for 1 vCPU and 1.5 GiB');
+    // One time format: every moment a <time> the page's script shows in local time, its UTC the tooltip.
+    expect(dialog).toContain('<time datetime="2026-01-01T00:00:00.600Z" title="2026-01-01 00:00:00.600 UTC">00:00:00 UTC</time>');
+    expect(dialog).not.toMatch(/\d\d:\d\d:\d\d\.\d{3} UTC<\/time>/);
     expect((await app.inject('/ui/containers/task-nobody/details')).statusCode).toBe(404);
   });
 
@@ -179,7 +183,7 @@ describe('dashboard pages and fragments', () => {
     const t0 = Date.parse('2026-01-01T00:00:00Z');
     await store.markDispatched(job.containerName, 1, new Date(t0), { cpu: 1, memoryGb: 1.5 });
     await store.markStarted(job.containerName, new Date(t0 + 500));
-    const reason = 'the container was killed by signal 9 (exit code 137) before the task finished';
+    const reason = 'the container was killed by signal 9 (exit code 137)';
     const second = containerNameFor(job.id, 2);
     await store.beginRetry(job.containerName, {
       containerName: second,
@@ -194,6 +198,7 @@ describe('dashboard pages and fragments', () => {
     const dialog = (await app.inject(`/ui/containers/${second}/details`)).body;
     expect(dialog).toContain('<h3>Earlier attempts</h3>');
     expect(dialog).toContain(`<code>${job.containerName}</code>`);
+    expect(dialog).toContain(`ended <time datetime="${new Date(t0 + 3500).toISOString()}" title=`);
     expect(dialog).toContain(`<p class="reason">${reason}</p>`);
     // 4 s for the first attempt, 2 s for the second, at 1 vCPU and 1.5 GiB: both in the task's cost.
     const perSecond = DEFAULT_PRICES.vcpuSecondUsd + 1.5 * DEFAULT_PRICES.gbSecondUsd;
@@ -208,6 +213,7 @@ describe('dashboard pages and fragments', () => {
       ['hx-upsert.min.js', 'text/javascript'],
       ['dashboard.js', 'text/javascript'],
       ['dashboard.css', 'text/css'],
+      ['favicon.svg', 'image/svg+xml'],
     ]) {
       const response = await app.inject(`/static/${name}`);
       expect(response.statusCode, name).toBe(200);
@@ -215,6 +221,15 @@ describe('dashboard pages and fragments', () => {
       expect(response.body.length).toBeGreaterThan(100);
     }
     expect((await app.inject('/static/../package.json')).statusCode).toBe(404);
+    // The icon a browser asks for by default is there too, and the page names it (img-src 'self').
+    const icon = await app.inject('/favicon.ico');
+    expect(icon.statusCode).toBe(200);
+    expect(icon.headers['content-type']).toContain('image/svg+xml');
+    expect(icon.body).toMatch(/^<svg [^>]*>/);
+    expect(icon.body).not.toMatch(/<script|on\w+=/i);
+    const page = await app.inject('/');
+    expect(page.body).toContain('<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">');
+    expect(page.headers['content-security-policy']).toMatch(/img-src 'self'/);
   });
 
   it('orders cards by a key that sorts the same as the ids', () => {

@@ -2,6 +2,7 @@ import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readDashboardSettings } from '../../apps/dashboard/settings.js';
 import { readLocalSettings } from '../../stacks/local/settings.js';
+import { withFixtureKinds } from '../helpers.js';
 import { buildTestApp, type DashboardUnderTest } from './test-app.js';
 import { queueDepth } from '../queue-inspection.js';
 
@@ -76,12 +77,12 @@ describe('host names: only those the stack is served under', () => {
   });
 
   it('reads ALLOWED_HOSTS for the local stack, and needs it for a bind to every address', () => {
-    expect(readLocalSettings({}).servedAs).toEqual({ hosts: ['127.0.0.1', 'localhost', '[::1]'], scheme: 'http', anyHostPaths: [] });
-    expect(readLocalSettings({ HOST: '0.0.0.0', ALLOWED_HOSTS: 'dash.example.com, 192.168.1.20' }).servedAs.hosts).toEqual(['dash.example.com', '192.168.1.20']);
-    expect(readLocalSettings({ HOST: '192.168.1.20' }).servedAs.hosts).toEqual(['192.168.1.20']);
-    expect(readLocalSettings({ HOST: '::1' }).servedAs.hosts).toEqual(['127.0.0.1', 'localhost', '[::1]']);
-    expect(() => readLocalSettings({ HOST: '0.0.0.0' })).toThrow(/HOST 0\.0\.0\.0 listens on every address: set ALLOWED_HOSTS/);
-    expect(() => readLocalSettings({ ALLOWED_HOSTS: 'dash.example.com:3000' })).toThrow(/ALLOWED_HOSTS must list host names without ports/);
+    expect(readLocalSettings(withFixtureKinds()).servedAs).toEqual({ hosts: ['127.0.0.1', 'localhost', '[::1]'], scheme: 'http', anyHostPaths: [] });
+    expect(readLocalSettings(withFixtureKinds({ HOST: '0.0.0.0', ALLOWED_HOSTS: 'dash.example.com, 192.168.1.20' })).servedAs.hosts).toEqual(['dash.example.com', '192.168.1.20']);
+    expect(readLocalSettings(withFixtureKinds({ HOST: '192.168.1.20' })).servedAs.hosts).toEqual(['192.168.1.20']);
+    expect(readLocalSettings(withFixtureKinds({ HOST: '::1' })).servedAs.hosts).toEqual(['127.0.0.1', 'localhost', '[::1]']);
+    expect(() => readLocalSettings(withFixtureKinds({ HOST: '0.0.0.0' }))).toThrow(/HOST 0\.0\.0\.0 listens on every address: set ALLOWED_HOSTS/);
+    expect(() => readLocalSettings(withFixtureKinds({ ALLOWED_HOSTS: 'dash.example.com:3000' }))).toThrow(/ALLOWED_HOSTS must list host names without ports/);
   });
 
   it('on App Service answers its own host name over https, with HSTS, and leaves /healthz to the platform’s probe', async () => {

@@ -42,6 +42,7 @@ describe('task kinds that know nothing of the store', () => {
       kinds: await testKinds({}, [
         WORDCOUNT,
         EXITS_WITH('fails', 3),
+        kind('traceback', ['sh', 'tests/fixtures/kinds/traceback.sh']),
         EXITS_WITH('flaky', 75, { retry: { maxAttempts: 2, retryOnExitCodes: ['75'] } }),
         EXITS_WITH('slow', 0, { timeoutSeconds: 1, env: { SLEEP_SECONDS: '30' } }),
         kind('echo', ['node', ECHO_WORKER], { env: { GREETING: 'hello' }, secretEnv: { API_TOKEN: 's3cret' } }),
@@ -96,8 +97,18 @@ describe('task kinds that know nothing of the store', () => {
   it('fails a kind that exits non-zero with the end of its log as the reason', async () => {
     const job = await submitWork({ message: 'bad input', kind: 'fails' }, { store, queue });
     const failed = await reaches(job.id, 'Failed', 10_000);
-    expect(failed.error).toBe('the container exited with code 3 before the task finished: starting on: bad input ⏎ progress 0.3 ⏎ something went wrong with bad input ⏎ giving up');
+    // At most three lines of its story, the protocol's progress line left out.
+    expect(failed.error).toBe('exited with code 3: starting on: bad input ⏎ something went wrong with bad input ⏎ giving up');
+    // Its progress is the last it reported, not whatever a look while it ran saw.
+    expect(failed.progress).toBe(0.3);
     expect(failed.attempts).toBe(1);
+  });
+
+  it('fails a program that reported its progress and exited 1 with at most three lines of its own, and its last progress', async () => {
+    const job = await submitWork({ message: 'nothing', kind: 'traceback' }, { store, queue });
+    const failed = await reaches(job.id, 'Failed', 10_000);
+    expect(failed.error).toBe('exited with code 1: main() ⏎ File "task.py", line 2, in main ⏎ ValueError: no words in nothing');
+    expect(failed.progress).toBe(1);
   });
 
   it('runs again an exit code its kind retries, as a new attempt, until its attempts run out', async () => {
@@ -105,8 +116,8 @@ describe('task kinds that know nothing of the store', () => {
     const failed = await reaches(job.id, 'Failed', 15_000);
     expect(failed.attempts).toBe(2);
     expect(failed.priorAttempts).toHaveLength(1);
-    expect(failed.priorAttempts[0]!.reason).toMatch(/^the container exited with code 75 before the task finished/);
-    expect(failed.error).toMatch(/exited with code 75 .*; gave up after 2 attempts \(the kind's maxAttempts\)$/);
+    expect(failed.priorAttempts[0]!.reason).toMatch(/^exited with code 75: /);
+    expect(failed.error).toMatch(/exited with code 75: .*; gave up after 2 attempts \(the kind's maxAttempts\)$/);
   });
 
   it('stops a kind that runs past its own timeout and fails the task', async () => {

@@ -205,6 +205,10 @@ describe.runIf(NODE22)('what ships to Azure, as Azure gets it, under Node 22', (
         expect(asset.status).toBe(200);
         expect((await asset.text()).length).toBeGreaterThan(10_000);
         expect((await fetch(`${url}/static/dashboard.css`)).status).toBe(200);
+        // The icon ships in the bundle, and a browser gets it before signing in.
+        const icon = await fetch(`${url}/favicon.ico`);
+        expect(icon.status).toBe(200);
+        expect(icon.headers.get('content-type')).toContain('image/svg+xml');
         expect(exited).toBe(false);
         expect(output).not.toMatch(/ERR_MODULE_NOT_FOUND|Cannot find (package|module)/);
       } finally {

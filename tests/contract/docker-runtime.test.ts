@@ -142,6 +142,16 @@ describe.runIf(engine)('DockerRuntime', () => {
     expect(await runtime.status('task-stopped')).toMatchObject({ state: 'Failed', exitCode: 143 });
   });
 
+  it("keeps a program's error output apart from its log: a failure's reason reads it first", async () => {
+    const runtime = await open(stackId());
+    const script = 'console.log("progress 0.5"); console.error("ValueError: bad"); console.log("on stdout"); process.exit(1)';
+    await runtime.start({ ...echoInImage('task-stderr', 0, 0), command: ['node', '-e', script] });
+    await eventually(async () => (await runtime.status('task-stderr'))?.state === 'Failed', 20_000);
+    expect(await runtime.errorOutput('task-stderr')).toBe('ValueError: bad\n');
+    expect(await runtime.logs('task-stderr')).toMatch(/progress 0\.5[\s\S]*ValueError: bad[\s\S]*on stdout/);
+    expect(await runtime.errorOutput('task-unknown')).toBeNull();
+  });
+
   it('a container whose program cannot start has failed, and its logs say why', async () => {
     const runtime = await open(stackId());
     await runtime.start({ ...echoInImage('task-no-program', 0, 0), command: ['/no/such/program'] });

@@ -71,6 +71,8 @@ describe.runIf(hasChromium).each(MODES)('the dashboard in a real browser, CONTAI
   it('adds work: yellow at once, blue with the container name, details with metrics, then green', async () => {
     await page.goto(stack.url);
     await expect(page.locator('h1').textContent()).resolves.toBe('event-driven-aci');
+    // The page's icon, served by the app under its CSP (headless Chromium may not ask for it).
+    expect(await page.evaluate(`fetch(document.querySelector('link[rel=icon]').href).then((r) => r.status + ' ' + r.headers.get('content-type'))`)).toBe('200 image/svg+xml');
 
     // Hold every live update back: the yellow card must come from the POST's own answer.
     const heldUpdates: (() => Promise<void>)[] = [];
@@ -93,6 +95,10 @@ describe.runIf(hasChromium).each(MODES)('the dashboard in a real browser, CONTAI
     const running = page.locator(`#${cardId}.state-inprogress`);
     await running.waitFor({ timeout: 10_000 });
     await expect(running.locator('code.container').textContent()).resolves.toBe(containerName);
+    await expect(running.locator('code.container').getAttribute('title')).resolves.toBe(containerName);
+    // One time format: local time, 24-hour, to the second; its UTC in the tooltip.
+    await expect(running.locator('time').textContent()).resolves.toMatch(/^\d\d:\d\d:\d\d$/);
+    await expect(running.locator('time').getAttribute('title')).resolves.toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} UTC$/);
     await expect(running.locator('.badge').textContent()).resolves.toBe('In progress');
     await running.locator('progress').waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, `${shots}2-in-progress.png`) });
@@ -123,7 +129,7 @@ describe.runIf(hasChromium).each(MODES)('the dashboard in a real browser, CONTAI
   });
 
   it('runs a kind picked in the form: the example word count goes green with its output', async () => {
-    // The stack runs where `npm start` does, so it offers the kinds of the repository's kinds.json.
+    // The stack runs the fixture kinds (tests/fixtures/kinds/kinds.json), never the user's kinds.json.
     await expect(page.locator('#kind option').allTextContents()).resolves.toEqual(['default', 'wordcount']);
     await page.selectOption('#kind', 'wordcount');
     await page.fill('#message', 'count every word of this');

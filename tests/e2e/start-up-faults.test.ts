@@ -127,4 +127,24 @@ describe('npm start stops with one clear line on a fault it cannot work around',
       /^\/.*\/kinds\.json: kind "packaged" has no "command" to run as a process: add one to the kinds file, or run its image with CONTAINERS=docker$/,
     );
   });
+
+  it("a kind whose command's program does not exist, is not executable, or is on no PATH", async () => {
+    const kinds = join(dir.path, 'kinds.json');
+    const notExecutable = join(dir.path, 'task.sh');
+    writeFileSync(notExecutable, 'echo hi\n');
+    const cases: [unknown, RegExp][] = [
+      [['/no/such/program'], /kind "missing": its command cannot run: \/no\/such\/program does not exist$/],
+      // Relative to the folder `npm start` runs in, as the process runtime runs it.
+      [['examples/no-such.sh'], /kind "missing": its command cannot run: \/.*\/examples\/no-such\.sh does not exist$/],
+      [[notExecutable], /kind "missing": its command cannot run: \/.*\/task\.sh is not executable \(chmod \+x it, or name its interpreter first: \["sh", ".*task\.sh"\]\)$/],
+      [['no-such-program-anywhere', '--flag'], /kind "missing": its command cannot run: "no-such-program-anywhere" is not a program on the PATH its tasks get \(\/usr\/local\/sbin:.*\)$/],
+    ];
+    for (const [command, line] of cases) {
+      writeFileSync(kinds, JSON.stringify({ fine: { command: ['sh', 'missing.sh'] }, missing: { command } }));
+      const result = await runStackUntilExit({ DATA_DIR: join(dir.path, 'data'), KINDS_FILE: kinds });
+      expectOneLine(result, line);
+      expect(result.stderr).toMatch(/^\/.*\/kinds\.json: kind "missing"/);
+      expect(result.stderr).not.toMatch(/eda-container|supervisor/);
+    }
+  });
 });

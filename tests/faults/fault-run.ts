@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BUILT_LOCAL_STACK, ROOT, tempDir } from '../helpers.js';
+import { BUILT_LOCAL_STACK, FIXTURE_KINDS, ROOT, tempDir } from '../helpers.js';
 import { getJob, postJob, workerProcesses } from '../local-stack-process.js';
 import { DockerEngine } from '../../apps/core/adapters/docker/docker-engine.js';
 import { LABELS } from '../../apps/core/adapters/docker/docker-runtime.js';
@@ -75,6 +75,7 @@ async function startStack(): Promise<void> {
       REAP_INTERVAL_SECONDS: '0.5',
       SHUTDOWN_GRACE_SECONDS: '30',
       CONTAINERS,
+      KINDS_FILE: FIXTURE_KINDS,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -33,7 +33,7 @@ describe('the stack config `kinds`', () => {
   it('reads each kind, its build folder resolved from the project, every value defaulted from the stack', () => {
     const config = withKinds(
       {
-        wordcount: { build: 'examples/wordcount', cpu: 0.5, memoryGb: 0.5, retryExitCodes: ['75'], env: { STEP_SECONDS: '0.5' } },
+        wordcount: { build: 'examples/wordcount', cpu: 0.5, memoryGb: 0.5, retryExitCodes: [75, '10*'], env: { STEP_SECONDS: '0.5' } },
         counted: { build: { context: 'examples', dockerfile: 'examples/wordcount/Dockerfile' }, store: true },
         hello: { image: `docker.io/library/busybox@${DIGEST}`, timeoutSeconds: 30, maxAttempts: 1 },
       },
@@ -49,7 +49,7 @@ describe('the stack config `kinds`', () => {
       cpu: 0.5,
       memoryGb: 0.5,
       timeoutSeconds: 900,
-      retry: { maxAttempts: 4, retryOnExitCodes: ['75'] },
+      retry: { maxAttempts: 4, retryOnExitCodes: ['75', '10*'] },
       env: { STEP_SECONDS: '0.5' },
       secretEnv: {},
       store: false,
@@ -88,7 +88,7 @@ describe('the stack config `kinds`', () => {
       withKinds({
         WordCount: { build: 'examples/wordcount' },
         default: { image: 'busybox' },
-        slow: { image: 'busybox', cpu: 8, timeoutSeconds: 0, retryExitCodes: [3] },
+        slow: { image: 'busybox', cpu: 8, timeoutSeconds: 0, retryExitCodes: [3, 256, '3.5'] },
         both: { image: 'busybox', build: 'examples/wordcount' },
         neither: { env: { MESSAGE: 'x' } },
       })();
@@ -103,7 +103,7 @@ describe('the stack config `kinds`', () => {
       /kind "default": "default" is the built-in worker's kind and cannot be declared/,
       /kind "slow": cpu must be a number from 0.1 to 4 \(got 8\)/,
       /kind "slow": timeoutSeconds must be a number from 1 to 86400 \(got 0\)/,
-      /kind "slow": retryExitCodes must be an array of exit codes as strings/,
+      /kind "slow": retryExitCodes must be an array of exit codes, numbers or strings, such as 3 or "10\*" for 10 to 109 \(got \[3,256,"3.5"\]\)/,
       /kind "both": image or build is required, one of the two/,
       /kind "neither": image or build is required/,
       /kind "neither": env may not set MESSAGE: the platform sets it/,

@@ -39,4 +39,12 @@ describe('the local kinds file: a command for processes, an image or a build fol
     expect(settingsWith({ both: { image: 'busybox:1.36', build: 'examples/wordcount' } })).toThrow(/kind "both": image and build are two ways to give the image: keep one/);
     expect(settingsWith({ creds: { image: 'busybox:1.36', registry: { server: 'x', username: 'u', password: 'p' } } })).toThrow(/kind "creds": unknown key "registry"/);
   });
+
+  it('takes retryExitCodes as numbers or strings, and refuses what is neither an exit code nor a pattern', () => {
+    const settings = settingsWith({ flaky: { command: ['sh', '-c', 'exit 75'], retryExitCodes: [75, '10*', 0] } })();
+    expect(settings.kinds.get('flaky')!.retry.retryOnExitCodes).toEqual(['75', '10*', '0']);
+    for (const bad of [[-1], [256], [7.5], ['x'], [true], 75]) {
+      expect(settingsWith({ flaky: { command: ['sh'], retryExitCodes: bad } }), JSON.stringify(bad)).toThrow(/kind "flaky": retryExitCodes must be an array of exit codes, numbers or strings/);
+    }
+  });
 });

@@ -3,21 +3,22 @@ import { jobCostUsd } from '../../apps/core/domain/pricing.js';
 import { newPendingJob } from '../../apps/core/domain/job.js';
 import { parseWorkerEnv } from '../../apps/core/domain/worker-contract.js';
 import { readLocalSettings } from '../../stacks/local/settings.js';
+import { withFixtureKinds } from '../helpers.js';
 
 describe('readLocalSettings', () => {
   it('has a default for everything', () => {
-    const settings = readLocalSettings({});
+    const settings = readLocalSettings(withFixtureKinds());
     expect(settings).toMatchObject({ host: '127.0.0.1', port: 3000, maxConcurrent: 4, maxDeliveryCount: 5, lockDurationSeconds: 60 });
     expect(settings.kinds.defaultKind).toMatchObject({ name: 'default', cpu: 1, memoryGb: 1.5, timeoutSeconds: 600, env: { WORK_SECONDS: '5' }, store: true });
     expect(settings.databaseUri).toMatch(/^sqlite:.*\.data\/jobs\.db$/);
   });
 
   it('names every bad value and what it got', () => {
-    const all = () => readLocalSettings({ PORT: 'eighty', MAX_CONCURRENT: '0', WORK_SECONDS: '-1' });
+    const all = () => readLocalSettings(withFixtureKinds({ PORT: 'eighty', MAX_CONCURRENT: '0', WORK_SECONDS: '-1' }));
     expect(all).toThrow(/PORT must be a whole number at least 0 and at most 65535 \(got "eighty"\)/);
     expect(all).toThrow(/MAX_CONCURRENT must be a whole number at least 1.*\(got "0"\)/);
     expect(all).toThrow(/WORK_SECONDS must be a number at least 0 and at most 86400 \(got "-1"\)/);
-    expect(() => readLocalSettings({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL must be one of .* \(got "loud"\)/);
+    expect(() => readLocalSettings(withFixtureKinds({ LOG_LEVEL: 'loud' }))).toThrow(/LOG_LEVEL must be one of .* \(got "loud"\)/);
   });
 });
 

@@ -8,7 +8,8 @@
 const PROGRESS_LINE = /^progress\s+(0(?:\.\d+)?|1(?:\.0+)?|\.\d+)\s*$/;
 // A result is shown on a card and kept in the store: long enough for a summary, never a dump.
 const MAX_OUTPUT_CHARACTERS = 4096;
-const TAIL_LINES = 5;
+// A failure's reason is read on a card: the last few lines of the program's own story.
+const REASON_LINES = 3;
 
 function lines(logs: string): string[] {
   return logs.split(/\r?\n/).map((line) => line.trim()).filter(Boolean);
@@ -45,7 +46,25 @@ export function outputFromLogs(logs: string): string {
   return cap(all.filter((line) => !PROGRESS_LINE.test(line)).pop() ?? '');
 }
 
-/** The last few lines of a log, one reason for a failure. */
-export function logTail(logs: string): string {
-  return cap(lines(logs).slice(-TAIL_LINES).join(' ⏎ '));
+/** A line of the protocol with the platform (`progress …`, the `{"output": …}` result), not of the program's story. */
+function isProtocolLine(line: string): boolean {
+  if (PROGRESS_LINE.test(line)) return true;
+  if (!line.startsWith('{')) return false;
+  try {
+    const parsed = JSON.parse(line) as unknown;
+    return typeof parsed === 'object' && parsed !== null && 'output' in parsed;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Why a program failed, in its own words: the last three lines of `errors` (its error output,
+ * where the runtime keeps it apart from the rest) when it wrote any, or else of its log; the
+ * protocol lines left out. Empty when neither says anything.
+ */
+export function failureTail(logs: string, errors: string | null = null): string {
+  const story = (text: string) => lines(text).filter((line) => !isProtocolLine(line));
+  const said = errors === null ? [] : story(errors);
+  return cap((said.length > 0 ? said : story(logs)).slice(-REASON_LINES).join(' ⏎ '));
 }

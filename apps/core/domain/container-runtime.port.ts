@@ -62,6 +62,12 @@ export interface ContainerRuntime {
   delete(name: string): Promise<void>;
   /** Null for a container the runtime does not know. */
   logs(name: string): Promise<string | null>;
+  /**
+   * The container's error output alone (its stderr), where the runtime keeps it apart from the
+   * rest of its log (Docker does; a process's output file and ACI's logs are one stream). A
+   * failure's reason is read from it first. Null where it is not kept apart, or not known.
+   */
+  errorOutput?(name: string): Promise<string | null>;
 }
 
 /** CPU and memory over a container's life; null for a container the source does not know. */

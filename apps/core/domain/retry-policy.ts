@@ -42,7 +42,8 @@ export function describeEnd(end: AttemptEnd): string {
     case 'killed':
       return end.signal === null ? 'the container was killed' : `the container was killed by signal ${end.signal}${end.exitCode === null ? '' : ` (exit code ${end.exitCode})`}`;
     case 'exit':
-      return `the container exited with code ${end.exitCode}`;
+      // The program chose its code: nothing happened to it.
+      return `exited with code ${end.exitCode}`;
     case 'timeout':
       return 'the container ran past its timeout';
     case 'not-started':

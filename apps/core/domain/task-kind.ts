@@ -183,10 +183,12 @@ function readKind(name: string, fields: Record<string, unknown>, where: string, 
   const retryExitCodes = fields.retryExitCodes;
   let retryOnExitCodes = defaults.retry.retryOnExitCodes;
   if (retryExitCodes !== undefined) {
-    if (!Array.isArray(retryExitCodes) || retryExitCodes.some((code) => typeof code !== 'string' || !isExitCodePattern(code))) {
-      problem('retryExitCodes', `must be an array of exit codes as strings, such as "3" or "10*" (got ${JSON.stringify(retryExitCodes)})`);
+    // A code is naturally written as a number (75); a range only as a string ("10*").
+    const codes = Array.isArray(retryExitCodes) ? retryExitCodes.map(exitCodeText) : null;
+    if (codes === null || codes.some((code) => code === null)) {
+      problem('retryExitCodes', `must be an array of exit codes, numbers or strings, such as 3 or "10*" for 10 to 109 (got ${JSON.stringify(retryExitCodes)})`);
     } else {
-      retryOnExitCodes = retryExitCodes as string[];
+      retryOnExitCodes = codes as string[];
     }
   }
   const store = fields.store ?? false;
@@ -206,6 +208,12 @@ function readKind(name: string, fields: Record<string, unknown>, where: string, 
     secretEnv: environment('secretEnv'),
     store: store === true,
   };
+}
+
+/** An exit code as written in a kind, a whole number from 0 to 255 or a pattern string, as the policy's text; null when it is neither. */
+function exitCodeText(code: unknown): string | null {
+  if (typeof code === 'number') return Number.isInteger(code) && code >= 0 && code <= 255 ? String(code) : null;
+  return typeof code === 'string' && isExitCodePattern(code) ? code : null;
 }
 
 /** The kinds a stack runs: the built-in worker's, and the user's own. */

@@ -15,6 +15,7 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   'hx-upsert.min.js': { file: join(HTMX_DIST, 'ext/hx-upsert.min.js'), type: 'text/javascript' },
   'dashboard.js': { file: join(STATIC_DIR, 'dashboard.js'), type: 'text/javascript' },
   'dashboard.css': { file: join(STATIC_DIR, 'dashboard.css'), type: 'text/css' },
+  'favicon.svg': { file: join(STATIC_DIR, 'favicon.svg'), type: 'image/svg+xml' },
 };
 
 function findPackageRoot(from: string): string {
@@ -27,7 +28,7 @@ function findPackageRoot(from: string): string {
   return dir;
 }
 
-/** The page's script, stylesheet and htmx, served by the app itself: no CDN, works offline. */
+/** The page's script, stylesheet, icon and htmx, served by the app itself: no CDN, works offline. */
 export async function staticAssetRoutes(app: FastifyInstance): Promise<void> {
   const assets = new Map(Object.entries(ASSETS).map(([name, asset]) => [name, { body: readFileSync(asset.file), type: asset.type }]));
   app.get<{ Params: { name: string } }>(
@@ -39,4 +40,7 @@ export async function staticAssetRoutes(app: FastifyInstance): Promise<void> {
       return reply.type(asset.type).header('cache-control', 'no-cache').send(asset.body);
     },
   );
+  // Where a browser looks for a page's icon when the page names none (a log, a JSON answer): the same icon.
+  const icon = assets.get('favicon.svg')!;
+  app.get('/favicon.ico', async (_request, reply) => reply.type(icon.type).header('cache-control', 'no-cache').send(icon.body));
 }

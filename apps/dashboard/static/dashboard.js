@@ -95,11 +95,17 @@ function tickCostMeters() {
   }
 }
 
+// One format for every moment on the page: the reader's local time, 24-hour, to the second; the
+// server's title (its UTC, to the millisecond) stays as the tooltip.
+const LOCAL_TIME = { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' };
+
 function localizeTimes(root) {
-  for (const time of root.querySelectorAll('time[datetime]:not([data-local])')) {
+  const times = root.matches?.('time[datetime]') ? [root] : [];
+  for (const time of [...times, ...root.querySelectorAll('time[datetime]')]) {
+    if (time.dataset.local) continue;
     time.dataset.local = '1';
-    time.title = time.getAttribute('datetime');
-    time.textContent = new Date(time.getAttribute('datetime')).toLocaleTimeString();
+    if (!time.title) time.title = time.getAttribute('datetime');
+    time.textContent = new Date(time.getAttribute('datetime')).toLocaleTimeString([], LOCAL_TIME);
   }
 }
 

@@ -1,7 +1,7 @@
 import type { JobState } from '../../core/domain/job.js';
 import { costPerSecondUsd, type PriceTable } from '../../core/domain/pricing.js';
 import type { JobView } from '../job-view.js';
-import { formatUsd, orderKey, preview } from './format.js';
+import { formatUsd, orderKey, preview, timeTag } from './format.js';
 import { html, type SafeHtml } from './html.js';
 
 export interface ViewContext {
@@ -32,7 +32,7 @@ export function card(job: JobView, context: ViewContext): SafeHtml {
     ${job.priorAttempts.length > 0 ? html`<span class="attempt" title="earlier attempts were lost or killed">attempt ${job.priorAttempts.length + 1}</span>` : ''}
     ${job.state === 'Pending'
       ? html`<span class="container pending-note">waiting for a container${job.dispatchedAt ? ' to start' : ''}</span>`
-      : html`<code class="container">${job.containerName}</code>`}
+      : html`<code class="container" title="${job.containerName}">${job.containerName}</code>`}
   </div>
   <p class="message">${preview(job.message)}</p>
   ${job.state === 'InProgress'
@@ -43,7 +43,7 @@ export function card(job: JobView, context: ViewContext): SafeHtml {
   ${job.state === 'Done' && job.output ? html`<p class="output">${job.output}</p>` : ''}
   <div class="card-foot">
     ${costMeter(job, context)}
-    <time datetime="${job.enqueuedAt}">${job.enqueuedAt.slice(11, 19)} UTC</time>
+    ${timeTag(job.enqueuedAt)}
     <button type="button" class="details-button" hx-get="/ui/containers/${job.containerName}/details" hx-target="body" hx-swap="beforeend">More Details</button>
     ${job.state === 'Failed'
       ? html`<button type="button" class="requeue-button" hx-post="/ui/jobs/${job.id}/requeue" hx-swap="none">Requeue</button>`

@@ -1,7 +1,7 @@
 import { billedUnits, usageCostUsd } from '../../core/domain/pricing.js';
 import type { JobView } from '../job-view.js';
 import { STATE_WORDS, stateClass, type ViewContext } from './card.js';
-import { between, formatDuration, formatUsd } from './format.js';
+import { between, formatDuration, formatUsd, timeTag } from './format.js';
 import { html, type SafeHtml } from './html.js';
 
 interface Step {
@@ -20,7 +20,7 @@ function earlierAttempts(job: JobView, { prices }: ViewContext): SafeHtml {
         const units = billedUnits(attempt);
         return html`<li>
         <span class="step">Attempt ${attempt.n}</span> <code>${attempt.containerName}</code>
-        <span class="took">dispatched ${attempt.dispatchedAt ? attempt.dispatchedAt.slice(11, 23) : '–'}, started ${attempt.startedAt ? attempt.startedAt.slice(11, 23) : '–'}, ended ${attempt.finishedAt.slice(11, 23)} UTC</span>
+        <span class="took">dispatched ${attempt.dispatchedAt ? timeTag(attempt.dispatchedAt) : '–'}, started ${attempt.startedAt ? timeTag(attempt.startedAt) : '–'}, ended ${timeTag(attempt.finishedAt)}</span>
         <span class="cost">${formatUsd(units ? usageCostUsd(units, prices) : null)}</span>
         <p class="reason">${attempt.reason}</p>
         <a href="/api/containers/${attempt.containerName}/logs" target="_blank" rel="noopener">its logs</a>
@@ -65,7 +65,7 @@ export function details(job: JobView, { prices, costLabel }: ViewContext): SafeH
         const took = i > 0 ? between(steps[i - 1]!.at, step.at) : null;
         return html`<li class="${step.at ? 'reached' : 'waiting'}">
         <span class="step">${step.label}</span>
-        ${step.at ? html`<time datetime="${step.at}">${step.at.slice(11, 23)} UTC</time>` : html`<span class="not-yet">not yet</span>`}
+        ${step.at ? timeTag(step.at) : html`<span class="not-yet">not yet</span>`}
         ${took !== null ? html`<span class="took">${step.spent}: ${formatDuration(took)}</span>` : ''}
       </li>`;
       })}

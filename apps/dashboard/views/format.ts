@@ -1,4 +1,14 @@
 /** Small formatting rules shared by the views. */
+import { html, type SafeHtml } from './html.js';
+
+/**
+ * A moment, in the one format every view uses: the page's script shows it in the reader's local
+ * time (24-hour, to the second); its UTC, to the millisecond, is the tooltip. Before the script
+ * runs (or without it) the text is the UTC time, said to be UTC.
+ */
+export function timeTag(iso: string): SafeHtml {
+  return html`<time datetime="${iso}" title="${iso.slice(0, 10)} ${iso.slice(11, 23)} UTC">${iso.slice(11, 19)} UTC</time>`;
+}
 
 export function formatUsd(usd: number | null): string {
   if (usd === null) return '–';

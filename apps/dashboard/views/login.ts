@@ -4,6 +4,7 @@ import { html, type SafeHtml } from './html.js';
 export function loginPage(error: string): SafeHtml {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sign in · event-driven-aci</title>
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/static/dashboard.css"></head>
 <body><main>
   <h1>event-driven-aci</h1>

@@ -41,6 +41,7 @@ export function page({ jobs, next, rev, totals: sums, context, signOut = false, 
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <meta name="htmx-config" content='{"includeIndicatorCSS": false, "extensions": "upsert"}'>
   <title>event-driven-aci</title>
+  <link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
   <link rel="stylesheet" href="/static/dashboard.css">
   <script src="/static/htmx.min.js"></script>
   <script src="/static/hx-upsert.min.js"></script>

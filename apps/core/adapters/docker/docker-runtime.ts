@@ -164,6 +164,13 @@ export class DockerRuntime extends TabledRuntime<DockerContainer> implements Con
     return container.startError ? `${logs}${logs && !logs.endsWith('\n') ? '\n' : ''}the container could not start: ${container.startError}\n` : logs;
   }
 
+  /** Its stderr alone: the engine keeps each frame's stream, so a failure's reason can be the program's error output. */
+  async errorOutput(name: string): Promise<string | null> {
+    if (!this.containers.has(name)) return null;
+    const reply = await this.engine.bytes('GET', `/containers/${this.dockerName(name)}/logs`, { query: { stdout: false, stderr: true }, accept: [404] });
+    return reply.status === 404 ? null : logTail(demultiplexLogs(reply.body));
+  }
+
   async metrics(name: string): Promise<MetricSeries | null> {
     const container = this.containers.get(name);
     return container ? { cpu: [...container.cpu], memory: [...container.memory] } : null;

@@ -20,13 +20,41 @@ export interface ImageBuild {
 /** Where a build's progress goes, a line at a time. */
 export type BuildLog = (line: string) => void;
 
-/** A build the engine ran and refused: the Dockerfile, and the step's own message. */
+/** A build the engine ran and refused: the Dockerfile, the step, the step's own message and its likely cause. */
 export class ImageBuildError extends AppError {
+  /** The same in one line, without the step's output (which went to the build's log as it came). */
+  readonly summary: string;
+
   constructor(dockerfile: string, step: string | null, message: string, output: string[]) {
     const at = step ? ` at ${step}` : '';
+    const cause = likelyCause(step, message, output);
+    const summary = `building ${dockerfile} failed${at}: ${message}${cause ? `; likely cause: ${cause}` : ''}`;
     const said = output.length > 0 ? `\n${output.map((line) => `  ${line}`).join('\n')}` : '';
-    super('IMAGE_BUILD', `building ${dockerfile} failed${at}: ${message}${said}`);
+    super('IMAGE_BUILD', `${summary}${said}`);
+    this.summary = summary;
   }
+}
+
+// What a step that fails for want of the network says: Node's and npm's error codes, npm's
+// own words when its requests never finish, apk's, apt's, pip's and curl's.
+const NETWORK_SAYS = /\b(ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNREFUSED|ECONNRESET|ENETUNREACH|EHOSTUNREACH)\b|Exit handler never called|network is unreachable|Temporary failure (in name resolution|resolving)|Could not resolve|Failed to establish a new connection|fetch failed|unable to select packages|Connection timed out/i;
+const DOWNLOADING_STEP = /^Step \d+\/\d+ : RUN .*\b(npm (ci|install|i)|yarn|pnpm|pip3? install|apk add|apt-get|curl|wget|git clone|go mod download)\b/;
+
+/**
+ * The likely cause of a failed step, where its words or its command make one plain: a step that
+ * downloads (a RUN npm ci, say) and whose output says the network failed needs the registry it
+ * names, which the build reaches through the host's network; a base that could not be had; a
+ * file missing from the context. Null when nothing makes one plain.
+ */
+export function likelyCause(step: string | null, message: string, output: string[]): string | null {
+  const said = [message, ...output].join('\n');
+  if (NETWORK_SAYS.test(said) || (step !== null && DOWNLOADING_STEP.test(step) && /network|registry|timed? ?out|socket|proxy/i.test(said))) {
+    return 'the step downloads (npm\'s registry, say) and could not reach it: check that this machine reaches it (a proxy, DNS); the build uses the host\'s network, as task containers do';
+  }
+  if (step !== null && /^Step \d+\/\d+ : FROM /.test(step)) return 'its base image is neither on the engine nor to be pulled: pull or build it first';
+  if (/pull access denied|manifest unknown|not found: manifest/i.test(said)) return 'an image it names is neither on the engine nor to be pulled: pull or build it first';
+  if (step !== null && /^Step \d+\/\d+ : (COPY|ADD) /.test(step)) return 'a file it copies is not in the build context (the folder built from, less what .dockerignore leaves out)';
+  return null;
 }
 
 // Marks the images this module made, and the folder each was built from, so that only they are
@@ -69,6 +97,10 @@ export async function ensureBuiltImage(engine: DockerEngine, build: ImageBuild, 
         labels: JSON.stringify({ [BUILT_BY_LABEL]: build.repository, [BUILT_FROM_LABEL]: folderId(context.folder) }),
         rm: true,
         forcerm: true,
+        // The RUN steps use the host's network, as task containers do (DockerRuntime): an engine
+        // without a default bridge (dockerd --bridge=none) builds too, and `npm ci` reaches the
+        // registry wherever this machine does. Engine API 1.41, POST /build, `networkmode`.
+        networkmode: 'host',
       },
       headers: { 'content-type': 'application/x-tar' },
       body: buildContextTar(context),

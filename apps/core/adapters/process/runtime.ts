@@ -104,7 +104,9 @@ export class ProcessRuntime extends TabledRuntime<ProcessContainer> implements C
     let child;
     try {
       const command = spec.command ?? [process.execPath, this.options.workerEntry];
-      child = spawn('/bin/sh', ['-c', SUPERVISOR, 'eda-container', this.files.exit(spec.name), keepPwd, ...command], {
+      // `sh` as the script's name ($0): the shell starts its own messages with it ("sh: 4: x: not
+      // found"), and they reach a user's failure reason, where no internal name belongs.
+      child = spawn('/bin/sh', ['-c', SUPERVISOR, 'sh', this.files.exit(spec.name), keepPwd, ...command], {
         env: spec.env,
         cwd: this.options.cwd ?? process.cwd(),
         stdio: ['ignore', fd, fd],
