@@ -1,5 +1,5 @@
 import { AppError } from '../core/domain/errors.js';
-import type { WatchMessageBody, WorkMessageBody } from '../core/domain/work-queue.port.js';
+import type { Deferral, WatchMessageBody, WorkMessageBody } from '../core/domain/work-queue.port.js';
 
 export class MalformedMessageError extends AppError {
   constructor(detail: string) {
@@ -19,14 +19,29 @@ export function parseQueueMessage(body: unknown): ParsedMessage {
     if (typeof containerName !== 'string' || containerName === '') throw new MalformedMessageError('a watch needs containerName');
     if (!isWholeNumberFromOne(n)) throw new MalformedMessageError('a watch needs n, a whole number from 1');
     if (typeof until !== 'string' || Number.isNaN(Date.parse(until))) throw new MalformedMessageError('a watch needs until, an ISO time');
-    return { type: 'watch', watch: { type: 'watch', jobId: jobId as string, containerName, n, until } };
+    const watch: WatchMessageBody = { type: 'watch', jobId: jobId as string, containerName, n, until };
+    const deferral = parseDeferral(fields.deferral);
+    if (deferral) watch.deferral = deferral;
+    return { type: 'watch', watch };
   }
   if (fields.type !== undefined) throw new MalformedMessageError(`unknown type ${JSON.stringify(fields.type)}`);
   if (typeof fields.message !== 'string') throw new MalformedMessageError('message is missing');
   if (fields.attempt !== undefined && !isWholeNumberFromOne(fields.attempt)) throw new MalformedMessageError('attempt must be a whole number from 1');
   const work: WorkMessageBody = { jobId: fields.jobId as string, message: fields.message };
   if (fields.attempt !== undefined) work.attempt = fields.attempt as number;
+  const deferral = parseDeferral(fields.deferral);
+  if (deferral) work.deferral = deferral;
   return { type: 'work', work };
+}
+
+function parseDeferral(value: unknown): Deferral | null {
+  if (value === undefined) return null;
+  const fields = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  if (!isWholeNumberFromOne(fields.n)) throw new MalformedMessageError('deferral.n must be a whole number from 1');
+  if (fields.since !== undefined && (typeof fields.since !== 'string' || Number.isNaN(Date.parse(fields.since)))) {
+    throw new MalformedMessageError('deferral.since must be an ISO time');
+  }
+  return fields.since === undefined ? { n: fields.n } : { n: fields.n, since: fields.since as string };
 }
 
 function isWholeNumberFromOne(value: unknown): value is number {

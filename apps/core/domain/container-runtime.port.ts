@@ -69,6 +69,16 @@ export class RetryLaterError extends AppError {
 }
 
 /**
+ * A start the runtime refused for a reason that is the kind's own (a request that can never
+ * succeed as it stands): the task fails with the message; no delivery is retried.
+ */
+export class StartRefusedError extends AppError {
+  constructor(message: string) {
+    super('START_REFUSED', message);
+  }
+}
+
+/**
  * Runs one container per task. A second start of a name that exists (running or finished)
  * starts nothing, so a duplicate delivery cannot start the work twice. `start` returns once the
  * platform has accepted the container, not once it runs: a status of `NotStarted` follows

@@ -4,6 +4,19 @@ export interface WorkMessageBody {
   message: string;
   /** The attempt it starts; 1 when absent (the dashboard's message). */
   attempt?: number;
+  /** Set on a work message put off for later: the n-th time, and since when its start waits. */
+  deferral?: Deferral;
+}
+
+/**
+ * One link of an attempt's deferral chain (domain/deferral.ts): its message id is
+ * `<jobId>.deferred.<attempt>.<n>`. `since`: when the platform first refused or failed this
+ * attempt's start, from which the kind's start wait is counted; absent while the waits were
+ * only for the stack's own capacity.
+ */
+export interface Deferral {
+  n: number;
+  since?: string;
 }
 
 /**
@@ -18,6 +31,8 @@ export interface WatchMessageBody {
   n: number;
   /** ISO time after which the chain ends whatever the task's state. */
   until: string;
+  /** The deferral chain of the work message that started the container, carried on. */
+  deferral?: Deferral;
 }
 
 type QueueMessageBody = WorkMessageBody | WatchMessageBody;

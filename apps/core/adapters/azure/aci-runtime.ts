@@ -1,8 +1,9 @@
 import type { ContainerGroup, ContainerInstanceManagementClient, Event as AciEvent } from '@azure/arm-containerinstance';
-import { AppError, SettingsError } from '../../domain/errors.js';
+import { SettingsError } from '../../domain/errors.js';
 import type { AciLaunch } from '../../settings/azure.js';
 import {
   RetryLaterError,
+  StartRefusedError,
   type ContainerRuntime,
   type ContainerSpec,
   type ContainerStatus,
@@ -41,18 +42,6 @@ const STOPPED_SEEN_TAG = 'stopped-seen-at';
 const DEFAULT_CALL_TIMEOUT_MS = 60_000;
 const DEFAULT_RETRY_AFTER_MS = 30_000;
 
-/**
- * A create ACI refused for a reason that is the kind's own (a request that can never
- * succeed): the task fails with ACI's message, no delivery is retried.
- */
-export class StartRefusedError extends AppError {
-  constructor(
-    readonly armCode: string,
-    message: string,
-  ) {
-    super('START_REFUSED', message);
-  }
-}
 
 /** A create would pass ACI's quota: the caller defers the message; it is not an error. */
 function createQuotaReached(retryAfterMs: number): RetryLaterError {
@@ -198,7 +187,7 @@ export class AciRuntime implements ContainerRuntime {
     if (classified.class === 'retry-later') {
       return new RetryLaterError(this.options.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS, `ACI: ${classified.code}: ${classified.message}`);
     }
-    if (classified.class === 'kind') return new StartRefusedError(classified.code, `ACI refused the group: ${classified.code}: ${classified.message}`);
+    if (classified.class === 'kind') return new StartRefusedError(`ACI refused the group: ${classified.code}: ${classified.message}`);
     return error;
   }
 
