@@ -1,5 +1,5 @@
 import { AppError } from '../core/domain/errors.js';
-import type { Deferral, WatchMessageBody, WorkMessageBody } from '../core/domain/work-queue.port.js';
+import type { DeadLetterCopyBody, Deferral, WatchMessageBody, WorkMessageBody } from '../core/domain/work-queue.port.js';
 
 export class MalformedMessageError extends AppError {
   constructor(detail: string) {
@@ -7,12 +7,16 @@ export class MalformedMessageError extends AppError {
   }
 }
 
-export type ParsedMessage = { type: 'work'; work: WorkMessageBody } | { type: 'watch'; watch: WatchMessageBody };
+export type ParsedMessage =
+  | { type: 'work'; work: WorkMessageBody }
+  | { type: 'watch'; watch: WatchMessageBody }
+  | { type: 'dead-letter'; copy: DeadLetterCopyBody };
 
 /** Validates what came off the queue: anything else is poison, never retried. */
 export function parseQueueMessage(body: unknown): ParsedMessage {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new MalformedMessageError('not an object');
   const fields = body as Record<string, unknown>;
+  if (fields.type === 'dead-letter') return { type: 'dead-letter', copy: parseDeadLetterCopy(fields) };
   if (typeof fields.jobId !== 'string' || fields.jobId === '') throw new MalformedMessageError('jobId is missing');
   if (fields.type === 'watch') {
     const { jobId, containerName, n, until } = fields;
@@ -32,6 +36,28 @@ export function parseQueueMessage(body: unknown): ParsedMessage {
   const deferral = parseDeferral(fields.deferral);
   if (deferral) work.deferral = deferral;
   return { type: 'work', work };
+}
+
+function parseDeadLetterCopy(fields: Record<string, unknown>): DeadLetterCopyBody {
+  const letter = (typeof fields.letter === 'object' && fields.letter !== null ? fields.letter : null) as Record<string, unknown> | null;
+  if (!letter || typeof letter.messageId !== 'string' || typeof letter.enqueuedAt !== 'string' || typeof letter.deliveryCount !== 'number') {
+    throw new MalformedMessageError('a dead-letter copy needs letter { messageId, body, deliveryCount, enqueuedAt, reason, description }');
+  }
+  if (!isWholeNumberFromOne(fields.n)) throw new MalformedMessageError('a dead-letter copy needs n, a whole number from 1');
+  if (typeof fields.since !== 'string' || Number.isNaN(Date.parse(fields.since))) throw new MalformedMessageError('a dead-letter copy needs since, an ISO time');
+  return {
+    type: 'dead-letter',
+    letter: {
+      messageId: letter.messageId,
+      body: letter.body,
+      deliveryCount: letter.deliveryCount,
+      enqueuedAt: letter.enqueuedAt,
+      reason: String(letter.reason ?? ''),
+      description: String(letter.description ?? ''),
+    },
+    n: fields.n,
+    since: fields.since,
+  };
 }
 
 function parseDeferral(value: unknown): Deferral | null {

@@ -35,7 +35,20 @@ export interface WatchMessageBody {
   deferral?: Deferral;
 }
 
-type QueueMessageBody = WorkMessageBody | WatchMessageBody;
+/**
+ * A dead letter that could not be settled (its store was down), sent again to the work queue
+ * as a scheduled copy: a dead letter cannot be dead-lettered again, and its queue has no
+ * time-to-live, so retrying it in place would loop hot. `n`: this copy's number; `since`: when
+ * the first settle failed (the copies stop 24 hours after).
+ */
+export interface DeadLetterCopyBody {
+  type: 'dead-letter';
+  letter: { messageId: string; body: unknown; deliveryCount: number; enqueuedAt: string; reason: string; description: string };
+  n: number;
+  since: string;
+}
+
+type QueueMessageBody = WorkMessageBody | WatchMessageBody | DeadLetterCopyBody;
 
 export interface OutgoingMessage {
   /** Duplicate detection key: the job id (or `<jobId>.watch.<n>`), so a resend inside the window is dropped. */

@@ -5,6 +5,7 @@ import { deferredWorkMessage, nextDeferral } from '../../core/domain/deferral.js
 import { errorMessage } from '../../core/domain/errors.js';
 import type { WorkMessageBody } from '../../core/domain/work-queue.port.js';
 import { dispatch, type DispatchResult } from '../dispatch.js';
+import { letterOfCopy, settleOrCopy, type DeadLetterHandling } from '../dead-letters.js';
 import { putOffOrFail } from '../not-started.js';
 import { recordPoison } from '../poison.js';
 import { MalformedMessageError, parseQueueMessage } from '../queue-messages.js';
@@ -13,11 +14,12 @@ import { startWatching, watchTask, type WatchOutcome } from '../watch.js';
 import { spawnerDeps } from './deps.js';
 
 export type DispatchOutcome = DispatchResult | 'deferred' | 'not-started';
-export type WorkQueueOutcome = DispatchOutcome | WatchOutcome | 'poison';
+export type WorkQueueOutcome = DispatchOutcome | WatchOutcome | DeadLetterHandling | 'poison';
 
 /**
- * Service Bus trigger on the work queue, which carries two kinds of message: work (one
- * container group per task) and the spawner's own scheduled watches (one look at a task).
+ * Service Bus trigger on the work queue, which carries three kinds of message: work (one
+ * container group per task), the spawner's own scheduled watches (one look at a task), and
+ * copies of dead letters that could not be settled when they came (dead-letters.ts).
  * Returning completes the message; throwing abandons it, so Service Bus retries it and
  * dead-letters it after maxDeliveryCount (see dead-letters.ts). A message that is neither is
  * recorded as poison and completed: retrying it could never succeed.
@@ -39,6 +41,7 @@ export async function onWorkQueueMessage(message: unknown, context: InvocationCo
     if (outcome === 'ended') context.warn(`job ${parsed.watch.jobId}: watch chain ended at ${parsed.watch.until}`);
     return outcome;
   }
+  if (parsed.type === 'dead-letter') return settleOrCopy(letterOfCopy(parsed.copy), parsed.copy, deps, (line) => context.warn(line));
   return dispatchWork(parsed.work, context, deps);
 }
 
