@@ -87,15 +87,19 @@ describe('AciRuntime against Azure’s published spec', () => {
     expect(validators.request({ location: 'x', properties: { osType: 'Linux', restartPolicy: 'Sometimes', containers: [] } })).toBe(false);
   });
 
-  it('reads the spec’s own examples: Failed provisioning is Failed, Succeeded with no instance view is running', () => {
+  it('reads the spec’s own examples: Failed provisioning is Failed and never started, a group with no container view is not started', () => {
     const failed = readExample('2025-09-01/examples/ContainerGroupsGet_Failed.json').responses['200']!.body as Record<string, unknown>;
     const succeeded = readExample('2025-09-01/examples/ContainerGroupsGet_Succeeded.json').responses['200']!.body as Record<string, unknown>;
     const validators = containerGroupValidators();
     expect(validators.response(failed)).toBe(true);
     // The SDK flattens `properties`; this is what its deserializer hands the adapter.
     const flat = (b: Record<string, unknown>) => ({ ...b, ...(b.properties as object) }) as unknown as ContainerGroup;
-    expect(toStatus(flat(failed))).toMatchObject({ state: 'Failed', name: 'demo1' });
-    expect(toStatus(flat(succeeded))).toMatchObject({ state: 'Running', exitCode: null });
+    // Its container is Waiting (with that state's own startTime): nothing ran. The cause is the
+    // FailedMount event, the platform's.
+    expect(toStatus(flat(failed))).toMatchObject({ state: 'Failed', name: 'demo1', startedAt: null, exitCode: null });
+    expect(toStatus(flat(failed)).startFailure).toMatchObject({ platform: true, message: 'Output: mount error(2): Permission denied' });
+    // No container start time anywhere: not started, and never dated 1970.
+    expect(toStatus(flat(succeeded))).toMatchObject({ state: 'NotStarted', exitCode: null, startedAt: null, finishedAt: null });
   });
 
   it('answers GET with bodies the spec accepts', async () => {

@@ -243,7 +243,10 @@ export function toStatus(group: ContainerGroup): ContainerStatus {
   const current = view?.currentState;
   const name = group.name ?? '';
   const jobId = group.tags?.[JOB_ID_TAG] ?? null;
-  const started = current?.startTime ?? view?.previousState?.startTime;
+  // A state's startTime is when that state began: a program's start only for Running or
+  // Terminated (the spec's ContainerGroupsGet_Failed example has a Waiting state with one).
+  const ran = [current, view?.previousState].find((state) => state?.state === 'Running' || state?.state === 'Terminated');
+  const started = ran?.startTime;
   const startedAt = started instanceof Date && !Number.isNaN(started.getTime()) ? started.toISOString() : null;
   const base = { name, jobId, startedAt };
   const ended = (exitCode: number | null, finishedAt: string | null): ContainerStatus => ({
@@ -260,8 +263,9 @@ export function toStatus(group: ContainerGroup): ContainerStatus {
     if (startedAt) return ended(current?.exitCode ?? null, finishedAt ?? startedAt);
     // No source shows a failed group's body: its warnings first, else every event, else the state's detail.
     const events = [...(group.instanceView?.events ?? []), ...(view?.events ?? [])];
+    const failures = events.filter((e) => /fail|error|backoff|kill/i.test(e.name ?? ''));
     const warnings = events.filter((e) => e.type === 'Warning');
-    const texts = (warnings.length ? warnings : events).map((e) => ({ code: e.name ?? null, message: e.message ?? '' }));
+    const texts = (failures.length ? failures : warnings.length ? warnings : events).map((e) => ({ code: e.name ?? null, message: e.message ?? '' }));
     if (current?.detailStatus) texts.push({ code: null, message: current.detailStatus });
     const failedAt = events
       .map((e) => e.lastTimestamp ?? e.firstTimestamp)
