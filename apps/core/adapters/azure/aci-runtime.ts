@@ -21,7 +21,7 @@ export interface AciRuntimeOptions {
    * in flight on it dies (azure-functions-host #8720).
    */
   callTimeoutMs?: number;
-  /** The first retry-later wait for a transient ARM error (doubled by the caller's backoff). */
+  /** The least wait before a start refused for a transient ARM error is tried again (default 0: the caller's backoff decides; a Retry-After header raises it). */
   retryAfterMs?: number;
   /** ACI's create quota per region (100 per 5 minutes); creates past it are refused here. */
   createQuota?: { max: number; windowMs: number };
@@ -40,12 +40,19 @@ const JOB_ID_TAG = 'job-id';
  */
 const STOPPED_SEEN_TAG = 'stopped-seen-at';
 const DEFAULT_CALL_TIMEOUT_MS = 60_000;
-const DEFAULT_RETRY_AFTER_MS = 30_000;
+const DEFAULT_RETRY_AFTER_MS = 0;
 
 
 /** A create would pass ACI's quota: the caller defers the message; it is not an error. */
 function createQuotaReached(retryAfterMs: number): RetryLaterError {
   return new RetryLaterError(retryAfterMs, `ACI create quota reached; retry in ${Math.ceil(retryAfterMs / 1000)} s`);
+}
+
+/** The Retry-After (seconds) of a refused ARM call's response, in ms; 0 without one. */
+function retryAfterHeaderMs(error: unknown): number {
+  const headers = (error as { response?: { headers?: { get?: (name: string) => string | undefined } } } | null)?.response?.headers;
+  const seconds = Number(headers?.get?.('retry-after'));
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 0;
 }
 
 function isNotFound(error: unknown): boolean {
@@ -185,7 +192,8 @@ export class AciRuntime implements ContainerRuntime {
     if (error instanceof RetryLaterError) return error;
     const classified = classifyArmError(error);
     if (classified.class === 'retry-later') {
-      return new RetryLaterError(this.options.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS, `ACI: ${classified.code}: ${classified.message}`);
+      const asked = retryAfterHeaderMs(error);
+      return new RetryLaterError(Math.max(asked, this.options.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS), `ACI: ${classified.code}: ${classified.message}`);
     }
     if (classified.class === 'kind') return new StartRefusedError(`ACI refused the group: ${classified.code}: ${classified.message}`);
     return error;
