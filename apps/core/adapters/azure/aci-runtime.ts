@@ -108,7 +108,7 @@ export class AciRuntime implements ContainerRuntime {
 
   async list(): Promise<ContainerStatus[]> {
     const statuses: ContainerStatus[] = [];
-    for await (const listed of this.client.containerGroups.listByResourceGroup(this.options.resourceGroup)) {
+    for await (const listed of this.client.containerGroups.listByResourceGroup(this.options.resourceGroup, { abortSignal: this.signal() })) {
       if (listed.tags?.['managed-by'] !== MANAGED_BY_TAG['managed-by'] || !listed.name) continue;
       // The list leaves out each group's instance view (exit codes): read each one.
       const status = await this.status(listed.name);
