@@ -94,7 +94,7 @@ export async function settleTask(
     return removeNow(container.name, (await deps.runtime.logs(container.name)) ?? '', deps, settlement);
   }
   if (container.state === 'Running') {
-    const overdue = !job ? 'it belongs to no job' : !current ? 'it belongs to an earlier attempt' : overdueReason(job, kind, now);
+    const overdue = !job ? 'it belongs to no job' : !current ? 'it belongs to an earlier attempt' : overdueReason(job, kind, now, container.startedAt);
     if (!overdue) {
       if (active && !kind.store) await followRunning(job, container, deps);
       return { ...settlement, outcome: 'running' };
@@ -191,8 +191,9 @@ async function endAttempt(job: Job, kind: TaskKind, end: AttemptEnd, logs: strin
   settlement.failed = (await deps.store.markFailed(job.containerName, now, `${reason}${gaveUp}`)) || settlement.failed;
 }
 
-function overdueReason(job: Job, kind: TaskKind, now: Date): string | null {
-  const since = job.startedAt ?? job.dispatchedAt;
+/** `containerStartedAt`: its container's real start, so that time spent provisioning is not counted as running. */
+function overdueReason(job: Job, kind: TaskKind, now: Date, containerStartedAt: string | null): string | null {
+  const since = job.startedAt ?? containerStartedAt ?? job.dispatchedAt;
   if (!since) return null;
   const seconds = (now.getTime() - Date.parse(since)) / 1000;
   if (seconds <= kind.timeoutSeconds) return null;
