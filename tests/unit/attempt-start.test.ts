@@ -4,6 +4,7 @@ import { deferralDelayMs, deferralMessageId, deferredWorkMessage, nextDeferral }
 import { shouldRetry } from '../../apps/core/domain/retry-policy.js';
 import { parseKinds, startWaitSecondsOf } from '../../apps/core/domain/task-kind.js';
 import { MalformedMessageError, parseQueueMessage } from '../../apps/spawner/queue-messages.js';
+import { lookDelaySeconds } from '../../apps/spawner/watch.js';
 
 // How a start that did not happen is judged: which ARM errors are the platform's, the deferral
 // chain's ids and waits, and the start wait that bounds it (END_RULES' `not-started`).
@@ -68,5 +69,12 @@ describe('the deferral chain', () => {
     expect(problems).toEqual([]);
     expect(kinds.map(startWaitSecondsOf)).toEqual([900, 30]);
     expect(parseKinds({ a: { image: 'x', startWaitSeconds: 0 } }, 'KINDS', 'image', defaults).problems[0]).toMatch(/startWaitSeconds/);
+  });
+});
+
+describe('the watch', () => {
+  it('looks soon after a start, then backs off up to WATCH_SECONDS', () => {
+    expect([1, 2, 3, 4, 5].map((n) => lookDelaySeconds(n, 30))).toEqual([5, 10, 20, 30, 30]);
+    expect(lookDelaySeconds(1, 0.3)).toBe(0.3);
   });
 });
