@@ -4,12 +4,11 @@ import type { SettleStore } from '../core/domain/job-store.port.js';
 import type { ContainerMetrics, ContainerRuntime, ContainerStatus } from '../core/domain/container-runtime.port.js';
 import { logTail, outputFromLogs, progressFromLogs } from '../core/domain/container-output.js';
 import type { AttemptEnd } from '../core/domain/attempt-end.js';
-import { describeEnd, endFromExitCode, shouldRetry } from '../core/domain/retry-policy.js';
+import { describeEnd, endFromExitCode, shouldRetry, startWaitOver } from '../core/domain/retry-policy.js';
 import { DEFAULT_KIND, startWaitSecondsOf, type KindCatalog, type TaskKind } from '../core/domain/task-kind.js';
 import { workMessage } from '../core/domain/work-message.js';
 import type { Deferral, WorkQueue } from '../core/domain/work-queue.port.js';
 import { putOffOrFail } from './not-started.js';
-import { startWaitOver } from '../core/domain/retry-policy.js';
 
 export interface SettleDeps {
   store: SettleStore;
@@ -43,8 +42,11 @@ export interface Settlement {
 /**
  * One look at one container (or, for a task whose container is gone, at the task), the same
  * on every stack: the local reaper's sweep and Azure's watch messages. `job` is the job the
- * container runs an attempt of. A container that runs too long is stopped and its task
- * Failed. When the task's current attempt has ended without finishing it, the task either
+ * container runs an attempt of. A container not started yet (ACI provisioning) is looked at
+ * again until the kind's start wait; one whose start failed with no container run is put off
+ * and started again (a platform cause) or fails its task (the kind's own). A container that
+ * runs too long has its logs read, is stopped, saved and deleted, and its task Failed. When
+ * the task's current attempt has ended without finishing it, the task either
  * runs again as a new attempt (the retry policy: a lost or killed container always, while
  * attempts remain) or is Failed with the exit code and the last log line. A finished container
  * has its logs and metrics copied to the store and is deleted. Safe to repeat, and safe to
