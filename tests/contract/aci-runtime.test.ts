@@ -3,7 +3,9 @@ import { AciRuntime, toStatus } from '../../apps/core/adapters/azure/aci-runtime
 import { RetryLaterError, StartRefusedError } from '../../apps/core/domain/container-runtime.port.js';
 import { AzureMonitorMetrics } from '../../apps/core/adapters/azure/azure-monitor-metrics.js';
 import type { ContainerSpec } from '../../apps/core/domain/container-runtime.port.js';
-import { ECHO_WORKER, eventually, sleep, tempDir } from '../helpers.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ECHO_WORKER, eventually, ROOT, sleep, tempDir } from '../helpers.js';
 import { clientsFor, PULL_IDENTITY, RESOURCE_GROUP, SUBSCRIPTION } from '../fakes/azure-clients.js';
 import { containerGroupValidators, describeErrors, readExample } from '../fakes/container-instance-spec.js';
 import { FakeArm, type FakeArmOptions } from '../fakes/fake-arm.js';
@@ -252,6 +254,43 @@ describe('AciRuntime as ACI really behaves (tests/fakes/FAKE-ARM-SOURCES.md)', (
       });
       expect(cmd).toMatchObject({ startedAt: null, exitCode: null, startFailure: { platform: false } });
       expect(cmd!.startFailure!.message).toMatch(/executable file not found/);
+    } finally {
+      await subject.cleanup();
+    }
+  });
+});
+
+describe('AciRuntime against the Azure SDK’s recorded traffic (tests/fixtures/azure-sdk-for-js)', () => {
+  const recording = (file: string) =>
+    (JSON.parse(readFileSync(join(ROOT, 'tests/fixtures/azure-sdk-for-js/containerinstance', file), 'utf8')) as {
+      Entries: { RequestMethod: string; StatusCode: number; ResponseBody: Record<string, unknown> }[];
+    }).Entries;
+
+  it('answers a create as the recording does: 201, Pending, no container view; the operation Pending', async () => {
+    const [put, operation] = recording('recording_containergroups_create_test.excerpt.json');
+    const subject = await openAci({ createLatencyMs: () => 10_000 });
+    try {
+      await subject.runtime.start(echoSpec('task-recorded', 0, 0));
+      const created = subject.arm.requests.find((r) => r.method === 'PUT')!;
+      expect(created.status).toBe(put!.StatusCode);
+      const recorded = put!.ResponseBody.properties as { provisioningState: string; instanceView: unknown; containers: { properties: Record<string, unknown> }[] };
+      const ours = (await subject.arm.getJson(created.path)) as { properties: typeof recorded };
+      expect(ours.properties.provisioningState).toBe(recorded.provisioningState);
+      expect(ours.properties.instanceView).toEqual(recorded.instanceView);
+      expect(recorded.containers[0]!.properties.instanceView).toBeUndefined();
+      expect(ours.properties.containers[0]!.properties.instanceView).toBeUndefined();
+      const polled = subject.arm.requests.find((r) => r.path.includes('/operations/'))!;
+      expect(((await subject.arm.getJson(polled.path)) as { status: string }).status).toBe((operation!.ResponseBody as { status: string }).status);
+    } finally {
+      await subject.cleanup();
+    }
+  });
+
+  it('reads the recorded running group through the real SDK: Running, from its container’s real start', async () => {
+    const [get] = recording('recording_containergroups_get_test.json');
+    const subject = await openAci({ replay: (method, path) => (method === 'GET' && path.endsWith('/mycontainerGroupxxx') ? { status: get!.StatusCode, body: get!.ResponseBody } : null) });
+    try {
+      expect(await subject.runtime.status('mycontainerGroupxxx')).toMatchObject({ state: 'Running', startedAt: '2023-01-13T06:23:12.169Z', finishedAt: null, exitCode: null });
     } finally {
       await subject.cleanup();
     }

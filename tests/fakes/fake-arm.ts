@@ -53,6 +53,8 @@ export interface FakeArmOptions {
   provisioningFailure?: (name: string, image: string) => { name: string; message: string } | null;
   /** Requests this fake never answers (a hung ARM call), by method and path. */
   hang?: (method: string, path: string) => boolean;
+  /** Answers a request with a recorded response instead (an SDK recording's entry), or not (null). */
+  replay?: (method: string, path: string) => { status: number; body: unknown } | null;
 }
 
 interface FakeGroup {
@@ -177,6 +179,8 @@ export class FakeArm {
       send(status, { error: { code, message } }, headers);
     try {
       if (req.headers.authorization !== `Bearer ${TOKEN}`) return error(401, 'AuthenticationFailed', 'no valid bearer token');
+      const replayed = this.options.replay?.(req.method ?? '', url.pathname);
+      if (replayed) return send(replayed.status, replayed.body);
       if (this.options.hang?.(req.method ?? '', url.pathname)) {
         this.requests.push({ method: req.method ?? '', path: url.pathname, status: 0 });
         this.hung.add(res);
