@@ -118,7 +118,7 @@ export async function settleTask(
       await deps.store.markStarted(job.containerName, new Date(container.startedAt ?? finishedAt));
       await deps.store.markDone(job.containerName, new Date(finishedAt), outputFromLogs(logs));
     } else {
-      const end: AttemptEnd = endFromExitCode(container.exitCode);
+      const end: AttemptEnd = container.end ?? endFromExitCode(container.exitCode);
       await endAttempt(job, kind, end, logs, finishedAt, deps, now, settlement);
     }
   } else if (job && !current) {

@@ -1,4 +1,6 @@
+import type { ContainerGroup } from '@azure/arm-containerinstance';
 import { describe, expect, it } from 'vitest';
+import { toStatus } from '../../apps/core/adapters/azure/aci-runtime.js';
 import { classifyArmError, classifyProvisioningFailure } from '../../apps/core/adapters/azure/arm-errors.js';
 import { deferralDelayMs, deferralMessageId, deferredWorkMessage, nextDeferral } from '../../apps/core/domain/deferral.js';
 import { shouldRetry } from '../../apps/core/domain/retry-policy.js';
@@ -76,5 +78,19 @@ describe('the watch', () => {
   it('looks soon after a start, then backs off up to WATCH_SECONDS', () => {
     expect([1, 2, 3, 4, 5].map((n) => lookDelaySeconds(n, 30))).toEqual([5, 10, 20, 30, 30]);
     expect(lookDelaySeconds(1, 0.3)).toBe(0.3);
+  });
+});
+
+describe('how an ACI attempt ended', () => {
+  it('reads a code as the program’s exit (no source for a kill on ACI), no code as lost', () => {
+    const group = (currentState: Record<string, unknown>, state = 'Failed') =>
+      ({ name: 'g', tags: { 'job-id': 'j' }, provisioningState: 'Succeeded', instanceView: { state }, containers: [{ name: 'worker', instanceView: { currentState } }] }) as unknown as ContainerGroup;
+    const start = new Date('2026-12-04T10:00:00Z');
+    const finish = new Date('2026-12-04T10:01:00Z');
+    expect(toStatus(group({ state: 'Terminated', startTime: start, finishTime: finish, exitCode: 137 }))).toMatchObject({
+      state: 'Failed', exitCode: 137, startedAt: start.toISOString(), finishedAt: finish.toISOString(), end: { kind: 'exit', exitCode: 137 },
+    });
+    expect(toStatus(group({}, 'Stopped'))).toMatchObject({ state: 'Failed', exitCode: null, startedAt: null, end: { kind: 'lost' } });
+    expect(toStatus(group({ state: 'Waiting', startTime: start }, 'Pending'))).toMatchObject({ state: 'NotStarted', startedAt: null });
   });
 });

@@ -1,3 +1,4 @@
+import type { AttemptEnd } from './attempt-end.js';
 import { AppError } from './errors.js';
 import type { MetricSeries } from './metric-series.js';
 import type { RegistryCredentials } from './task-kind.js';
@@ -53,6 +54,11 @@ export interface ContainerStatus {
   finishedAt: string | null;
   /** Set when it ended without any container having run (ACI's provisioning failure). */
   startFailure?: StartFailure;
+  /**
+   * How it ended, where the runtime knows better than its exit code: ACI gives no source for a
+   * kill, so its codes are each an `exit` (attempt-end.ts). Absent: read from the exit code.
+   */
+  end?: AttemptEnd;
 }
 
 /**

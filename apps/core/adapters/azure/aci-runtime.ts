@@ -257,11 +257,13 @@ export function toStatus(group: ContainerGroup): ContainerStatus {
   const started = ran?.startTime;
   const startedAt = started instanceof Date && !Number.isNaN(started.getTime()) ? started.toISOString() : null;
   const base = { name, jobId, startedAt };
+  // With no source for a kill on ACI, a code is the program's exit (attempt-end.ts); no code: lost.
   const ended = (exitCode: number | null, finishedAt: string | null): ContainerStatus => ({
     ...base,
     state: exitCode === 0 ? 'Succeeded' : 'Failed',
     exitCode,
     finishedAt,
+    end: exitCode === null ? { kind: 'lost' } : { kind: 'exit', exitCode },
   });
   const finishTime = current?.finishTime ?? view?.previousState?.finishTime;
   const finishedAt = finishTime instanceof Date ? finishTime.toISOString() : stoppedEventTime(group.instanceView?.events);
