@@ -14,7 +14,11 @@ export interface SpawnerSettings {
   scope: AzureScope;
   launch: AciLaunch;
   maxConcurrent: number;
-  /** How long a message waits when the spawner is at capacity or at ACI's create quota. */
+  /**
+   * How long a message waits when the spawner is at capacity; and the first wait of a start the
+   * platform refused or failed (doubled for each later one, up to 5 minutes, within the kind's
+   * startWaitSeconds).
+   */
   deferSeconds: number;
   /** Seconds between looks at a running task. */
   watchSeconds: number;
