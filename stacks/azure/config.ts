@@ -2,6 +2,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { DEFAULT_PRICES } from '../../apps/core/domain/pricing.js';
 import { DEFAULT_MAX_ATTEMPTS } from '../../apps/core/domain/retry-policy.js';
 import { SETTING_DEFAULTS, SETTING_LIMITS } from '../../apps/core/settings/common.js';
+import { MIN_TOKEN_LENGTH } from '../../apps/dashboard/token-setting.js';
 import { readKinds, type StackKind } from './kinds-config.js';
 import { PROJECT_ROOT } from './project-root.js';
 
@@ -51,7 +52,7 @@ export function readAzureStackConfig(): AzureStackConfig {
   if (!location) throw new Error('config azure-native:location is required (e.g. pulumi config set azure-native:location westeurope)');
   const token = config.requireSecret('dashboardToken');
   const dashboardToken = token.apply((value) => {
-    if (value.length < 24) throw new Error(`config ${config.name}:dashboardToken must be at least 24 characters (got ${value.length})`);
+    if (value.length < MIN_TOKEN_LENGTH) throw new Error(`config ${config.name}:dashboardToken must be at least ${MIN_TOKEN_LENGTH} characters (got ${value.length}); tokens of 24 to 31 characters are no longer accepted`);
     return value;
   });
   const dashboardSku = config.get('dashboardSku') ?? 'B1';

@@ -107,7 +107,8 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
   try {
     app = await buildApp(
       { store, queue, runtime, metrics: runtime, prices: settings.prices, costLabel: 'ACI equivalent', kinds: kinds.names() },
-      { logger: { level: settings.logLevel }, servedAs: settings.servedAs },
+      // The local stack is reached directly: its client is the socket's address, never a header's.
+      { logger: { level: settings.logLevel }, servedAs: settings.servedAs, accessToken: settings.accessToken, clientAddress: 'socket' },
     );
     await app.listen({ host: settings.host, port: settings.port });
   } catch (error) {
