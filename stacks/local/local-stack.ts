@@ -103,10 +103,15 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
   };
   const reaper = new ReaperLoop(reaperDeps, settings.reapIntervalSeconds * 1000, log);
 
+  // What dispatch will add to a task's environment, so that a message too large for it is refused at submit.
+  const kindEnvironment = (name: string) => {
+    const kind = kinds.get(name);
+    return kind && { ...kind.env, ...kind.secretEnv, ...(kind.store ? { DATABASE_URI: settings.databaseUri } : {}) };
+  };
   let app: FastifyInstance;
   try {
     app = await buildApp(
-      { store, queue, runtime, metrics: runtime, prices: settings.prices, costLabel: 'ACI equivalent', kinds: kinds.names() },
+      { store, queue, runtime, metrics: runtime, prices: settings.prices, costLabel: 'ACI equivalent', kinds: kinds.names(), kindEnvironment },
       // The local stack is reached directly: its client is the socket's address, never a header's.
       { logger: { level: settings.logLevel }, servedAs: settings.servedAs, accessToken: settings.accessToken, clientAddress: 'socket' },
     );
