@@ -61,7 +61,7 @@ function openQueue(settings: LocalSettings): SqliteWorkQueue {
  * SettingsError whose message says what to change.
  */
 export async function startLocalStack(settings: LocalSettings, log: (line: string) => void): Promise<LocalStack> {
-  prepareDataDir(settings.dataDir);
+  prepareDataDir(settings.dataDir, log);
   const store = await openStore(settings.databaseUri);
   let queue: SqliteWorkQueue;
   try {
