@@ -6,6 +6,9 @@ import { describeDatabase, sqlitePathFromUri } from '../../apps/core/settings/da
 import { verifySqliteFile } from '../../apps/core/adapters/sqlite-open.js';
 import { SqliteWorkQueue } from '../../apps/core/adapters/sqlite-work-queue.js';
 import type { JobStore } from '../../apps/core/domain/job-store.port.js';
+import { knownSecrets } from '../../apps/core/domain/known-secrets.js';
+import { MIN_MASKED_SECRET_LENGTH, SecretMasker } from '../../apps/core/domain/secret-masker.js';
+import { withMaskedLogs } from '../../apps/core/masked-logs.js';
 import { buildApp } from '../../apps/dashboard/app.js';
 import { LocalConsumer } from '../../apps/spawner/local-consumer.js';
 import type { ReaperDeps } from '../../apps/spawner/reaper.js';
@@ -78,6 +81,11 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
     throw error;
   }
   const { runtime, kinds } = opened;
+  // Secrets a program prints are masked where its logs are read to be stored or served.
+  const masker = new SecretMasker(knownSecrets(kinds, settings.databaseUri));
+  for (const name of masker.tooShort) {
+    log(`warning: ${name} is shorter than ${MIN_MASKED_SECRET_LENGTH} characters, so it cannot be masked in logs and outputs: use a longer value`);
+  }
   const launch = { databaseUri: settings.databaseUri, kinds };
   const consumer = new LocalConsumer({
     queue,
@@ -92,7 +100,7 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
   });
   const reaperDeps: ReaperDeps = {
     store,
-    runtime,
+    runtime: withMaskedLogs(runtime, masker, { live: false }),
     metrics: runtime,
     queue,
     kinds,
@@ -111,7 +119,7 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
   let app: FastifyInstance;
   try {
     app = await buildApp(
-      { store, queue, runtime, metrics: runtime, prices: settings.prices, costLabel: 'ACI equivalent', kinds: kinds.names(), kindEnvironment },
+      { store, queue, runtime: withMaskedLogs(runtime, masker, { live: true }), metrics: runtime, prices: settings.prices, costLabel: 'ACI equivalent', kinds: kinds.names(), kindEnvironment },
       // The local stack is reached directly: its client is the socket's address, never a header's.
       { logger: { level: settings.logLevel }, servedAs: settings.servedAs, accessToken: settings.accessToken, clientAddress: 'socket' },
     );
