@@ -61,7 +61,7 @@ export function validateWork(input: { message?: unknown; kind?: unknown }, rules
   const kind = validateKind(input.kind, rules.kinds);
   const own = rules.kindEnvironment?.(kind) ?? {};
   const { DATABASE_URI: databaseUri = null, ...rest } = own;
-  const problem = environmentProblem(workerEnvironment({ message, containerName: LONGEST_CONTAINER_NAME }, rest, databaseUri));
+  const problem = environmentProblem(workerEnvironment({ message, containerName: LONGEST_CONTAINER_NAME }, rest, databaseUri, Object.keys(rest)));
   if (problem) throw tooLarge(`message does not fit a container's environment: ${problem}`);
   return { message, kind };
 }

@@ -1,5 +1,6 @@
 import type { NamedSecret } from './secret-masker.js';
 import type { KindCatalog } from './task-kind.js';
+import { secretValuesIn } from './worker-contract.js';
 
 /**
  * Every secret value the stack hands to a container, by a name that may be shown: each kind's
@@ -34,4 +35,12 @@ function safeDecode(text: string): string {
   } catch {
     return text;
   }
+}
+
+/** The secrets a container was given, as it finds them in its own environment. */
+export function knownSecretsOfWorker(env: Record<string, string | undefined>): NamedSecret[] {
+  const found = secretValuesIn(env);
+  const password = env.DATABASE_URI ? passwordOf(env.DATABASE_URI) : null;
+  if (password) found.push({ name: 'the password in DATABASE_URI', value: password }, { name: 'the password in DATABASE_URI', value: safeDecode(password) });
+  return found;
 }
