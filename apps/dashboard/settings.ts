@@ -30,6 +30,8 @@ export interface DashboardSettings {
   logLevel: LogLevel;
   /** The kinds a task may name (KINDS, written by the Pulumi program): the form offers them. */
   kinds: KindCatalog;
+  /** Kinds with secretEnv (KINDS_WITH_SECRETS): their logs are served only as stored, masked by the spawner. */
+  kindsWithSecrets: string[];
 }
 
 export function readDashboardSettings(env: Record<string, string | undefined>): DashboardSettings {
@@ -67,6 +69,7 @@ export function readDashboardSettings(env: Record<string, string | undefined>): 
     costLabel: read.string('COST_LABEL', 'ACI'),
     // The dashboard needs the kinds' names and resources, not their secrets (it is given none).
     kinds: readKindsSetting(read, 'KINDS', readBuiltInKind(read)),
+    kindsWithSecrets: read.list('KINDS_WITH_SECRETS', [], (name) => /^[a-z0-9][a-z0-9-]*$/.test(name), 'kind names'),
     logLevel: readLogLevel(read, 'info'),
   };
   const uriProblem = settings.databaseUri ? databaseUriProblem(settings.databaseUri) : null;

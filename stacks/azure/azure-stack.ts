@@ -138,6 +138,7 @@ export function azureStack(config: AzureStackConfig, options: AzureStackOptions 
       RESOURCE_GROUP: resourceGroupName,
       COST_LABEL: 'ACI',
       KINDS: kinds.dashboard,
+      ...(kinds.withSecrets ? { KINDS_WITH_SECRETS: kinds.withSecrets } : {}),
       ...prices,
     },
   });
