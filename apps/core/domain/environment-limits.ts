@@ -7,8 +7,10 @@
  *   environment"), or execve fails with E2BIG;
  * - all argument and environment strings with their pointers may have at most a quarter of the
  *   stack limit (ARG_MAX: 2 MiB under the usual 8 MiB stack; `getconf ARG_MAX`).
- * ACI documents no limit of its own on environment values that we could find; the kernel's apply
- * inside its containers, so these are the bounds there too.
+ * ACI documents no limit of its own on environment values: the REST spec's EnvironmentVariable
+ * (Microsoft.ContainerInstance 2023-05-01, /work/shared/specs) has no maxLength, and
+ * https://learn.microsoft.com/azure/container-instances/container-instances-environment-variables
+ * names none. The kernel's limits apply inside its Linux containers, so these are the bounds there too.
  */
 export const MAX_ARG_STRLEN = 131_072;
 export const ARG_MAX = 2_097_152;
