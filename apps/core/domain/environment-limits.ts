@@ -8,7 +8,8 @@
  * - all argument and environment strings with their pointers may have at most a quarter of the
  *   stack limit (ARG_MAX: 2 MiB under the usual 8 MiB stack; `getconf ARG_MAX`).
  * ACI documents no limit of its own on environment values: the REST spec's EnvironmentVariable
- * (Microsoft.ContainerInstance 2023-05-01, /work/shared/specs) has no maxLength, and
+ * (Azure/azure-rest-api-specs, Microsoft.ContainerInstance stable/2023-05-01 containerInstance.json)
+ * has no maxLength, and
  * https://learn.microsoft.com/azure/container-instances/container-instances-environment-variables
  * names none. The kernel's limits apply inside its Linux containers, so these are the bounds there too.
  */
