@@ -1,6 +1,8 @@
 import formBody from '@fastify/formbody';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { accessTokenGate } from './access-token.js';
+import { accessTokenGate, type AccessCheck } from './access-token.js';
+import type { ClientAddressSource } from './client-address.js';
+import { CredentialFailures } from './credential-failures.js';
 import { signInRoutes } from './routes/sign-in.js';
 import type { DashboardDeps } from './deps.js';
 import { handleError, MAX_PATH_SEGMENT, sendError } from './error-handler.js';
@@ -26,19 +28,25 @@ const FORM_BODY_LIMIT = MESSAGE_LIMIT_BYTES * 3 + 1024;
  * the App Service server both build it from their own adapters, and tests `inject()` into it.
  */
 export interface BuildOptions extends FastifyServerOptions {
-  /** When set, every route but /healthz, /login and /logout needs it (the deployed dashboard). */
+  /** When set, every route but /healthz, /login and /logout needs it. */
   accessToken?: string | null;
+  /** Whose address a wrong credential counts against: the socket's, or App Service's X-Forwarded-For. */
+  clientAddress?: ClientAddressSource;
   /** The host names and scheme browsers use; by default a loopback bind over http. */
   servedAs?: ServedAs;
 }
 
 export async function buildApp(
   deps: DashboardDeps,
-  { accessToken, servedAs = LOOPBACK, ...options }: BuildOptions = {},
+  { accessToken, clientAddress = 'socket', servedAs = LOOPBACK, ...options }: BuildOptions = {},
 ): Promise<FastifyInstance> {
   // Every request passes these in order, including one whose URL the router cannot read.
   const guards: Guard[] = [securityHeaders(servedAs), refuseOtherHosts(servedAs), refuseCrossOrigin(servedAs)];
-  if (accessToken) guards.push(accessTokenGate(accessToken));
+  // One counter of wrong credentials for the gate and the sign-in form alike.
+  const access: AccessCheck | null = accessToken
+    ? { token: accessToken, failures: new CredentialFailures(), clientAddress, secureCookie: servedAs.scheme === 'https' }
+    : null;
+  if (access) guards.push(accessTokenGate(access));
 
   const app = Fastify({
     ...options,
@@ -69,7 +77,7 @@ export async function buildApp(
   await app.register(formBody, { bodyLimit: FORM_BODY_LIMIT });
   for (const guard of guards) app.addHook('onRequest', guard);
   app.setErrorHandler(handleError);
-  if (accessToken) await signInRoutes(app, accessToken);
+  if (access) await signInRoutes(app, access);
   app.setNotFoundHandler((request, reply) => {
     sendError(request, reply, 404, `no route ${request.method} ${request.url.split('?')[0]}`);
   });

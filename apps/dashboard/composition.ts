@@ -5,6 +5,7 @@ import type { WorkQueue } from '../core/domain/work-queue.port.js';
 import type { DashboardDeps } from './deps.js';
 import { openWhenReachable, type OpenWhenReachableOptions } from './open-when-reachable.js';
 import type { DashboardSettings } from './settings.js';
+import { withheldLiveLogs } from './withheld-live-logs.js';
 
 /**
  * The dashboard's adapters, chosen by its settings: no code changes between environments. The
@@ -32,7 +33,7 @@ export async function createDashboardDeps(
   if (settings.containers.kind === 'aci') {
     return {
       ...common,
-      runtime: openAciRuntime(settings.containers.scope, credential()),
+      runtime: withheldLiveLogs(openAciRuntime(settings.containers.scope, credential()), store, settings.kindsWithSecrets),
       metrics: openAzureMonitorMetrics(settings.containers.scope, credential()),
     };
   }

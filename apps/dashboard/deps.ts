@@ -15,4 +15,6 @@ export interface DashboardDeps {
   costLabel: string;
   /** The task kinds a request may name, the built-in `default` first. */
   kinds: string[];
+  /** A kind's container environment besides MESSAGE and CONTAINER_NAME, to check a message fits it. */
+  kindEnvironment?: (kind: string) => Record<string, string> | undefined;
 }

@@ -1,11 +1,14 @@
 import { badRequest } from './http-errors.js';
+import { refuseDeepJson } from './json-depth.js';
 
 /**
- * The JSON body parser: Fastify's own refuses `__proto__` and `constructor.prototype` keys
- * (prototype poisoning) but reports them as "not valid JSON"; this one says which key.
+ * The JSON body parser (the app's content-type parser for application/json). Nesting is bounded
+ * before parsing (json-depth.ts). Like Fastify's own parser it refuses `__proto__` and
+ * `constructor.prototype` keys (prototype poisoning), but says which key rather than "not valid JSON".
  */
 export function parseJsonBody(text: string): unknown {
   if (text.trim() === '') throw badRequest('the body is empty: send JSON, for example {"message": "…"}');
+  refuseDeepJson(text);
   try {
     return JSON.parse(text, refusePrototypeKeys);
   } catch (error) {

@@ -30,7 +30,7 @@ function asHostHeaderName(address: string): string {
   return isIP(address) === 6 ? `[${address.toLowerCase()}]` : address.toLowerCase();
 }
 
-function isLoopback(bind: string): boolean {
+export function isLoopback(bind: string): boolean {
   return bind === 'localhost' || bind === '::1' || bind === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(bind);
 }
 

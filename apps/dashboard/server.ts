@@ -16,6 +16,7 @@ try {
   const app = await buildApp(deps, {
     logger: { level: settings.logLevel },
     accessToken: settings.accessToken,
+    clientAddress: settings.clientAddress,
     servedAs: settings.servedAs,
   });
   report = ({ part, reachable, reason }) => {

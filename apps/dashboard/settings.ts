@@ -5,7 +5,9 @@ import type { KindCatalog } from '../core/domain/task-kind.js';
 import { readBuiltInKind, readLogLevel, readPrices, readQueueTuning, type LogLevel, type QueueTuning } from '../core/settings/common.js';
 import { readKindsSetting } from '../core/settings/kinds.js';
 import { SettingsReader } from '../core/settings/reader.js';
+import type { ClientAddressSource } from './client-address.js';
 import { readServedHosts, type ServedAs } from './served-as.js';
+import { readTokenSetting } from './token-setting.js';
 
 /** The dashboard server's settings (App Service app settings), read once at start. */
 export interface DashboardSettings {
@@ -21,20 +23,24 @@ export interface DashboardSettings {
   managedIdentityClientId: string | null;
   /** Required unless ALLOW_ANONYMOUS=true: the dashboard is never open by accident. */
   accessToken: string | null;
+  /** On App Service (WEBSITE_SITE_NAME set), the client is the front end's last X-Forwarded-For entry. */
+  clientAddress: ClientAddressSource;
   prices: PriceTable;
   costLabel: string;
   logLevel: LogLevel;
   /** The kinds a task may name (KINDS, written by the Pulumi program): the form offers them. */
   kinds: KindCatalog;
+  /** Kinds with secretEnv (KINDS_WITH_SECRETS): their logs are served only as stored, masked by the spawner. */
+  kindsWithSecrets: string[];
 }
 
 export function readDashboardSettings(env: Record<string, string | undefined>): DashboardSettings {
   const read = new SettingsReader(env);
   const queueKind = read.oneOf('QUEUE', ['servicebus', 'sqlite'], 'servicebus');
   const containersKind = read.oneOf('CONTAINERS', ['aci', 'none'], 'aci');
-  const anonymous = read.oneOf('ALLOW_ANONYMOUS', ['true', 'false'], 'false') === 'true';
-  const token = anonymous ? '' : read.requiredString('DASHBOARD_TOKEN');
-  if (token && token.length < 24) read.problem(`DASHBOARD_TOKEN must be at least 24 characters (got ${token.length})`);
+  const { token: configured, anonymous } = readTokenSetting(read);
+  if (!configured && !anonymous) read.problem('DASHBOARD_TOKEN is required (or ALLOW_ANONYMOUS=true to run the dashboard open)');
+  const token = anonymous ? null : configured;
   const host = read.string('HOST', '0.0.0.0');
   // App Service sets WEBSITE_HOSTNAME in the container to the site's default host name and
   // ends TLS in front of it (https://learn.microsoft.com/azure/app-service/reference-app-settings;
@@ -54,12 +60,16 @@ export function readDashboardSettings(env: Record<string, string | undefined>): 
       ? { kind: 'servicebus', serviceBus: readServiceBusSettings(read) }
       : { kind: 'sqlite', path: read.requiredString('QUEUE_PATH'), tuning: readQueueTuning(read) },
     containers: containersKind === 'aci' ? { kind: 'aci', scope: readAzureScope(read) } : { kind: 'none' },
-    accessToken: token || null,
+    accessToken: token,
+    // App Service sets WEBSITE_SITE_NAME in every app (https://learn.microsoft.com/azure/app-service/reference-app-settings);
+    // only then is a front end known to append the client's address to X-Forwarded-For.
+    clientAddress: read.string('WEBSITE_SITE_NAME', '') ? 'app-service-forwarded-for' : 'socket',
     managedIdentityClientId: read.string('AZURE_CLIENT_ID', '') || null,
     prices: readPrices(read),
     costLabel: read.string('COST_LABEL', 'ACI'),
     // The dashboard needs the kinds' names and resources, not their secrets (it is given none).
     kinds: readKindsSetting(read, 'KINDS', readBuiltInKind(read)),
+    kindsWithSecrets: read.list('KINDS_WITH_SECRETS', [], (name) => /^[a-z0-9][a-z0-9-]*$/.test(name), 'kind names'),
     logLevel: readLogLevel(read, 'info'),
   };
   const uriProblem = settings.databaseUri ? databaseUriProblem(settings.databaseUri) : null;

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { containerNameFor } from '../core/domain/container-name.js';
+import { environmentProblem } from '../core/domain/environment-limits.js';
+import { workerEnvironment } from '../core/domain/worker-contract.js';
 import { DuplicateJobError, errorMessage } from '../core/domain/errors.js';
 import { workMessage } from '../core/domain/work-message.js';
 import { newPendingJob, type Job } from '../core/domain/job.js';
@@ -36,12 +38,42 @@ export function validateKind(kind: unknown, kinds: readonly string[]): string {
   return kind;
 }
 
+/** With the `u` flag a paired surrogate is one code point, so only a lone one matches. */
+const LONE_SURROGATE = /[\ud800-\udfff]/u;
+/** The longest container name (ACI's limit), for the environment a task will get. */
+const LONGEST_CONTAINER_NAME = 'x'.repeat(63);
+
+/** What the checks of one piece of work need to know of the stack. */
+export interface WorkRules {
+  kinds: readonly string[];
+  /** A kind's environment besides MESSAGE and CONTAINER_NAME (its env, secretEnv, DATABASE_URI), when known. */
+  kindEnvironment?: (kind: string) => Record<string, string> | undefined;
+}
+
+/**
+ * Every check of one piece of work, in one place: the JSON API, the form, and each item of a
+ * batch (the batch route, issue 29, applies this to every item) refuse the same things with the
+ * same messages, before anything is stored. Last, the message must fit the container's
+ * environment with the kind's own values, so a task that could never start (E2BIG) is refused now.
+ */
+export function validateWork(input: { message?: unknown; kind?: unknown }, rules: WorkRules): WorkRequest {
+  const message = validateMessage(input.message);
+  const kind = validateKind(input.kind, rules.kinds);
+  const own = rules.kindEnvironment?.(kind) ?? {};
+  const { DATABASE_URI: databaseUri = null, ...rest } = own;
+  const problem = environmentProblem(workerEnvironment({ message, containerName: LONGEST_CONTAINER_NAME }, rest, databaseUri, Object.keys(rest)));
+  if (problem) throw tooLarge(`message does not fit a container's environment: ${problem}`);
+  return { message, kind };
+}
+
 /** Throws a 400 or 413 for a message that must not be queued; nothing is stored before this. */
 export function validateMessage(message: unknown): string {
   if (typeof message !== 'string') throw badRequest('message must be a string');
   if (message.trim() === '') throw badRequest('message must not be empty or only whitespace');
   // The worker receives the message as an environment variable, which cannot hold NUL.
   if (message.includes('\0')) throw badRequest('message must not contain a NUL character (U+0000)');
+  // A lone UTF-16 surrogate has no UTF-8 form: it would be stored and passed on altered.
+  if (LONE_SURROGATE.test(message)) throw badRequest('message is not well-formed Unicode: it has a lone UTF-16 surrogate (\\ud800–\\udfff without its pair)');
   const bytes = Buffer.byteLength(message);
   if (bytes > MESSAGE_LIMIT_BYTES) {
     throw tooLarge(`message is ${bytes} bytes; the limit is ${MESSAGE_LIMIT_BYTES} bytes`);

@@ -1,5 +1,8 @@
 import { openJobStore } from '../core/adapters/open-job-store.js';
 import { azureCredential, openAciRuntime, openAzureMonitorMetrics, openServiceBusQueue } from '../core/adapters/azure/azure-clients.js';
+import { knownSecrets } from '../core/domain/known-secrets.js';
+import { SecretMasker } from '../core/domain/secret-masker.js';
+import { withMaskedLogs } from '../core/masked-logs.js';
 import type { SpawnerSettings } from './settings.js';
 import type { SpawnerDeps } from './spawner-deps.js';
 
@@ -10,7 +13,8 @@ export async function createSpawnerDeps(settings: SpawnerSettings): Promise<Spaw
     // Opened at every cold start, and sorts only by _id (its one insert, a poison record, is
     // guarded by _id): the dashboard checks the indexes, not every cold start (each check costs RUs).
     store: await openJobStore(settings.databaseUri, { verifyIndexes: false }),
-    runtime: openAciRuntime(settings.scope, credential, settings.launch),
+    // Logs, outputs and reasons are masked with every kind's secrets before the store sees them.
+    runtime: withMaskedLogs(openAciRuntime(settings.scope, credential, settings.launch), new SecretMasker(knownSecrets(settings.kinds, settings.workerDatabaseUri)), { live: false }),
     metrics: openAzureMonitorMetrics(settings.scope, credential),
     queue: openServiceBusQueue(settings.serviceBus, () => credential),
     launch: { databaseUri: settings.workerDatabaseUri, kinds: settings.kinds },

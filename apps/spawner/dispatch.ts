@@ -30,7 +30,7 @@ function containerSpecFor(job: Job, kind: TaskKind, databaseUri: string): Contai
   return {
     name: job.containerName,
     jobId: job.id,
-    env: workerEnvironment(job, { ...kind.env, ...kind.secretEnv }, kind.store ? databaseUri : null),
+    env: workerEnvironment(job, { ...kind.env, ...kind.secretEnv }, kind.store ? databaseUri : null, Object.keys(kind.secretEnv)),
     secureEnv: [...Object.keys(kind.secretEnv), ...(kind.store ? ['DATABASE_URI'] : [])],
     cpu: kind.cpu,
     memoryGb: kind.memoryGb,

@@ -1,4 +1,5 @@
 import { openJobStore } from '../core/adapters/open-job-store.js';
+import { maskedWorkerStore } from '../core/masked-worker-store.js';
 import { errorMessage, SettingsError } from '../core/domain/errors.js';
 import { defaultTask } from './default-task.js';
 import { runWorker } from './run-worker.js';
@@ -27,7 +28,8 @@ async function main(): Promise<void> {
       const outcome = await runWorker({
         containerName: env.containerName,
         message: env.message,
-        store,
+        // What it stores is masked with the secrets it was given.
+        store: maskedWorkerStore(store, process.env),
         task: (message, onProgress) => defaultTask(message, env.workSeconds, onProgress),
         log,
         storeOpenMs,

@@ -11,6 +11,7 @@ import { RegistryImages } from '../../components/registry-images.js';
 import { ResourceProviderRegistration } from '../../components/resource-provider-registration.js';
 import { SpawnerFunction } from '../../components/spawner-function.js';
 import type { AzureStackConfig } from './config.js';
+import { dashboardTokenOf } from './dashboard-token.js';
 import { buildFunctionPackage } from './function-package.js';
 import { kindsSettings } from './kinds-setting.js';
 import { stackNames } from './naming.js';
@@ -49,6 +50,7 @@ export function azureStack(config: AzureStackConfig, options: AzureStackOptions 
   );
   const name = (key: keyof ReturnType<typeof stackNames>) => names.apply((n) => n[key]);
   const { location } = config;
+  const dashboardToken = dashboardTokenOf(config.dashboardToken);
 
   // Before anything else: every other resource is in the group, so each waits for the registrations.
   const providers = new ResourceProviderRegistration('resource-providers', {
@@ -126,7 +128,7 @@ export function azureStack(config: AzureStackConfig, options: AzureStackOptions 
     grants: [registry.pullGrant('dashboard'), ...identities.grants.dashboard, ...messaging.grants.senders, ...messaging.grants.receivers],
     settings: {
       DATABASE_URI: database.connectionString,
-      DASHBOARD_TOKEN: config.dashboardToken,
+      DASHBOARD_TOKEN: dashboardToken,
       QUEUE: 'servicebus',
       QUEUE_NAME: messaging.queueName,
       SERVICEBUS_NAMESPACE: messaging.fullyQualifiedNamespace,
@@ -136,6 +138,7 @@ export function azureStack(config: AzureStackConfig, options: AzureStackOptions 
       RESOURCE_GROUP: resourceGroupName,
       COST_LABEL: 'ACI',
       KINDS: kinds.dashboard,
+      ...(kinds.withSecrets ? { KINDS_WITH_SECRETS: kinds.withSecrets } : {}),
       ...prices,
     },
   });
@@ -182,11 +185,11 @@ export function azureStack(config: AzureStackConfig, options: AzureStackOptions 
     queueName: messaging.queueName,
     registryLoginServer: registry.loginServer,
     spawnerAppName: spawner.appName,
-    dashboardToken: config.dashboardToken,
+    dashboardToken: dashboardToken,
     secrets: {
       databaseUri: database.connectionString,
       workerDatabaseUri: database.workerConnectionString,
-      dashboardToken: config.dashboardToken,
+      dashboardToken: dashboardToken,
       kinds: kinds.spawner,
     },
   };

@@ -2,6 +2,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { DEFAULT_PRICES } from '../../apps/core/domain/pricing.js';
 import { DEFAULT_MAX_ATTEMPTS } from '../../apps/core/domain/retry-policy.js';
 import { SETTING_DEFAULTS, SETTING_LIMITS } from '../../apps/core/settings/common.js';
+import { MIN_TOKEN_LENGTH } from '../../apps/dashboard/token-setting.js';
 import { readKinds, type StackKind } from './kinds-config.js';
 import { PROJECT_ROOT } from './project-root.js';
 
@@ -23,7 +24,8 @@ export interface AzureStackConfig {
   /** Who runs `pulumi up`: a person (User) or a pipeline (ServicePrincipal); gets AcrPush. */
   deployerPrincipalType: 'User' | 'ServicePrincipal';
   /** The dashboard's access token (a Pulumi secret). */
-  dashboardToken: pulumi.Output<string>;
+  /** The configured access token; null when the stack is to generate one. */
+  dashboardToken: pulumi.Output<string> | null;
   prices: { vcpuSecondUsd: number; gbSecondUsd: number };
   /** The user's own task kinds (`kinds`), checked; empty when none is declared. */
   kinds: StackKind[];
@@ -49,9 +51,10 @@ export function readAzureStackConfig(): AzureStackConfig {
   const azure = new pulumi.Config('azure-native');
   const location = azure.get('location');
   if (!location) throw new Error('config azure-native:location is required (e.g. pulumi config set azure-native:location westeurope)');
-  const token = config.requireSecret('dashboardToken');
-  const dashboardToken = token.apply((value) => {
-    if (value.length < 24) throw new Error(`config ${config.name}:dashboardToken must be at least 24 characters (got ${value.length})`);
+  // Optional: without it the stack generates one (dashboard-token.ts).
+  const token = config.getSecret('dashboardToken');
+  const dashboardToken = token?.apply((value) => {
+    if (value.length < MIN_TOKEN_LENGTH) throw new Error(`config ${config.name}:dashboardToken must be at least ${MIN_TOKEN_LENGTH} characters (got ${value.length}); tokens of 24 to 31 characters are no longer accepted`);
     return value;
   });
   const dashboardSku = config.get('dashboardSku') ?? 'B1';
@@ -98,7 +101,7 @@ export function readAzureStackConfig(): AzureStackConfig {
     }),
     spawnerMaxInstances: checkedNumber(config, 'spawnerMaxInstances', 10, { min: 1, max: 1000, integer: true }),
     dashboardSku,
-    dashboardToken: pulumi.secret(dashboardToken),
+    dashboardToken: dashboardToken ? pulumi.secret(dashboardToken) : null,
     prices: {
       vcpuSecondUsd: checkedNumber(config, 'priceVcpuSecond', DEFAULT_PRICES.vcpuSecondUsd, SETTING_LIMITS.priceUsd),
       gbSecondUsd: checkedNumber(config, 'priceGbSecond', DEFAULT_PRICES.gbSecondUsd, SETTING_LIMITS.priceUsd),

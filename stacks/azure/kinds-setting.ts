@@ -11,7 +11,7 @@ import type { StackKind } from './kinds-config.js';
 export function kindsSettings(
   kinds: StackKind[],
   builtImages: Record<string, pulumi.Input<string>>,
-): { spawner: pulumi.Output<string>; dashboard: pulumi.Output<string> } {
+): { spawner: pulumi.Output<string>; dashboard: pulumi.Output<string>; withSecrets: string } {
   const imageOf = (kind: StackKind): pulumi.Input<string> => {
     const image = kind.build ? builtImages[kind.name] : kind.image;
     if (!image) throw new Error(`kind "${kind.name}" has no image: it is neither built nor named`);
@@ -37,5 +37,7 @@ export function kindsSettings(
   return {
     spawner: pulumi.secret(pulumi.output(spawner).apply((value) => JSON.stringify(value))),
     dashboard: pulumi.output(dashboard).apply((value) => JSON.stringify(value)),
+    // Names only: the dashboard serves these kinds' logs from the store, masked, never live.
+    withSecrets: kinds.filter((kind) => Object.keys(kind.secretEnv).length > 0).map((kind) => kind.name).join(','),
   };
 }

@@ -6,6 +6,9 @@ import { describeDatabase, sqlitePathFromUri } from '../../apps/core/domain/data
 import { verifySqliteFile } from '../../apps/core/adapters/sqlite/open.js';
 import { SqliteWorkQueue } from '../../apps/core/adapters/sqlite/work-queue.js';
 import type { JobStore } from '../../apps/core/domain/job-store.port.js';
+import { knownSecrets } from '../../apps/core/domain/known-secrets.js';
+import { MIN_MASKED_SECRET_LENGTH, SecretMasker } from '../../apps/core/domain/secret-masker.js';
+import { withMaskedLogs } from '../../apps/core/masked-logs.js';
 import { buildApp } from '../../apps/dashboard/app.js';
 import { LocalConsumer } from '../../apps/spawner/local-consumer.js';
 import type { ReaperDeps } from '../../apps/spawner/reaper.js';
@@ -64,7 +67,7 @@ function openQueue(settings: LocalSettings): SqliteWorkQueue {
  * SettingsError whose message says what to change.
  */
 export async function startLocalStack(settings: LocalSettings, log: (line: string) => void): Promise<LocalStack> {
-  prepareDataDir(settings.dataDir);
+  prepareDataDir(settings.dataDir, log);
   const store = await openStore(settings.databaseUri);
   let queue: SqliteWorkQueue;
   try {
@@ -81,6 +84,11 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
     throw error;
   }
   const { runtime, kinds } = opened;
+  // Secrets a program prints are masked where its logs are read to be stored or served.
+  const masker = new SecretMasker(knownSecrets(kinds, settings.databaseUri));
+  for (const name of masker.tooShort) {
+    log(`warning: ${name} is shorter than ${MIN_MASKED_SECRET_LENGTH} characters, so it cannot be masked in logs and outputs: use a longer value`);
+  }
   const launch = { databaseUri: settings.databaseUri, kinds };
   const consumer = new LocalConsumer({
     queue,
@@ -95,7 +103,7 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
   });
   const reaperDeps: ReaperDeps = {
     store,
-    runtime,
+    runtime: withMaskedLogs(runtime, masker, { live: false }),
     metrics: runtime,
     queue,
     kinds,
@@ -106,11 +114,17 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
   };
   const reaper = new ReaperLoop(reaperDeps, settings.reapIntervalSeconds * 1000, log);
 
+  // What dispatch will add to a task's environment, so that a message too large for it is refused at submit.
+  const kindEnvironment = (name: string) => {
+    const kind = kinds.get(name);
+    return kind && { ...kind.env, ...kind.secretEnv, ...(kind.store ? { DATABASE_URI: settings.databaseUri } : {}) };
+  };
   let app: FastifyInstance;
   try {
     app = await buildApp(
-      { store, queue, runtime, metrics: runtime, prices: settings.prices, costLabel: 'ACI equivalent', kinds: kinds.names() },
-      { logger: { level: settings.logLevel }, servedAs: settings.servedAs },
+      { store, queue, runtime: withMaskedLogs(runtime, masker, { live: true }), metrics: runtime, prices: settings.prices, costLabel: 'ACI equivalent', kinds: kinds.names(), kindEnvironment },
+      // The local stack is reached directly: its client is the socket's address, never a header's.
+      { logger: { level: settings.logLevel }, servedAs: settings.servedAs, accessToken: settings.accessToken, clientAddress: 'socket' },
     );
     await app.listen({ host: settings.host, port: settings.port });
   } catch (error) {

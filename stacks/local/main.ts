@@ -7,6 +7,12 @@ import { startSummary } from './start-summary.js';
 // twice stops them now. Either way no worker process is left behind.
 const log = (line: string) => console.log(line);
 
+// Everything the stack and its tasks' processes create (the store, the queue, containers' logs
+// and output files) is the owner's only, whatever umask `npm start` was given; the children
+// inherit it. Docker containers run as this user and make no files of their own in DATA_DIR but
+// SQLite's -wal and -shm, which take the store file's mode.
+process.umask(0o077);
+
 try {
   const settings = readLocalSettings(process.env);
   const stack = await startLocalStack(settings, log);

@@ -6,7 +6,8 @@ import { readBuiltInKind, readLogLevel, readPrices, readQueueTuning, type LogLev
 import { DockerEngine } from '../../apps/core/adapters/docker/docker-engine.js';
 import { readKindsFile, type KindBuild } from '../../apps/core/settings/kinds.js';
 import { SettingsReader } from '../../apps/core/settings/reader.js';
-import { readServedHosts, type ServedAs } from '../../apps/dashboard/served-as.js';
+import { isLoopback, readServedHosts, type ServedAs } from '../../apps/dashboard/served-as.js';
+import { readTokenSetting } from '../../apps/dashboard/token-setting.js';
 
 /** Every setting of `npm start`, read once from the environment (README: "Settings"). */
 export interface LocalSettings extends QueueTuning {
@@ -14,6 +15,8 @@ export interface LocalSettings extends QueueTuning {
   port: number;
   /** The host names the dashboard answers (loopback names for the default bind, ALLOWED_HOSTS). */
   servedAs: ServedAs;
+  /** DASHBOARD_TOKEN: the same gate as the deployed dashboard's; null for an open dashboard. */
+  accessToken: string | null;
   dataDir: string;
   databaseUri: string;
   maxConcurrent: number;
@@ -41,6 +44,11 @@ export function readLocalSettings(env: Record<string, string | undefined>): Loca
   const read = new SettingsReader(env);
   const dataDir = resolve(read.string('DATA_DIR', '.data'));
   const host = read.string('HOST', '127.0.0.1');
+  const { token, anonymous } = readTokenSetting(read);
+  // Anyone who reaches the dashboard can list every task and run every kind.
+  if (!token && !anonymous && !isLoopback(host)) {
+    read.problem(`HOST ${host} lets other machines reach the dashboard, which would run any task for anyone: set DASHBOARD_TOKEN to a secret of at least 32 characters, or ALLOW_ANONYMOUS=true to leave it open`);
+  }
   const databaseUri = read.string('DATABASE_URI', `sqlite:${resolve(dataDir, 'jobs.db')}`);
   const uriProblem = databaseUriProblem(databaseUri);
   if (uriProblem) read.problem(uriProblem);
@@ -62,6 +70,7 @@ export function readLocalSettings(env: Record<string, string | undefined>): Loca
     host,
     port: read.integer('PORT', 3000, { min: 0, max: 65535 }),
     servedAs: { hosts: readServedHosts(read, host), scheme: 'http', anyHostPaths: [] },
+    accessToken: anonymous ? null : token,
     dataDir,
     databaseUri,
     maxConcurrent: read.integer('MAX_CONCURRENT', 4, { min: 1, max: 256 }),

@@ -95,7 +95,7 @@ describe('settings choose the adapters, with no code change', () => {
     );
     expect(() => readDashboardSettings({ ...AZURE, DATABASE_URI: 'sqlite:x.db' })).toThrow(/DASHBOARD_TOKEN is required/);
     expect(() => readDashboardSettings({ ...AZURE, DATABASE_URI: 'sqlite:x.db', DASHBOARD_TOKEN: 'short' })).toThrow(
-      /DASHBOARD_TOKEN must be at least 24 characters \(got 5\)/,
+      /DASHBOARD_TOKEN must be at least 32 characters \(got 5\); tokens of 24 to 31 characters are no longer accepted/,
     );
     expect(() => readDashboardSettings({ HOST: '127.0.0.1', QUEUE: 'kafka', ALLOW_ANONYMOUS: 'true', DATABASE_URI: 'sqlite:x.db', CONTAINERS: 'none' })).toThrow(
       /QUEUE must be one of servicebus, sqlite \(got "kafka"\)/,
@@ -125,7 +125,8 @@ describe('the deployed dashboard’s access token', () => {
         DATABASE_URI: `sqlite:${join(dir.path, 'jobs.db')}`,
       }),
     );
-    app = await buildApp(deps, { logger: false, accessToken: TOKEN });
+    // Browsers reach the deployed dashboard over https (App Service ends TLS in front of it).
+    app = await buildApp(deps, { logger: false, accessToken: TOKEN, servedAs: { hosts: ['localhost'], scheme: 'https', anyHostPaths: [] } });
   }
 
   it('refuses the API without it, accepts a bearer token, and leaves /healthz open', async () => {

@@ -91,7 +91,8 @@ describe('task kinds that know nothing of the store', () => {
     await eventually(async () => (await store.get(job.id))!.state === 'Done', 10_000);
     const logs = (await store.getArtifacts(job.containerName))!.logs;
     const env = JSON.parse(/^env (.*)$/m.exec(logs)![1]!) as Record<string, string>;
-    expect(env).toEqual({ MESSAGE: 'hi', CONTAINER_NAME: job.containerName, GREETING: 'hello', API_TOKEN: 's3cret' });
+    // SECRET_VARIABLES names its secrets (never their values), so that what it stores can be masked.
+    expect(env).toEqual({ MESSAGE: 'hi', CONTAINER_NAME: job.containerName, GREETING: 'hello', API_TOKEN: 's3cret', SECRET_VARIABLES: 'API_TOKEN' });
   });
 
   it('fails a kind that exits non-zero with the end of its log as the reason', async () => {

@@ -445,6 +445,8 @@ describe('the spawner as Azure Functions', () => {
       API_TOKEN: { name: 'API_TOKEN', secureValue: 'token-value' },
       MESSAGE: { name: 'MESSAGE', value: 'one two three' },
       CONTAINER_NAME: { name: 'CONTAINER_NAME', value: job.containerName },
+      // Names only, as a plain value: what the container may mask with.
+      SECRET_VARIABLES: { name: 'SECRET_VARIABLES', value: 'API_TOKEN' },
     });
     expect(body.properties.imageRegistryCredentials).toEqual([
       { server: 'acreda.azurecr.io', identity: PULL_IDENTITY },

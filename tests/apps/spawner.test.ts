@@ -89,7 +89,7 @@ describe('spawner', () => {
       expect(await dispatch({ jobId: job.id, message: 'hi' }, deps)).toBe('already-started');
       await eventually(async () => (await fixture.status(job.containerName))?.exitCode === 0);
       const env = JSON.parse(/^env (.*)$/m.exec((await fixture.logs(job.containerName))!)![1]!);
-      expect(env).toEqual({ MESSAGE: 'hi', CONTAINER_NAME: job.containerName, DATABASE_URI: launch.databaseUri, WORK_SECONDS: '0.2' });
+      expect(env).toEqual({ MESSAGE: 'hi', CONTAINER_NAME: job.containerName, DATABASE_URI: launch.databaseUri, WORK_SECONDS: '0.2', SECRET_VARIABLES: 'DATABASE_URI' });
       expect(await store.get(job.id)).toMatchObject({ attempts: 1, cpu: 1, memoryGb: 1.5 });
       expect((await store.get(job.id))!.dispatchedAt).not.toBeNull();
       await fixture.close();

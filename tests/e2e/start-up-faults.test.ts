@@ -96,9 +96,21 @@ describe('npm start stops with one clear line on a fault it cannot work around',
 
   it('HOST listens on every address and ALLOWED_HOSTS is missing', async () => {
     expectOneLine(
-      await runStackUntilExit({ DATA_DIR: join(dir.path, 'data'), HOST: '0.0.0.0' }),
+      await runStackUntilExit({ DATA_DIR: join(dir.path, 'data'), HOST: '0.0.0.0', DASHBOARD_TOKEN: 'a-long-enough-dashboard-token-123' }),
       /^invalid settings: HOST 0\.0\.0\.0 listens on every address: set ALLOWED_HOSTS to the host names the dashboard is reached by/,
     );
+  });
+
+  it('HOST reaches other machines and there is no DASHBOARD_TOKEN (nor ALLOW_ANONYMOUS=true)', async () => {
+    const result = await runStackUntilExit({ DATA_DIR: join(dir.path, 'data'), HOST: '0.0.0.0', ALLOWED_HOSTS: 'dash.example.com' });
+    expectOneLine(
+      result,
+      /^invalid settings: HOST 0\.0\.0\.0 lets other machines reach the dashboard, which would run any task for anyone: set DASHBOARD_TOKEN to a secret of at least 32 characters, or ALLOW_ANONYMOUS=true to leave it open$/,
+    );
+    // A token of the length accepted until now is refused with its length, never its value.
+    const short = await runStackUntilExit({ DATA_DIR: join(dir.path, 'data'), DASHBOARD_TOKEN: 'twenty-four-characters!!' });
+    expectOneLine(short, /^invalid settings: DASHBOARD_TOKEN must be at least 32 characters \(got 24\); tokens of 24 to 31 characters are no longer accepted$/);
+    expect(short.stderr).not.toContain('twenty-four');
   });
 
   it('CONTAINERS=docker and no Docker engine answers', async () => {

@@ -157,6 +157,10 @@ describe('the app settings the Pulumi program writes are exactly what the apps r
     expect(kinds.get('wordcount')).toMatchObject({ cpu: 0.5, memoryGb: 0.5, timeoutSeconds: 60, retry: { maxAttempts: 2 } });
     for (const name of ['hello', 'private', 'wordcount']) expect(kinds.get(name)).toMatchObject({ registry: null, env: {}, secretEnv: {} });
     for (const secret of [REGISTRY_PASSWORD, API_KEY, 'acme-bot']) expect(settings.KINDS).not.toContain(secret);
+    // Which kinds have secrets, by name: their logs are served only as the spawner stored them, masked.
+    expect(settings.KINDS_WITH_SECRETS).toBe('private');
+    expect(readDashboardSettings({ ...settings, WEBSITE_HOSTNAME: 'app-eda-dev.azurewebsites.net' }).kindsWithSecrets).toEqual(['private']);
+    for (const value of Object.values(settings)) for (const secret of [REGISTRY_PASSWORD, API_KEY]) expect(String(value)).not.toContain(secret);
   });
 
   it('catches a misspelt key: the reader does not ask for it, and a required one then goes missing', () => {

@@ -1,5 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { AcrTokenExchange } from '../../components/acr-token.js';
 import type { AzureStack } from '../../stacks/azure/azure-stack.js';
 
@@ -55,6 +55,24 @@ function unwrapSecrets(value: unknown, mask = false): any {
   return Object.fromEntries(Object.entries(object).map(([k, v]) => [k, unwrapSecrets(v, mask)]));
 }
 
+/**
+ * What the engine keeps of each RandomBytes between `pulumi up`s: a resource whose inputs did not
+ * change is not replaced, so its outputs are the ones in the state; changed inputs make new bytes
+ * (https://www.pulumi.com/registry/packages/random/: "resources generate a new value only when
+ * their inputs or keepers change"). Kept for the whole test process, as a stack's state is.
+ */
+export const randomState = new Map<string, { inputs: string; hex: string }>();
+
+function randomBytesState(name: string, inputs: Record<string, any>): { hex: string; base64: string } {
+  const key = JSON.stringify(unwrapSecrets(inputs));
+  let kept = randomState.get(name);
+  if (!kept || kept.inputs !== key) {
+    kept = { inputs: key, hex: randomBytes(Number(inputs.length)).toString('hex') };
+    randomState.set(name, kept);
+  }
+  return { hex: kept.hex, base64: Buffer.from(kept.hex, 'hex').toString('base64') };
+}
+
 function guid(seed: string): string {
   const h = createHash('sha256').update(seed).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
@@ -102,6 +120,7 @@ export async function installMocks({ project, stack, organization = 'organizatio
         }
         if (args.type === 'azure-native:web:WebApp') computed.defaultHostName = `${name}.azurewebsites.net`;
         if (args.type === 'azure-native:storage:StorageAccount') computed.primaryEndpoints = { blob: `https://${name}.blob.core.windows.net/` };
+        if (args.type === 'random:index/randomBytes:RandomBytes') Object.assign(computed, randomBytesState(args.name, args.inputs));
         if (args.type === 'docker:index/image:Image') computed.repoDigest = `${args.inputs.imageName.split(':')[0]}@sha256:${'ab'.repeat(32)}`;
         const state = { ...args.inputs, ...computed };
         const resourceId = (computed.id as string) ?? id;

@@ -13,7 +13,14 @@ export interface WorkerEnv {
  * DATABASE_URI (the store; for Cosmos without `ssl=true`). The platform sets these; a kind's
  * own environment may not.
  */
-export const WORKER_VARIABLES = ['MESSAGE', 'CONTAINER_NAME', 'DATABASE_URI'] as const;
+export const WORKER_VARIABLES = ['MESSAGE', 'CONTAINER_NAME', 'DATABASE_URI', 'SECRET_VARIABLES'] as const;
+
+/**
+ * Names (never values) of the variables in a container's environment that are secrets, comma-
+ * separated: a kind that writes its own states masks their values in what it stores (its output
+ * and failure reason), as the stack masks what it reads from the container's logs.
+ */
+export const SECRET_VARIABLES = 'SECRET_VARIABLES';
 
 /** How long the built-in task waits, as the original did. */
 export const DEFAULT_WORK_SECONDS = 5;
@@ -26,8 +33,22 @@ export function workerEnvironment(
   task: { message: string; containerName: string },
   own: Record<string, string>,
   databaseUri: string | null,
+  secretNames: readonly string[] = [],
 ): Record<string, string> {
-  return { ...own, MESSAGE: task.message, CONTAINER_NAME: task.containerName, ...(databaseUri === null ? {} : { DATABASE_URI: databaseUri }) };
+  const secrets = [...secretNames, ...(databaseUri === null ? [] : ['DATABASE_URI'])];
+  return {
+    ...own,
+    MESSAGE: task.message,
+    CONTAINER_NAME: task.containerName,
+    ...(databaseUri === null ? {} : { DATABASE_URI: databaseUri }),
+    ...(secrets.length > 0 ? { [SECRET_VARIABLES]: secrets.join(',') } : {}),
+  };
+}
+
+/** The values of the variables SECRET_VARIABLES names, by name. */
+export function secretValuesIn(env: Record<string, string | undefined>): { name: string; value: string }[] {
+  const names = (env[SECRET_VARIABLES] ?? '').split(',').map((name) => name.trim()).filter(Boolean);
+  return names.flatMap((name) => (env[name] ? [{ name, value: env[name] }] : []));
 }
 
 /**

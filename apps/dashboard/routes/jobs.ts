@@ -4,7 +4,7 @@ import type { DashboardDeps } from '../deps.js';
 import { badRequest, notFound } from '../http-errors.js';
 import { toJobView } from '../job-view.js';
 import { errorSchema, jobIdParams, jobSchema } from '../schemas.js';
-import { MESSAGE_LIMIT_BYTES, submitWork, submitWorkOnce, validateKind, validateMessage } from '../submit-work.js';
+import { MESSAGE_LIMIT_BYTES, submitWork, submitWorkOnce, validateKind, validateWork } from '../submit-work.js';
 import { wholeNumberInRange } from '../whole-number.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -60,7 +60,7 @@ export async function jobRoutes(app: FastifyInstance, deps: DashboardDeps): Prom
     },
     async (request, reply) => {
       const key = idempotencyKeyOf(request.headers['idempotency-key']);
-      const work = { message: validateMessage(request.body.message), kind: validateKind(request.body.kind, deps.kinds) };
+      const work = validateWork(request.body, deps);
       const { job, replayed } = key ? await submitWorkOnce(work, key, deps) : { job: await submitWork(work, deps), replayed: false };
       reply.code(202).header('location', `/api/jobs/${job.id}`);
       if (replayed) reply.header('idempotent-replayed', 'true');

@@ -1,56 +1,49 @@
 import fastifyCookie from '@fastify/cookie';
-import rateLimit from '@fastify/rate-limit';
-import type { FastifyError, FastifyInstance } from 'fastify';
-import { TOKEN_COOKIE, tokenMatcher } from '../access-token.js';
-import { handleError } from '../error-handler.js';
-import { HttpError } from '../http-errors.js';
+import type { FastifyInstance } from 'fastify';
+import { TOKEN_COOKIE, tokenMatcher, type AccessCheck } from '../access-token.js';
+import { clientAddressOf } from '../client-address.js';
+import { tryAgainIn } from '../credential-failures.js';
 import { loginPage } from '../views/login.js';
 
+const COOKIE_MAX_AGE_SECONDS = 7 * 24 * 3600;
+
 /**
- * Sign-in attempts per client and minute. Behind App Service's front ends the client is the
- * front end, so the limit is shared by everyone signing in; scripts with a bearer token are
- * not counted. A 24-character token cannot be guessed at this rate either way.
+ * /login and /logout; registers the cookie parser the gate uses. A wrong token counts against
+ * the client's address like a wrong bearer token (the same counter), and the right one is
+ * refused only from an address that went past the limit, so one person's guessing never locks
+ * out anyone else. The cookie is `Secure` only when browsers come over https, so that signing in
+ * works on http://<LAN address> for the local stack.
  */
-const LOGIN_ATTEMPTS_PER_MINUTE = 10;
-const COOKIE_OPTIONS = { path: '/', httpOnly: true, secure: true, sameSite: 'strict', maxAge: 7 * 24 * 3600 } as const;
-
-/** /login (rate-limited) and /logout; registers the cookie parser the gate uses. */
-export async function signInRoutes(app: FastifyInstance, token: string): Promise<void> {
+export async function signInRoutes(app: FastifyInstance, { token, failures, clientAddress, secureCookie }: AccessCheck): Promise<void> {
   const matches = tokenMatcher(token);
+  const cookieOptions = { path: '/', httpOnly: true, secure: secureCookie, sameSite: 'strict', maxAge: COOKIE_MAX_AGE_SECONDS } as const;
   await app.register(fastifyCookie);
-  await app.register(async (scope) => {
-    await scope.register(rateLimit, {
-      global: false,
-      errorResponseBuilder: (_request, context) =>
-        new HttpError(429, 'TOO_MANY_SIGN_INS', `too many sign-in attempts: try again in ${context.after}`),
-    });
-    // The form is a plain HTML page, so its errors are the page again, with the reason.
-    scope.setErrorHandler((error: FastifyError, request, reply) => {
-      if (error.statusCode === 429) return reply.code(429).type('text/html; charset=utf-8').send(loginPage(error.message).value);
-      return handleError(error, request, reply);
-    });
+  const page = (message: string) => loginPage(message).value;
 
-    scope.get('/login', async (_request, reply) => reply.type('text/html; charset=utf-8').send(loginPage('').value));
+  app.get('/login', async (_request, reply) => reply.type('text/html; charset=utf-8').send(page('')));
 
-    scope.post<{ Body: { token?: string } }>(
-      '/login',
-      {
-        config: { rateLimit: { max: LOGIN_ATTEMPTS_PER_MINUTE, timeWindow: 60_000 } },
-        schema: { body: { type: 'object', properties: { token: { type: 'string', maxLength: 512 } } } },
-      },
-      async (request, reply) => {
-        const candidate = request.body.token ?? '';
-        if (!matches(candidate)) {
-          return reply.code(401).type('text/html; charset=utf-8').send(loginPage('That is not the access token.').value);
-        }
-        reply.setCookie(TOKEN_COOKIE, candidate, COOKIE_OPTIONS);
-        return reply.redirect('/', 303);
-      },
-    );
+  app.post<{ Body: { token?: string } }>(
+    '/login',
+    { schema: { body: { type: 'object', properties: { token: { type: 'string', maxLength: 512 } } } } },
+    async (request, reply) => {
+      const address = clientAddressOf(request, clientAddress);
+      const refused = await failures.refusedFor(address);
+      const limited = (ms: number) =>
+        reply.code(429).header('retry-after', Math.ceil(ms / 1000)).type('text/html; charset=utf-8').send(page(`too many wrong access tokens from this address: ${tryAgainIn(ms)}`));
+      if (refused !== null) return limited(refused);
+      const candidate = request.body.token ?? '';
+      if (!matches(candidate)) {
+        const nowRefused = await failures.failed(address);
+        if (nowRefused !== null) return limited(nowRefused);
+        return reply.code(401).type('text/html; charset=utf-8').send(page('That is not the access token.'));
+      }
+      reply.setCookie(TOKEN_COOKIE, candidate, cookieOptions);
+      return reply.redirect('/', 303);
+    },
+  );
 
-    scope.post('/logout', async (_request, reply) => {
-      reply.clearCookie(TOKEN_COOKIE, { path: COOKIE_OPTIONS.path, httpOnly: true, secure: true, sameSite: 'strict' });
-      return reply.redirect('/login', 303);
-    });
+  app.post('/logout', async (_request, reply) => {
+    reply.clearCookie(TOKEN_COOKIE, { path: cookieOptions.path, httpOnly: true, secure: secureCookie, sameSite: 'strict' });
+    return reply.redirect('/login', 303);
   });
 }

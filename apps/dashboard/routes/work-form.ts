@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { DashboardDeps } from '../deps.js';
 import { HttpError, notFound } from '../http-errors.js';
 import { jobIdParams } from '../schemas.js';
-import { MAX_COPIES, submitWork, submitWorkOnce, validateKind, validateMessage } from '../submit-work.js';
+import { MAX_COPIES, submitWork, submitWorkOnce, validateKind, validateWork } from '../submit-work.js';
 import { card } from '../views/card.js';
 import { upsertCards } from '../views/page.js';
 import { wholeNumberInRange } from '../whole-number.js';
@@ -23,7 +23,7 @@ export async function workFormRoutes(app: FastifyInstance, deps: DashboardDeps):
       },
     },
     async (request, reply) => {
-      const work = { message: validateMessage(request.body.message), kind: validateKind(request.body.kind, deps.kinds) };
+      const work = validateWork(request.body, deps);
       const count = wholeNumberInRange('count', request.body.count, { min: 1, max: MAX_COPIES, fallback: 1 });
       const jobs = [];
       for (let i = 0; i < count; i++) jobs.push(await submitWork(work, deps));

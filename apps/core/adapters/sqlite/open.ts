@@ -1,6 +1,7 @@
 import { dirname } from 'node:path';
 import { errorMessage, StoreDamagedError, StoreOpenError } from '../../domain/errors.js';
 import { ensureDirectory } from '../ensure-directory.js';
+import { makePrivate } from '../private-files.js';
 import { sqliteErrorCode, type SqliteConnection, type SqliteDriverName } from './driver.js';
 import { sqliteDriver } from './driver-choice.js';
 
@@ -17,6 +18,9 @@ export function openSqlite(path: string, driverName?: SqliteDriverName): SqliteC
   try {
     if (path !== ':memory:') ensureDirectory(dirname(path));
     db = driver.open(path);
+    // Before anything is written: the -wal and -shm files SQLite makes later take this file's
+    // mode (os_unix.c, findCreateFileMode), so they are private too, even when a container makes them.
+    if (path !== ':memory:') makePrivate(path);
     // The busy timeout first: node:sqlite has none until told, and the switch to WAL may wait too.
     db.exec('PRAGMA busy_timeout = 10000');
     db.exec('PRAGMA journal_mode = WAL');
