@@ -10,6 +10,8 @@ import { submitWork } from '../../apps/dashboard/submit-work.js';
 import { onDeadLetter } from '../../apps/spawner/functions/dead-letters.js';
 import { onWorkQueueMessage, type WorkQueueOutcome } from '../../apps/spawner/functions/work-queue.js';
 import type { SpawnerDeps } from '../../apps/spawner/spawner-deps.js';
+import { QuotaGuardedRuntime } from '../../apps/spawner/quota-guard.js';
+import { SqliteQuotaLedger } from '../../apps/core/adapters/sqlite/quota-ledger.js';
 import { BUILT_WORKER, eventually, openEmbedded, ROOT, sleep, tempDir, testKinds } from '../helpers.js';
 import type { TaskKind } from '../../apps/core/domain/task-kind.js';
 import { clientsFor, PULL_IDENTITY, RESOURCE_GROUP, SUBSCRIPTION } from '../fakes/azure-clients.js';
@@ -286,8 +288,19 @@ describe('the spawner as Azure Functions', () => {
         throttle: (method) => (method === 'PUT' && ++puts % 9 === 0 ? 1 : null),
       },
       deps: { maxConcurrent: 24, metricsWaitSeconds: 30 },
-      // ACI's create quota (100 per 5 minutes), scaled down so that this run meets it.
-      aci: { createQuota: { max: 40, windowMs: 8_000 } },
+    });
+    // ACI's create rate (100 per 5 minutes), scaled down so that this run meets it, counted in the
+    // store as on Azure (quota-guard.ts); groups and cores as many as the run needs.
+    const ledger = new SqliteQuotaLedger(join(dir.path, 'jobs.db'));
+    deps.runtime = new QuotaGuardedRuntime(deps.runtime, {
+      ledger,
+      limits: { containerGroupQuota: 100, coreQuota: 100 },
+      usage: null,
+      budget: null,
+      backoffMs: 1000,
+      claimLifetimeMs: 600_000,
+      rates: { pt5m: { limit: 40, ms: 8_000 }, pt1h: { limit: 1000, ms: 3600_000 } },
+      warn: () => {},
     });
     const jobs = [];
     for (let i = 0; i < 100; i++) jobs.push(await submitWork({ message: `task ${i}`, kind: 'default' }, { store, queue }));

@@ -7,10 +7,11 @@ import { dispatch, type DispatchResult } from '../dispatch.js';
 import { recordPoison } from '../poison.js';
 import { MalformedMessageError, parseQueueMessage } from '../queue-messages.js';
 import type { SpawnerDeps } from '../spawner-deps.js';
+import { keptOutReason } from '../start-wait.js';
 import { startWatching, watchTask, type WatchOutcome } from '../watch.js';
 import { spawnerDeps } from './deps.js';
 
-export type DispatchOutcome = DispatchResult | 'deferred';
+export type DispatchOutcome = DispatchResult | 'deferred' | 'not-started';
 export type WorkQueueOutcome = DispatchOutcome | WatchOutcome | 'poison';
 
 /**
@@ -59,10 +60,7 @@ async function dispatchWork(work: WorkMessageBody, context: InvocationContext, d
   try {
     result = await dispatch(work, deps);
   } catch (error) {
-    if (error instanceof RetryLaterError) {
-      await defer(work, deps, error.retryAfterMs, context, error.message);
-      return 'deferred';
-    }
+    if (error instanceof RetryLaterError) return deferOrGiveUp(work, deps, error, context);
     const reason = errorMessage(error);
     context.error(`job ${work.jobId}: delivery ${deliveryCount} failed: ${reason}`);
     await deps.store.noteDispatchError(containerNameFor(work.jobId, work.attempt ?? 1), `delivery ${deliveryCount}: ${reason}`);
@@ -73,6 +71,27 @@ async function dispatchWork(work: WorkMessageBody, context: InvocationContext, d
   if (result === 'started' || result === 'already-started') await startWatching(work.jobId, containerNameFor(work.jobId, work.attempt ?? 1), deps);
   context.log(`job ${work.jobId}: ${result} (delivery ${deliveryCount})`);
   return result;
+}
+
+/**
+ * A start the runtime cannot take now (a quota, a transient refusal): the task waits, deferred,
+ * with the reason on its record for the dashboard, until its start wait has passed; then it is
+ * Failed as `not-started`, naming what kept it out. It never spends an attempt or a delivery.
+ */
+async function deferOrGiveUp(work: WorkMessageBody, deps: SpawnerDeps, error: RetryLaterError, context: InvocationContext): Promise<DispatchOutcome> {
+  const containerName = containerNameFor(work.jobId, work.attempt ?? 1);
+  const job = await deps.store.get(work.jobId);
+  const kind = job ? (deps.kinds.get(job.kind) ?? deps.kinds.defaultKind) : null;
+  const now = new Date();
+  const gaveUp = job && kind ? keptOutReason(job, kind, error.message, now) : null;
+  if (gaveUp) {
+    await deps.store.markFailed(containerName, now, gaveUp);
+    context.warn(`job ${work.jobId}: ${gaveUp}`);
+    return 'not-started';
+  }
+  await deps.store.noteDispatchError(containerName, `waiting to start: ${error.message}`);
+  await defer(work, deps, error.retryAfterMs, context, error.message);
+  return 'deferred';
 }
 
 async function defer(work: WorkMessageBody, deps: SpawnerDeps, delayMs: number, context: InvocationContext, why: string): Promise<void> {

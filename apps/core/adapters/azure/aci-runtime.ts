@@ -1,8 +1,8 @@
 import type { ContainerGroup, ContainerInstanceManagementClient } from '@azure/arm-containerinstance';
 import { SettingsError } from '../../domain/errors.js';
 import type { AciLaunch } from '../../settings/azure.js';
+import { asQuotaRetryLater } from './quota-refusal.js';
 import {
-  RetryLaterError,
   type ContainerRuntime,
   type ContainerSpec,
   type ContainerStatus,
@@ -13,22 +13,20 @@ export interface AciRuntimeOptions {
   launch?: AciLaunch;
   /** How often a create is polled until ACI has deployed the group. */
   pollIntervalMs?: number;
-  /** ACI's create quota per region (100 per 5 minutes); creates past it are refused here. */
-  createQuota?: { max: number; windowMs: number };
-  now?: () => number;
+  /**
+   * How long a start waits after ACI refused it for a count quota (groups, cores), which frees up
+   * only as groups end. The create rates are counted in the store, not here (apps/spawner/quota-guard.ts).
+   */
+  quotaBackoffMs?: number;
 }
 
+const DEFAULT_QUOTA_BACKOFF_MS = 15_000;
 /** The container inside each group: one per task. */
 const WORKER_CONTAINER = 'worker';
 /** Groups this system made carry this tag, so the reaper never touches anything else. */
 const MANAGED_BY_TAG = { 'managed-by': 'event-driven-aci' };
 /** And the job each runs an attempt of: found again from the group alone. */
 const JOB_ID_TAG = 'job-id';
-
-/** A create would pass ACI's quota: the caller defers the message; it is not an error. */
-function createQuotaReached(retryAfterMs: number): RetryLaterError {
-  return new RetryLaterError(retryAfterMs, `ACI create quota reached; retry in ${Math.ceil(retryAfterMs / 1000)} s`);
-}
 
 function isNotFound(error: unknown): boolean {
   return (error as { statusCode?: number } | null)?.statusCode === 404;
@@ -40,27 +38,26 @@ function isNotFound(error: unknown): boolean {
  * worker image pulled with a user-assigned identity, DATABASE_URI as a secure value.
  */
 export class AciRuntime implements ContainerRuntime {
-  private readonly creates: number[] = [];
-  private readonly now: () => number;
-
   constructor(
     private readonly client: ContainerInstanceManagementClient,
     private readonly options: AciRuntimeOptions,
-  ) {
-    this.now = options.now ?? Date.now;
-  }
+  ) {}
 
   async start(spec: ContainerSpec): Promise<{ created: boolean }> {
     // A group that exists (running or finished) is this task's: a redelivery starts nothing.
     if (await this.get(spec.name)) return { created: false };
     const group = this.groupFor(spec);
-    this.takeCreateQuota();
-    await this.client.containerGroups.beginCreateOrUpdateAndWait(
-      this.options.resourceGroup,
-      spec.name,
-      group,
-      { updateIntervalInMs: this.options.pollIntervalMs ?? 2000 },
-    );
+    try {
+      await this.client.containerGroups.beginCreateOrUpdateAndWait(
+        this.options.resourceGroup,
+        spec.name,
+        group,
+        { updateIntervalInMs: this.options.pollIntervalMs ?? 2000 },
+      );
+    } catch (error) {
+      // A quota refusal (any status) is retry-later, naming the quota: quota-refusal.ts.
+      throw asQuotaRetryLater(error, this.options.quotaBackoffMs ?? DEFAULT_QUOTA_BACKOFF_MS);
+    }
     return { created: true };
   }
 
@@ -145,13 +142,6 @@ export class AciRuntime implements ContainerRuntime {
     }
   }
 
-  private takeCreateQuota(): void {
-    const { max, windowMs } = this.options.createQuota ?? { max: 100, windowMs: 5 * 60_000 };
-    const now = this.now();
-    while (this.creates.length > 0 && this.creates[0]! <= now - windowMs) this.creates.shift();
-    if (this.creates.length >= max) throw createQuotaReached(this.creates[0]! + windowMs - now);
-    this.creates.push(now);
-  }
 }
 
 /** The group's state from its worker container's instance view (exit code included). */
