@@ -23,6 +23,8 @@ export interface FakeQuotaOptions {
   /** Groups and cores that other stacks in the subscription hold in the region. */
   otherGroups?: number;
   otherCores?: number;
+  /** Creates that other stacks in the subscription made in the current windows (they lower the budget headers). */
+  otherCreates?: number;
   /** Show a StandardCores row in the usage answer (no source shows one). */
   coresRow?: boolean;
   /** Refuse the usage read with 403, as for an identity with no role at subscription scope. */
@@ -84,7 +86,7 @@ export class FakeQuota {
   /** The write budget headers of an accepted create. */
   createHeaders(now = Date.now()): Record<string, string> {
     this.creates.push(now);
-    const inWindow = (ms: number) => this.creates.filter((t) => t > now - ms).length;
+    const inWindow = (ms: number) => this.creates.filter((t) => t > now - ms).length + (this.options.otherCreates ?? 0);
     return {
       'x-ms-ratelimit-remaining-subscription-resource-requests-pt5m': String(Math.max(0, CREATE_WINDOWS.pt5m.limit - inWindow(CREATE_WINDOWS.pt5m.ms))),
       'x-ms-ratelimit-remaining-subscription-resource-requests-pt1h': String(Math.max(0, CREATE_WINDOWS.pt1h.limit - inWindow(CREATE_WINDOWS.pt1h.ms))),
