@@ -65,7 +65,8 @@ export class QuotaGuardedRuntime implements ContainerRuntime {
   private deniedSaid = false;
 
   constructor(
-    private readonly inner: ContainerRuntime,
+    /** The runtime that creates the groups (AciRuntime on Azure). */
+    readonly inner: ContainerRuntime,
     private readonly options: QuotaGuardOptions,
   ) {
     this.now = options.now ?? (() => new Date());
