@@ -134,14 +134,13 @@ describe('the spawner as Azure Functions', () => {
     expect(again!.messageId).toMatch(new RegExp(`^${waiting.id}\\.deferred\\.`));
   });
 
-  it('records the error and throws when ACI refuses, so Service Bus retries', async () => {
+  it('defers, with the reason on the task, when ACI throttles creates past the SDK’s own retries', async () => {
     await setUp({ fake: { throttle: (method) => (method === 'PUT' ? 0 : null) } });
-    // A 429 that never ends: the SDK's retries run out and the error reaches the handler.
+    // A 429 that never ends: the SDK's retries run out; a rate refusal is retry-later (quota-refusal.ts).
     const job = await submitWork({ message: 'hi', kind: 'default' }, { store, queue });
-    await expect(onWorkQueueMessage({ jobId: job.id, message: 'hi' }, context({ messageId: job.id, deliveryCount: 4, enqueuedAt: new Date() }), deps)).rejects.toThrow();
+    expect(await onWorkQueueMessage({ jobId: job.id, message: 'hi' }, context({ messageId: job.id, deliveryCount: 4, enqueuedAt: new Date() }), deps)).toBe('deferred');
     expect(await store.get(job.id)).toMatchObject({ state: 'Pending', attempts: 0 });
-    expect((await store.get(job.id))!.error).toMatch(/^delivery 4: /);
-    expect((await store.get(job.id))!.error).toBeTruthy();
+    expect((await store.get(job.id))!.error).toMatch(/^waiting to start: ACI refused the create: quota 'requests'.*\[TooManyRequests\]/);
   }, 120_000);
 
   it('records a message that is neither work nor a watch as poison, once, and completes it', async () => {
@@ -299,7 +298,7 @@ describe('the spawner as Azure Functions', () => {
       budget: null,
       backoffMs: 1000,
       claimLifetimeMs: 600_000,
-      rates: { pt5m: { limit: 40, ms: 8_000 }, pt1h: { limit: 1000, ms: 3600_000 } },
+      rates: { pt5m: { limit: 20, ms: 8_000 }, pt1h: { limit: 1000, ms: 3600_000 } },
       warn: () => {},
     });
     const jobs = [];
