@@ -141,7 +141,7 @@ describe('the Azure stack, with Pulumi mocks', () => {
     expect(indexesOf('artifacts')).toEqual([{ key: { keys: ['_id'] } }]);
     // No counters collection: the revision counter is a document in jobs, written in the same
     // transaction as the job (a Cosmos transaction covers one collection).
-    expect(ofType('azure-native:cosmosdb:MongoDBResourceMongoDBCollection').map((r) => r.inputs.collectionName).sort()).toEqual(['artifacts', 'idempotency', 'jobs']);
+    expect(ofType('azure-native:cosmosdb:MongoDBResourceMongoDBCollection').map((r) => r.inputs.collectionName).sort()).toEqual(['artifacts', 'idempotency', 'jobs', 'quota']);
     // The list the store checks at run time is the same list.
     for (const index of JOB_STORE_INDEXES) {
       expect(indexesOf(index.collection)).toContainEqual(index.unique ? { key: { keys: index.keys }, options: { unique: true } } : { key: { keys: index.keys } });
