@@ -46,6 +46,8 @@ const GROUPS_QUOTA = 'ContainerGroups';
 const CORES_QUOTA = 'StandardCores';
 // A refusal's Usage figure is a reading of that moment: trusted as a floor only this long.
 const REFUSAL_USAGE_FRESH_MS = 60_000;
+// Longer than any create can be in flight (an ARM call is bounded well under the Function's timeout).
+const CREATE_IN_FLIGHT_MS = 10 * 60_000;
 // A group kept for metrics is deleted early while a quota deferral is this recent.
 const TIGHT_AFTER_DEFERRAL_MS = 120_000;
 
@@ -108,8 +110,14 @@ export class QuotaGuardedRuntime implements ContainerRuntime {
     await this.options.ledger.releaseGroup(name);
   }
 
-  status(name: string): Promise<ContainerStatus | null> {
-    return this.inner.status(name);
+  /**
+   * A group that is gone (lost, or deleted by someone else) no longer counts. Only a claim older
+   * than a create can take: a claim made a moment ago may be a create still in flight.
+   */
+  async status(name: string): Promise<ContainerStatus | null> {
+    const status = await this.inner.status(name);
+    if (status === null) await this.options.ledger.releaseGroup(name, new Date(this.now().getTime() - CREATE_IN_FLIGHT_MS));
+    return status;
   }
 
   list(): Promise<ContainerStatus[]> {

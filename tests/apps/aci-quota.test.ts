@@ -225,6 +225,15 @@ describe('ACI quotas as Azure counts them', () => {
     expect(await ledger.take({ name: 'create.pt5m', start, limit: 52 })).toBe(false);
   });
 
+  it('stops counting a group a look finds gone, but not a claim whose create may be in flight', async () => {
+    await setUp();
+    await ledger.claimGroup('task-lost', 1, new Date(Date.now() - 20 * 60_000));
+    await ledger.claimGroup('task-in-flight', 1, new Date());
+    expect(await guard.status('task-lost')).toBeNull();
+    expect(await guard.status('task-in-flight')).toBeNull();
+    expect(await ledger.claimed(new Date(0))).toEqual({ groups: 1, cores: 1 });
+  });
+
   it('deletes a group kept for metrics at once while a quota keeps another task out', async () => {
     await setUp({ fake: { metricsGrainMs: 1000, metricsDelayMs: 3_600_000 }, deps: { metricsWaitSeconds: 3600 }, guard: { limits: { containerGroupQuota: 1, coreQuota: 10 } } });
     const first = await submitWork({ message: 'first', kind: 'default' }, { store, queue });

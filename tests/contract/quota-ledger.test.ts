@@ -29,6 +29,11 @@ function quotaLedgerContract(name: string, open: () => Promise<{ ledgers: [Quota
       await b.releaseGroup('g1');
       await b.releaseGroup('g1');
       expect(await a.claimed(new Date('2026-12-04T09:00:00Z'))).toEqual({ groups: 1, cores: 0.5 });
+      // Only a claim older than asked: g2 was claimed at 10:05.
+      await a.releaseGroup('g2', new Date('2026-12-04T10:04:00Z'));
+      expect(await a.claimed(new Date('2026-12-04T09:00:00Z'))).toEqual({ groups: 1, cores: 0.5 });
+      await a.releaseGroup('g2', new Date('2026-12-04T10:06:00Z'));
+      expect(await a.claimed(new Date('2026-12-04T09:00:00Z'))).toEqual({ groups: 0, cores: 0 });
     });
 
     it('takes from a window up to its limit, whichever instance asks, even all at once', async () => {

@@ -47,7 +47,8 @@ export interface QuotaLedger {
    * second claim of one name (a redelivery) changes nothing and answers false.
    */
   claimGroup(name: string, cores: number, at: Date): Promise<boolean>;
-  releaseGroup(name: string): Promise<void>;
+  /** Stops counting a group; with `claimedBefore`, only a claim made before then. */
+  releaseGroup(name: string, claimedBefore?: Date): Promise<void>;
   /** The groups claimed at or after `since` (older claims are leftovers of a crash), and their cores. */
   claimed(since: Date): Promise<{ groups: number; cores: number }>;
   /** Takes one from the window unless it is full; true when taken. */

@@ -42,8 +42,8 @@ export class MongoQuotaLedger implements QuotaLedger {
     }
   }
 
-  async releaseGroup(name: string): Promise<void> {
-    await retryThrottled(() => this.quota.deleteOne({ _id: `group:${name}` }));
+  async releaseGroup(name: string, claimedBefore?: Date): Promise<void> {
+    await retryThrottled(() => this.quota.deleteOne(claimedBefore ? { _id: `group:${name}`, claimedAt: { $lt: claimedBefore } } : { _id: `group:${name}` }));
   }
 
   async claimed(since: Date): Promise<{ groups: number; cores: number }> {

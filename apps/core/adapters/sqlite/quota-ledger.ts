@@ -27,8 +27,9 @@ export class SqliteQuotaLedger implements QuotaLedger {
     return changes === 1;
   }
 
-  async releaseGroup(name: string): Promise<void> {
-    this.db.prepare('DELETE FROM quota_groups WHERE name = ?').run(name);
+  async releaseGroup(name: string, claimedBefore?: Date): Promise<void> {
+    if (claimedBefore) this.db.prepare('DELETE FROM quota_groups WHERE name = ? AND claimed_at < ?').run(name, claimedBefore.getTime());
+    else this.db.prepare('DELETE FROM quota_groups WHERE name = ?').run(name);
   }
 
   async claimed(since: Date): Promise<{ groups: number; cores: number }> {
