@@ -25,7 +25,11 @@ export interface SpawnerSettings {
   /** The groups and cores this stack may hold in its region (CONTAINER_GROUP_QUOTA, CORE_QUOTA). */
   quota: AciQuotaSettings;
   maxConcurrent: number;
-  /** How long a message waits when the spawner is at capacity or at ACI's create quota. */
+  /**
+   * How long a message waits when the spawner is at capacity; and the first wait of a start the
+   * platform refused or failed (doubled for each later one, up to 5 minutes, within the kind's
+   * startWaitSeconds).
+   */
   deferSeconds: number;
   /** Seconds between looks at a running task. */
   watchSeconds: number;

@@ -4,10 +4,11 @@ import type { SettleStore } from '../core/domain/job-store.port.js';
 import { RetryLaterError, type ContainerMetrics, type ContainerRuntime, type ContainerStatus } from '../core/domain/container-runtime.port.js';
 import { logTail, outputFromLogs, progressFromLogs } from '../core/domain/container-output.js';
 import type { AttemptEnd } from '../core/domain/attempt-end.js';
-import { describeEnd, endFromExitCode, shouldRetry } from '../core/domain/retry-policy.js';
-import { DEFAULT_KIND, type KindCatalog, type TaskKind } from '../core/domain/task-kind.js';
+import { describeEnd, endFromExitCode, shouldRetry, startWaitOver } from '../core/domain/retry-policy.js';
+import { DEFAULT_KIND, startWaitSecondsOf, type KindCatalog, type TaskKind } from '../core/domain/task-kind.js';
 import { workMessage } from '../core/domain/work-message.js';
-import type { WorkQueue } from '../core/domain/work-queue.port.js';
+import type { Deferral, WorkQueue } from '../core/domain/work-queue.port.js';
+import { putOffOrFail } from './not-started.js';
 
 export interface SettleDeps {
   store: SettleStore;
@@ -29,6 +30,8 @@ export interface SettleDeps {
    * count against no quota.
    */
   quotaTight?: () => Promise<boolean>;
+  /** The first wait of a start put off (doubled for each later one); default 5 s. */
+  deferSeconds?: number;
 }
 
 export interface Settlement {
@@ -45,8 +48,11 @@ export interface Settlement {
 /**
  * One look at one container (or, for a task whose container is gone, at the task), the same
  * on every stack: the local reaper's sweep and Azure's watch messages. `job` is the job the
- * container runs an attempt of. A container that runs too long is stopped and its task
- * Failed. When the task's current attempt has ended without finishing it, the task either
+ * container runs an attempt of. A container not started yet (ACI provisioning) is looked at
+ * again until the kind's start wait; one whose start failed with no container run is put off
+ * and started again (a platform cause) or fails its task (the kind's own). A container that
+ * runs too long has its logs read, is stopped, saved and deleted, and its task Failed. When
+ * the task's current attempt has ended without finishing it, the task either
  * runs again as a new attempt (the retry policy: a lost or killed container always, while
  * attempts remain) or is Failed with the exit code and the last log line. A finished container
  * has its logs and metrics copied to the store and is deleted. Safe to repeat, and safe to
@@ -59,6 +65,8 @@ export async function settleTask(
   found: ContainerStatus | null,
   deps: SettleDeps,
   now: Date,
+  /** The deferral chain of the work that started this container (Azure's watch carries it). */
+  deferral?: Deferral,
 ): Promise<Settlement> {
   const settlement: Settlement = { outcome: 'settled', failed: false, retried: false, removed: false };
   const current = job !== null && job.containerName === containerName;
@@ -67,28 +75,56 @@ export async function settleTask(
     else if (job && !current) await resendIfUnsent(job, deps);
     return settlement;
   }
-  let container = found;
+  const container = found;
   const kind = job ? kindOf(job, deps) : deps.kinds.defaultKind;
+  const active = current && !isTerminal(job.state);
+  if (container.state === 'NotStarted') {
+    // Provisioning (ACI pulls the image): nothing ran, so no start is recorded. Bounded by the
+    // kind's start wait, counted from the first refusal of this attempt, else its dispatch.
+    const since = deferral?.since ?? (active ? job.dispatchedAt : null);
+    const overdue = !active || (since !== null && startWaitOver({ since: new Date(since), seconds: startWaitSecondsOf(kind), now }));
+    if (!overdue) return { ...settlement, outcome: 'running' };
+    if (active) {
+      const cause = `its container was still being provisioned after ${startWaitSecondsOf(kind)} s`;
+      settlement.failed = (await putOffOrFail({ jobId: job.id, message: job.message, attempt: job.attempts || 1, deferral }, kind, cause, false, deps, now)) === 'failed';
+    }
+    return removeNow(container.name, '', deps, settlement);
+  }
+  if (container.startFailure) {
+    // No container ran: a platform cause is put off and tried again (the group deleted first,
+    // so the start can create it again), the kind's own cause fails the task with ACI's message.
+    const failure = container.startFailure;
+    if (active) {
+      const cause = `ACI: ${failure.code}: ${failure.message}`;
+      const attempt = { jobId: job.id, message: job.message, attempt: Math.max(job.attempts, 1), deferral };
+      settlement.failed = (await putOffOrFail(attempt, kind, cause, failure.platform, deps, now)) === 'failed';
+    }
+    return removeNow(container.name, (await deps.runtime.logs(container.name)) ?? '', deps, settlement);
+  }
   if (container.state === 'Running') {
-    const overdue = !job ? 'it belongs to no job' : !current ? 'it belongs to an earlier attempt' : overdueReason(job, kind, now);
+    const overdue = !job ? 'it belongs to no job' : !current ? 'it belongs to an earlier attempt' : overdueReason(job, kind, now, container.startedAt);
     if (!overdue) {
-      if (current && !kind.store && !isTerminal(job.state)) await followRunning(job, container, deps);
+      if (active && !kind.store) await followRunning(job, container, deps);
       return { ...settlement, outcome: 'running' };
     }
-    if (current && !isTerminal(job.state)) settlement.failed = await deps.store.markFailed(job.containerName, now, overdue);
+    // Logs first: a stopped group keeps only its last 16 KB or 1,000 lines (Learn:
+    // container-instances-resource-and-quota-limits). Then stopped, saved and deleted at this
+    // look: a stopped group reports no more metrics worth waiting for.
+    const logs = (await deps.runtime.logs(container.name)) ?? '';
+    if (active) settlement.failed = await deps.store.markFailed(job.containerName, now, overdue);
     await deps.runtime.stop(container.name);
-    container = (await deps.runtime.status(container.name)) ?? { ...container, state: 'Failed', finishedAt: now.toISOString() };
+    return removeNow(container.name, logs, deps, settlement);
   }
 
   const logs = (await deps.runtime.logs(container.name)) ?? '';
   const finishedAt = container.finishedAt ?? now.toISOString();
-  if (current && !isTerminal(job.state)) {
+  if (active) {
     if (!kind.store && container.exitCode === 0) {
       // A kind that knows nothing of the store: its exit 0 is its Done, its output its result.
-      await deps.store.markStarted(job.containerName, new Date(container.startedAt));
+      await deps.store.markStarted(job.containerName, new Date(container.startedAt ?? finishedAt));
       await deps.store.markDone(job.containerName, new Date(finishedAt), outputFromLogs(logs));
     } else {
-      const end: AttemptEnd = endFromExitCode(container.exitCode);
+      const end: AttemptEnd = container.end ?? endFromExitCode(container.exitCode);
       await endAttempt(job, kind, end, logs, finishedAt, deps, now, settlement);
     }
   } else if (job && !current) {
@@ -110,6 +146,20 @@ export async function settleTask(
   return { ...settlement, removed: true };
 }
 
+/** Saves what there is (its logs, the metrics reported so far) and deletes the container now. */
+async function removeNow(name: string, logs: string, deps: SettleDeps, settlement: Settlement): Promise<Settlement> {
+  const metrics = await deps.metrics.metrics(name);
+  await deps.store.saveArtifacts(name, { logs, metrics });
+  try {
+    await deps.runtime.delete(name);
+  } catch (error) {
+    // The delete window is full (ACI counts deletes too): the group stays, and a later look deletes it.
+    if (error instanceof RetryLaterError) return { ...settlement, outcome: 'awaiting-metrics' };
+    throw error;
+  }
+  return { ...settlement, outcome: 'settled', removed: true };
+}
+
 function kindOf(job: Job, deps: SettleDeps): TaskKind {
   // A kind removed since the job was made: the built-in kind's timeout and retries apply.
   return deps.kinds.get(job.kind) ?? deps.kinds.defaultKind;
@@ -120,7 +170,8 @@ function kindOf(job: Job, deps: SettleDeps): TaskKind {
  * its progress from the `progress <fraction>` lines of its log.
  */
 async function followRunning(job: Job, container: ContainerStatus, deps: SettleDeps): Promise<void> {
-  if (job.state === 'Pending') await deps.store.markStarted(job.containerName, new Date(container.startedAt));
+  // Only a real start is recorded: a Running container always has one.
+  if (job.state === 'Pending' && container.startedAt) await deps.store.markStarted(job.containerName, new Date(container.startedAt));
   const progress = progressFromLogs((await deps.runtime.logs(container.name)) ?? '');
   if (progress !== null) await deps.store.reportProgress(job.containerName, progress);
 }
@@ -160,8 +211,9 @@ async function endAttempt(job: Job, kind: TaskKind, end: AttemptEnd, logs: strin
   settlement.failed = (await deps.store.markFailed(job.containerName, now, `${reason}${gaveUp}`)) || settlement.failed;
 }
 
-function overdueReason(job: Job, kind: TaskKind, now: Date): string | null {
-  const since = job.startedAt ?? job.dispatchedAt;
+/** `containerStartedAt`: its container's real start, so that time spent provisioning is not counted as running. */
+function overdueReason(job: Job, kind: TaskKind, now: Date, containerStartedAt: string | null): string | null {
+  const since = job.startedAt ?? containerStartedAt ?? job.dispatchedAt;
   if (!since) return null;
   const seconds = (now.getTime() - Date.parse(since)) / 1000;
   if (seconds <= kind.timeoutSeconds) return null;

@@ -1,5 +1,6 @@
 import { isTerminal } from '../core/domain/job.js';
-import type { WatchMessageBody } from '../core/domain/work-queue.port.js';
+import { startWaitSecondsOf } from '../core/domain/task-kind.js';
+import type { Deferral, WatchMessageBody } from '../core/domain/work-queue.port.js';
 import { settleTask, type SettleDeps } from './settle-task.js';
 
 export interface WatchDeps extends SettleDeps {
@@ -19,9 +20,21 @@ const CHAIN_SLACK_SECONDS = 120;
 
 export type WatchOutcome = 'watching' | 'settled' | 'ended';
 
-/** One chain per attempt: its container's name is unique to it. */
-function watchMessageId(containerName: string, n: number): string {
-  return `${containerName}.watch.${n}`;
+/**
+ * One chain per start of an attempt: its container's name is unique to the attempt, and a start
+ * put off and made again (deferral n) begins a chain of its own.
+ */
+function watchMessageId(watch: Pick<WatchMessageBody, 'containerName' | 'n' | 'deferral'>): string {
+  return watch.deferral ? `${watch.containerName}.deferred.${watch.deferral.n}.watch.${watch.n}` : `${watch.containerName}.watch.${watch.n}`;
+}
+
+// The first look soon after the start (ACI accepts a create at once and provisions for seconds
+// to minutes); each later look waits twice as long, up to the watch interval.
+const FIRST_LOOK_SECONDS = 5;
+
+/** The wait before look `n` of a chain. */
+export function lookDelaySeconds(n: number, watchSeconds: number): number {
+  return Math.min(watchSeconds, FIRST_LOOK_SECONDS * 2 ** Math.min(n - 1, 20));
 }
 
 /**
@@ -29,11 +42,12 @@ function watchMessageId(containerName: string, n: number): string {
  * of a timer, which would wake the Function app around the clock). Sent again for a
  * redelivered work message, it is the same message id and duplicate detection drops it.
  */
-export async function startWatching(jobId: string, containerName: string, deps: WatchDeps, now = new Date()): Promise<void> {
-  // The longest any kind may run: the chain's last resort, beyond which its looks kept failing.
-  const longest = Math.max(...deps.kinds.names().map((name) => deps.kinds.get(name)!.timeoutSeconds));
+export async function startWatching(jobId: string, containerName: string, deps: WatchDeps, now = new Date(), deferral?: Deferral): Promise<void> {
+  // The longest any kind may wait to start and run: the chain's last resort, beyond which its looks kept failing.
+  const longest = Math.max(...deps.kinds.names().map((name) => startWaitSecondsOf(deps.kinds.get(name)!) + deps.kinds.get(name)!.timeoutSeconds));
   const untilMs = now.getTime() + (longest + deps.metricsWaitSeconds + CHAIN_SLACK_SECONDS) * 1000;
-  await sendWatch({ type: 'watch', jobId, containerName, n: 1, until: new Date(untilMs).toISOString() }, deps.watchSeconds, deps, now);
+  const watch: WatchMessageBody = { type: 'watch', jobId, containerName, n: 1, until: new Date(untilMs).toISOString(), ...(deferral ? { deferral } : {}) };
+  await sendWatch(watch, lookDelaySeconds(1, deps.watchSeconds), deps, now);
 }
 
 /**
@@ -45,13 +59,13 @@ export async function startWatching(jobId: string, containerName: string, deps: 
 export async function watchTask(watch: WatchMessageBody, deps: WatchDeps, now = new Date()): Promise<WatchOutcome> {
   const job = await deps.store.get(watch.jobId);
   if (!job) return 'ended';
-  const settlement = await settleTask(job, watch.containerName, await deps.runtime.status(watch.containerName), deps, now);
+  const settlement = await settleTask(job, watch.containerName, await deps.runtime.status(watch.containerName), deps, now, watch.deferral);
   if (settlement.outcome === 'settled') return 'settled';
   if (now.getTime() >= Date.parse(watch.until)) {
     await endChain(watch, deps, now);
     return 'ended';
   }
-  const delay = settlement.outcome === 'running' ? deps.watchSeconds : metricsLookSeconds(deps);
+  const delay = settlement.outcome === 'running' ? lookDelaySeconds(watch.n + 1, deps.watchSeconds) : metricsLookSeconds(deps);
   await sendWatch({ ...watch, n: watch.n + 1 }, delay, deps, now);
   return 'watching';
 }
@@ -71,7 +85,7 @@ export async function restartWatch(watch: WatchMessageBody, deps: WatchDeps, now
 
 async function sendWatch(watch: WatchMessageBody, delaySeconds: number, deps: WatchDeps, now: Date): Promise<void> {
   await deps.queue.send({
-    messageId: watchMessageId(watch.containerName, watch.n),
+    messageId: watchMessageId(watch),
     body: watch,
     scheduledAt: new Date(now.getTime() + delaySeconds * 1000),
   });

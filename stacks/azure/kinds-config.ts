@@ -18,6 +18,8 @@ export interface StackKind {
   cpu: number;
   memoryGb: number;
   timeoutSeconds: number;
+  /** How long a start may be put off (ACI refusals, platform provisioning failures); absent: the timeout. */
+  startWaitSeconds?: number;
   retry: RetryPolicy;
   env: Record<string, string>;
   /** Each value a Pulumi secret (and an ACI secure value in the container group). */
@@ -82,6 +84,7 @@ export function readKinds(raw: unknown, source: string, defaults: KindDefaults, 
     cpu: kind.cpu,
     memoryGb: kind.memoryGb,
     timeoutSeconds: kind.timeoutSeconds,
+    ...(kind.startWaitSeconds === undefined ? {} : { startWaitSeconds: kind.startWaitSeconds }),
     retry: kind.retry,
     env: kind.env,
     secretEnv: Object.fromEntries(Object.entries(kind.secretEnv).map(([name, value]) => [name, pulumi.secret(value)])),

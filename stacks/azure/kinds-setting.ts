@@ -22,6 +22,7 @@ export function kindsSettings(
     cpu: kind.cpu,
     memoryGb: kind.memoryGb,
     timeoutSeconds: kind.timeoutSeconds,
+    ...(kind.startWaitSeconds === undefined ? {} : { startWaitSeconds: kind.startWaitSeconds }),
     maxAttempts: kind.retry.maxAttempts,
     retryExitCodes: kind.retry.retryOnExitCodes,
     store: kind.store,

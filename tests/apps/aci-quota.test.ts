@@ -164,9 +164,8 @@ describe('ACI quotas as Azure counts them', () => {
     expect(arm.quota!.refusals).toEqual([{ quota: 'StandardCores', status: 400 }]);
     expect(await ledger.readFigures()).toMatchObject({ usageDenied: true, latestRefusal: { quota: 'StandardCores', limit: 2, usage: 2, requested: 1 } });
     // The next try is kept back by the refusal's figures, before Azure is asked again.
-    await sleep(400);
     const puts = arm.putBodies.length;
-    await deliverReady();
+    await eventually(async () => (await deliverReady()).includes('deferred'), 10_000, 'the deferred work delivered again, and kept out');
     expect(arm.putBodies.length).toBe(puts);
     expect(await ledger.readFigures()).toMatchObject({ cores: { source: 'refusal', limit: 2 } });
     expect(warnings.filter((w) => /usage read refused/.test(w))).toHaveLength(1);
@@ -174,8 +173,8 @@ describe('ACI quotas as Azure counts them', () => {
     await eventually(async () => (await store.get(first.id))!.state === 'Done', 20_000);
   }, 30_000);
 
-  it('a task kept out past its start wait ends Failed as not-started, naming the quota, with its attempts unspent', async () => {
-    const quick = await kindWith('quick', { timeoutSeconds: 6 });
+  it('a task kept out past startWaitSeconds ends Failed as not-started, naming the quota, with its attempts unspent', async () => {
+    const quick = await kindWith('quick', { timeoutSeconds: 600, startWaitSeconds: 4 });
     // No usage read (403): ACI's own refusal keeps it out first, then its figures do.
     await setUp({ kinds: [quick], fake: { quota: { coreLimit: 100, groupLimit: 0, usageDenied: true } } });
     const job = await submitWork({ message: 'never room', kind: 'quick' }, { store, queue });
@@ -186,9 +185,9 @@ describe('ACI quotas as Azure counts them', () => {
     }, 20_000, 'the task given up as not started');
     const failed = (await store.get(job.id))!;
     expect(failed).toMatchObject({ state: 'Failed', attempts: 0 });
-    expect(failed.error).toMatch(/^the container did not start: .*quota 'ContainerGroups'/);
+    expect(failed.error).toMatch(/^not-started: the container did not start: .*quota 'ContainerGroups'/);
     expect(arm.quota!.refusals.length).toBeGreaterThan(0);
-    expect(failed.error).toMatch(/past its start wait of 6 s/);
+    expect(failed.error).toMatch(/still not started after 4 s \(the kind's startWaitSeconds\)/);
     expect(outcomes.filter((o) => o === 'deferred').length).toBeGreaterThan(1);
     expect(arm.creates.size).toBe(0);
   }, 30_000);

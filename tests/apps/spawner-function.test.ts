@@ -1,11 +1,12 @@
 import { InvocationContext } from '@azure/functions';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AciRuntime, type AciRuntimeOptions } from '../../apps/core/adapters/azure/aci-runtime.js';
 import { AzureMonitorMetrics } from '../../apps/core/adapters/azure/azure-monitor-metrics.js';
 import type { SqliteJobStore } from '../../apps/core/adapters/sqlite-job-store.js';
 import type { SqliteWorkQueue } from '../../apps/core/adapters/sqlite-work-queue.js';
-import type { ReceivedMessage } from '../../apps/core/domain/work-queue.port.js';
+import type { DeadLetter, OutgoingMessage, ReceivedMessage } from '../../apps/core/domain/work-queue.port.js';
+import { serviceBusInvocation } from '../functions-invocation.js';
 import { submitWork } from '../../apps/dashboard/submit-work.js';
 import { onDeadLetter } from '../../apps/spawner/functions/dead-letters.js';
 import { onWorkQueueMessage, type WorkQueueOutcome } from '../../apps/spawner/functions/work-queue.js';
@@ -34,18 +35,35 @@ function context(message?: Pick<ReceivedMessage, 'messageId' | 'deliveryCount' |
   });
 }
 
+/**
+ * A dead letter as the Functions host hands it to the Node.js worker (RPC typed data, the
+ * Service Bus extension's PascalCase metadata: ApplicationProperties carries Service Bus's
+ * DeadLetterReason and DeadLetterErrorDescription), through @azure/functions' own conversion.
+ */
+function deadLetterInvocation(letter: DeadLetter) {
+  return serviceBusInvocation('dead-letters', { json: JSON.stringify(letter.body) }, {
+    MessageId: { string: letter.messageId },
+    DeliveryCount: { int: letter.deliveryCount },
+    EnqueuedTimeUtc: { string: letter.enqueuedAt.toISOString() },
+    ApplicationProperties: { json: JSON.stringify({ DeadLetterReason: letter.reason, DeadLetterErrorDescription: letter.description }) },
+  });
+}
+
 describe('the spawner as Azure Functions', () => {
   let dir: ReturnType<typeof tempDir>;
   let arm: FakeArm;
   let store: SqliteJobStore;
   let queue: SqliteWorkQueue;
   let deps: SpawnerDeps;
+  /** Every message the handlers sent, with its schedule. */
+  let sent: OutgoingMessage[];
 
   interface SetUp {
     fake?: Partial<FakeArmOptions>;
     deps?: Partial<SpawnerDeps>;
     aci?: Partial<AciRuntimeOptions>;
     workSeconds?: string;
+    timeoutSeconds?: number;
     maxDeliveryCount?: number;
     kinds?: TaskKind[];
   }
@@ -57,8 +75,14 @@ describe('the spawner as Azure Functions', () => {
     await arm.start();
     const { aci, monitor } = clientsFor(arm);
     const dbPath = join(dir.path, 'jobs.db');
-    const kinds = await testKinds({ workSeconds: Number(options.workSeconds ?? '0'), timeoutSeconds: 120 }, options.kinds ?? []);
+    const kinds = await testKinds({ workSeconds: Number(options.workSeconds ?? '0'), timeoutSeconds: options.timeoutSeconds ?? 120 }, options.kinds ?? []);
     ({ store, queue } = await openEmbedded(dir.path, { lockDurationMs: 60_000, maxDeliveryCount: options.maxDeliveryCount ?? 10 }));
+    sent = [];
+    const send = queue.send.bind(queue);
+    queue.send = async (message) => {
+      sent.push(message);
+      return send(message);
+    };
     deps = {
       store,
       queue,
@@ -143,6 +167,128 @@ describe('the spawner as Azure Functions', () => {
     expect((await store.get(job.id))!.error).toMatch(/^waiting to start: ACI refused the create: quota 'requests'.*\[TooManyRequests\]/);
   }, 120_000);
 
+  it('defers a create refused for capacity or ServiceUnavailable with backoff under fixed ids, never abandoning it', async () => {
+    let refusing: 'capacity' | '503' | null = 'capacity';
+    await setUp({
+      fake: {
+        createError: () =>
+          refusing === 'capacity'
+            ? { status: 409, code: 'ServiceUnavailable', message: "The requested resource with 'cpu: 1' is not available in the location 'westeurope' at this moment." }
+            : refusing === '503'
+              ? { status: 503, code: 'ServiceUnavailable', message: 'The service is unavailable' }
+              : null,
+      },
+      deps: { deferSeconds: 0.2 },
+    });
+    const job = await submitWork({ message: 'hi', kind: 'default' }, { store, queue });
+    const [work] = await queue.receive(1);
+    // Returns (the trigger completes the message): no delivery is spent on the platform's fault.
+    expect(await onWorkQueueMessage(work!.body, context(work), deps)).toBe('deferred');
+    await queue.complete(work!);
+    const first = sent.find((m) => m.messageId === `${job.id}.deferred.1.1`)!;
+    expect(first.body).toMatchObject({ jobId: job.id, deferral: { n: 1 } });
+    const since = (first.body as { deferral: { since: string } }).deferral.since;
+    expect(first.scheduledAt!.getTime()).toBeGreaterThan(Date.now());
+    refusing = '503';
+    const [again] = await eventually(async () => {
+      const ready = await queue.receive(1);
+      return ready.length ? ready : undefined;
+    });
+    // The 503 goes through the SDK's own retries first, then defers the same way: link 2, twice the wait, the same start.
+    expect(await onWorkQueueMessage(again!.body, context(again), deps)).toBe('deferred');
+    await queue.complete(again!);
+    const second = sent.find((m) => m.messageId === `${job.id}.deferred.1.2`)!;
+    expect(second.body).toMatchObject({ deferral: { n: 2, since } });
+    // Why it waits is on the task for the dashboard (issue 22): no dispatch error, no attempt spent.
+    expect(await store.get(job.id)).toMatchObject({ state: 'Pending', attempts: 0, error: expect.stringMatching(/^waiting to start: ACI: ServiceUnavailable: /) });
+    expect(arm.creates.size).toBe(0);
+    refusing = null;
+    // The third try is accepted: the task runs, as its first attempt.
+    const done = await eventually(async () => {
+      await deliverReady();
+      const current = (await store.get(job.id))!;
+      return current.state === 'Done' ? current : undefined;
+    }, 30_000, 'Done after the refusals');
+    expect(done.priorAttempts).toEqual([]);
+    expect(arm.creates.get(job.containerName)).toBe(1);
+    expect(queueDepth(queue).deadLettered).toBe(0);
+  }, 90_000);
+
+  it('aborts a create that hangs within the stated bound and defers it', async () => {
+    await setUp({ fake: { hang: (method) => method === 'PUT' }, aci: { callTimeoutMs: 500 } });
+    const job = await submitWork({ message: 'hi', kind: 'default' }, { store, queue });
+    const began = Date.now();
+    expect(await onWorkQueueMessage({ jobId: job.id, message: 'hi' }, context(), deps)).toBe('deferred');
+    expect(Date.now() - began).toBeLessThan(5000);
+    expect(sent.map((m) => m.messageId)).toContain(`${job.id}.deferred.1.1`);
+  });
+
+  it('runs a platform provisioning failure again, as the same attempt', async () => {
+    let failures = 0;
+    await setUp({
+      fake: { provisioningFailure: () => (failures++ === 0 ? { name: 'Failed', message: "The requested resource is not available in the location 'westeurope' at this moment." } : null) },
+      deps: { deferSeconds: 0.2 },
+    });
+    const job = await submitWork({ message: 'hi', kind: 'default' }, { store, queue });
+    const done = await eventually(async () => {
+      await deliverReady();
+      const current = (await store.get(job.id))!;
+      return current.state === 'Done' ? current : undefined;
+    }, 30_000, 'Done after a provisioning failure');
+    expect(arm.creates.get(job.containerName)).toBe(2);
+    expect(done.priorAttempts).toEqual([]);
+    expect(sent.map((m) => m.messageId)).toContain(`${job.id}.deferred.1.1`);
+    // The second start has a watch chain of its own.
+    expect(sent.map((m) => m.messageId)).toContain(`${job.containerName}.deferred.1.watch.1`);
+  }, 40_000);
+
+  it('ends a missing image Failed with ACI’s message after the start wait, never spending attempts', async () => {
+    const image = 'ghcr.io/acme/missing:1';
+    const missing: TaskKind = {
+      name: 'missing', command: null, image, registry: null, cpu: 0.5, memoryGb: 0.5, timeoutSeconds: 60, startWaitSeconds: 2,
+      retry: { maxAttempts: 1, retryOnExitCodes: [] }, env: {}, secretEnv: {}, store: false,
+    };
+    await setUp({
+      kinds: [missing],
+      fake: { provisioningFailure: () => ({ name: 'Failed', message: `Failed to pull image "${image}": manifest unknown` }) },
+      deps: { deferSeconds: 0.2 },
+    });
+    const job = await submitWork({ message: 'hi', kind: 'missing' }, { store, queue });
+    const failed = await eventually(async () => {
+      await deliverReady();
+      const current = (await store.get(job.id))!;
+      return current.state === 'Failed' ? current : undefined;
+    }, 30_000, 'Failed after the start wait');
+    expect(failed.error).toMatch(/^not-started: the container did not start: ACI: InaccessibleImage: Failed to pull image "ghcr\.io\/acme\/missing:1": manifest unknown; still not started after 2 s \(the kind's startWaitSeconds\)$/);
+    expect(failed.priorAttempts).toEqual([]);
+    // Tried more than maxAttempts (1) times: the start wait bounds it, not attempts.
+    expect(arm.creates.get(job.containerName)!).toBeGreaterThan(1);
+    await eventually(async () => {
+      await deliverReady();
+      return arm.groupNames().length === 0;
+    }, 10_000, 'the failed group deleted');
+  }, 40_000);
+
+  it('saves a timed-out task’s logs before its stop, and deletes its group at that look', async () => {
+    await setUp({ workSeconds: '30', timeoutSeconds: 1 });
+    const job = await submitWork({ message: 'hi', kind: 'default' }, { store, queue });
+    const failed = await eventually(async () => {
+      await deliverReady();
+      const current = (await store.get(job.id))!;
+      return current.state === 'Failed' ? current : undefined;
+    }, 20_000, 'timed out');
+    expect(failed.error).toMatch(/^timed out/);
+    // Deleted at the look that stopped it: no wait for metrics a stopped group cannot produce.
+    expect(arm.groupNames()).toEqual([]);
+    const paths = arm.requests.filter((r) => r.path.includes(job.containerName)).map((r) => `${r.method} ${r.path.split(job.containerName)[1]}`);
+    const stop = paths.indexOf('POST /stop');
+    expect(stop).toBeGreaterThan(0);
+    expect(paths.slice(0, stop)).toContain('GET /containers/worker/logs');
+    expect(paths.slice(stop + 1).filter((p) => p === 'POST /stop')).toEqual([]);
+    expect(paths[paths.length - 1]).toBe('DELETE ');
+    expect((await store.getArtifacts(job.containerName))!.logs).toMatch(/\S/);
+  }, 30_000);
+
   it('records a message that is neither work nor a watch as poison, once, and completes it', async () => {
     await setUp();
     const poison = { messageId: 'not-work', deliveryCount: 1, enqueuedAt: new Date('2026-11-30T01:00:00Z') };
@@ -219,8 +365,8 @@ describe('the spawner as Azure Functions', () => {
     expect(await queue.receive(10)).toEqual([]);
     const [letter] = await queue.receiveDeadLetters(10);
     expect(letter!.messageId).toBe(`${job.containerName}.watch.1`);
-    const dlqContext = context(letter, { applicationProperties: { DeadLetterReason: letter!.reason, DeadLetterErrorDescription: letter!.description } });
-    expect(await onDeadLetter(letter!.body, dlqContext, deps)).toBe('watching');
+    const watchLetter = await deadLetterInvocation(letter!);
+    expect(await onDeadLetter(watchLetter.message, watchLetter.context, deps)).toBe('watching');
     await queue.complete(letter!);
     await sleep(400);
     expect((await queue.receive(10)).map((m) => m.messageId)).toEqual([`${job.containerName}.watch.2`]);
@@ -230,9 +376,56 @@ describe('the spawner as Azure Functions', () => {
     await store.noteDispatchError(stuck.containerName, 'ACI said no');
     await queue.abandon(work!);
     const [workLetter] = await queue.receiveDeadLetters(10);
-    const workContext = context(workLetter, { applicationProperties: { DeadLetterReason: workLetter!.reason, DeadLetterErrorDescription: workLetter!.description } });
-    expect(await onDeadLetter(workLetter!.body, workContext, deps)).toBe('failed');
-    expect((await store.get(stuck.id))!.error).toMatch(/^dead-lettered after 1 deliveries \(MaxDeliveryCountExceeded\).*Last error: ACI said no$/);
+    const invocation = await deadLetterInvocation(workLetter!);
+    // What the library hands the handler: every key's first letter lower-cased, at every depth.
+    expect(invocation.context.triggerMetadata).toMatchObject({ messageId: workLetter!.messageId, applicationProperties: { deadLetterReason: 'MaxDeliveryCountExceeded' } });
+    expect(await onDeadLetter(invocation.message, invocation.context, deps)).toBe('failed');
+    expect((await store.get(stuck.id))!.error).toMatch(/^dead-lettered after 1 deliveries \(MaxDeliveryCountExceeded\): \S.*Last error: ACI said no$/);
+  }, 30_000);
+
+  it('settles a dead letter whose store was down for 10 minutes: scheduled copies with backoff, then Failed with its reason', async () => {
+    await setUp({ maxDeliveryCount: 1 });
+    const stuck = await submitWork({ message: 'never started', kind: 'default' }, { store, queue });
+    const [work] = await queue.receive(1);
+    await queue.abandon(work!);
+    const [letter] = await queue.receiveDeadLetters(10);
+    const invocation = await deadLetterInvocation(letter!);
+    let down = true;
+    const outage = new Proxy(store, {
+      get(target, key) {
+        const value = Reflect.get(target, key) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (down) return Promise.reject(new Error('connect ECONNREFUSED: the store is down'));
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const outageDeps = { ...deps, store: outage };
+    const t0 = Date.now();
+    expect(await onDeadLetter(invocation.message, invocation.context, outageDeps, new Date(t0))).toBe('copied');
+    await queue.complete(letter!); // completed: its copy carries it on
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const outcomes: string[] = [];
+    try {
+      for (let copy = sent.at(-1)!; ; copy = sent.at(-1)!) {
+        vi.setSystemTime(copy.scheduledAt!);
+        if (Date.now() - t0 >= 10 * 60_000) down = false;
+        const outcome = await onWorkQueueMessage(copy.body, context(), outageDeps);
+        outcomes.push(outcome);
+        if (outcome !== 'copied') break;
+      }
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(outcomes).toEqual(['copied', 'copied', 'copied', 'failed']);
+    const copies = sent.filter((m) => m.messageId.startsWith(`${letter!.messageId}.dead-letter.`));
+    expect(copies.map((m) => m.messageId)).toEqual([1, 2, 3, 4].map((n) => `${letter!.messageId}.dead-letter.${n}`));
+    // 1, 2, 4 and 8 minutes after the failure before each.
+    expect(copies.map((m, i) => Math.round((m.scheduledAt!.getTime() - (i === 0 ? t0 : copies[i - 1]!.scheduledAt!.getTime())) / 60_000))).toEqual([1, 2, 4, 8]);
+    const failed = (await store.get(stuck.id))!;
+    expect(failed.state).toBe('Failed');
+    expect(failed.error).toMatch(/^dead-lettered after 1 deliveries \(MaxDeliveryCountExceeded\): \S/);
   }, 30_000);
 
   it('runs a kind of the user\'s own image: its resources, secure values and registry in the request ACI validates, its state read from the container', async () => {

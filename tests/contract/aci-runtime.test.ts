@@ -1,9 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AciRuntime, toStatus } from '../../apps/core/adapters/azure/aci-runtime.js';
-import { RetryLaterError } from '../../apps/core/domain/container-runtime.port.js';
+import { RetryLaterError, StartRefusedError } from '../../apps/core/domain/container-runtime.port.js';
 import { AzureMonitorMetrics } from '../../apps/core/adapters/azure/azure-monitor-metrics.js';
 import type { ContainerSpec } from '../../apps/core/domain/container-runtime.port.js';
-import { ECHO_WORKER, eventually, tempDir } from '../helpers.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ECHO_WORKER, eventually, ROOT, sleep, tempDir } from '../helpers.js';
 import { clientsFor, PULL_IDENTITY, RESOURCE_GROUP, SUBSCRIPTION } from '../fakes/azure-clients.js';
 import { containerGroupValidators, describeErrors, readExample } from '../fakes/container-instance-spec.js';
 import { FakeArm, type FakeArmOptions } from '../fakes/fake-arm.js';
@@ -90,15 +92,19 @@ describe('AciRuntime against Azure’s published spec', () => {
     expect(validators.request({ location: 'x', properties: { osType: 'Linux', restartPolicy: 'Sometimes', containers: [] } })).toBe(false);
   });
 
-  it('reads the spec’s own examples: Failed provisioning is Failed, Succeeded with no instance view is running', () => {
+  it('reads the spec’s own examples: Failed provisioning is Failed and never started, a group with no container view is not started', () => {
     const failed = readExample('2025-09-01/examples/ContainerGroupsGet_Failed.json').responses['200']!.body as Record<string, unknown>;
     const succeeded = readExample('2025-09-01/examples/ContainerGroupsGet_Succeeded.json').responses['200']!.body as Record<string, unknown>;
     const validators = containerGroupValidators();
     expect(validators.response(failed)).toBe(true);
     // The SDK flattens `properties`; this is what its deserializer hands the adapter.
     const flat = (b: Record<string, unknown>) => ({ ...b, ...(b.properties as object) }) as unknown as ContainerGroup;
-    expect(toStatus(flat(failed))).toMatchObject({ state: 'Failed', name: 'demo1' });
-    expect(toStatus(flat(succeeded))).toMatchObject({ state: 'Running', exitCode: null });
+    // Its container is Waiting (with that state's own startTime): nothing ran. The cause is the
+    // FailedMount event, the platform's.
+    expect(toStatus(flat(failed))).toMatchObject({ state: 'Failed', name: 'demo1', startedAt: null, exitCode: null });
+    expect(toStatus(flat(failed)).startFailure).toMatchObject({ platform: true, message: 'Output: mount error(2): Permission denied' });
+    // No container start time anywhere: not started, and never dated 1970.
+    expect(toStatus(flat(succeeded))).toMatchObject({ state: 'NotStarted', exitCode: null, startedAt: null, finishedAt: null });
   });
 
   it('answers GET with bodies the spec accepts', async () => {
@@ -205,5 +211,145 @@ describe('AciRuntime under throttling', () => {
     expect(subject.arm.requests.filter((r) => r.method === 'PUT').map((r) => r.status)).toEqual([429, 201]);
     expect(subject.arm.creates.get('task-429')).toBe(1);
     await subject.cleanup();
+  });
+});
+
+describe('AciRuntime as ACI really behaves (tests/fakes/FAKE-ARM-SOURCES.md)', () => {
+  it('returns from start once ARM accepted the create, while provisioning takes 20 s: not started, never dated 1970', async () => {
+    const subject = await openAci({ createLatencyMs: () => 20_000 });
+    try {
+      const began = Date.now();
+      await expect(subject.runtime.start(echoSpec('task-slow', 0, 0))).resolves.toEqual({ created: true });
+      expect(Date.now() - began).toBeLessThan(5000);
+      const status = await subject.runtime.status('task-slow');
+      expect(status).toMatchObject({ state: 'NotStarted', startedAt: null, finishedAt: null, exitCode: null });
+      expect((await subject.runtime.list()).map((s) => s.state)).toEqual(['NotStarted']);
+    } finally {
+      await subject.cleanup();
+    }
+  });
+
+  it('reads a Stopped group, which keeps no container view, as finished at one time on every look', async () => {
+    const subject = await openAci();
+    try {
+      await subject.runtime.start(echoSpec('task-stopped', 60_000, 0));
+      await eventually(async () => (await subject.runtime.status('task-stopped'))?.state === 'Running');
+      await subject.runtime.stop('task-stopped');
+      const raw = (await subject.arm.getJson(`/subscriptions/${SUBSCRIPTION}/resourceGroups/${RESOURCE_GROUP}/providers/Microsoft.ContainerInstance/containerGroups/task-stopped`)) as {
+        properties: { instanceView: { state: string }; containers: { properties: Record<string, unknown> }[] };
+      };
+      expect(raw.properties.instanceView.state).toBe('Stopped');
+      expect(raw.properties.containers[0]!.properties.instanceView).toBeUndefined();
+      const first = (await subject.runtime.status('task-stopped'))!;
+      expect(first).toMatchObject({ state: 'Failed', exitCode: null });
+      expect(first.finishedAt).not.toBeNull();
+      await sleep(1100);
+      expect((await subject.runtime.status('task-stopped'))!.finishedAt).toBe(first.finishedAt);
+      expect((await subject.runtime.list())[0]!.finishedAt).toBe(first.finishedAt);
+      // A second stop of a stopped group changes nothing.
+      await subject.runtime.stop('task-stopped');
+      expect((await subject.runtime.status('task-stopped'))!.finishedAt).toBe(first.finishedAt);
+    } finally {
+      await subject.cleanup();
+    }
+  });
+
+  it('aborts an ARM call that hangs within its bound: a start is retry-later, a look an error', async () => {
+    const subject = await openAci({ hang: (method) => method === 'GET' });
+    try {
+      const runtime = new AciRuntime(clientsFor(subject.arm).aci, { ...OPTIONS, callTimeoutMs: 300 });
+      let began = Date.now();
+      const refusal = await runtime.start(echoSpec('task-hang', 0, 0)).catch((error: unknown) => error);
+      expect(refusal).toBeInstanceOf(RetryLaterError);
+      expect(String((refusal as Error).message)).toMatch(/abort/i);
+      expect(Date.now() - began).toBeLessThan(3000);
+      began = Date.now();
+      await expect(runtime.status('task-hang')).rejects.toThrow();
+      expect(Date.now() - began).toBeLessThan(3000);
+    } finally {
+      await subject.cleanup();
+    }
+  });
+
+  it('classifies create refusals: capacity (ServiceUnavailable) is retry-later, a bad request the kind’s own (a 503 is in the Function tests)', async () => {
+    const subject = await openAci({
+      createError: (name) =>
+        name === 'task-capacity'
+          ? { status: 409, code: 'ServiceUnavailable', message: "The requested resource with 'cpu: 1' is not available in the location 'westeurope' at this moment." }
+          : name === 'task-bad'
+            ? { status: 400, code: 'InvalidImage', message: 'The image is not valid' }
+            : null,
+    });
+    try {
+      await expect(subject.runtime.start(echoSpec('task-capacity', 0, 0))).rejects.toBeInstanceOf(RetryLaterError);
+      const bad = await subject.runtime.start(echoSpec('task-bad', 0, 0)).catch((error: unknown) => error);
+      expect(bad).toBeInstanceOf(StartRefusedError);
+      expect((bad as Error).message).toMatch(/InvalidImage: The image is not valid/);
+    } finally {
+      await subject.cleanup();
+    }
+  }, 60_000);
+
+  it('reads a provisioning failure: a refused pull is the platform’s, a bad command the kind’s own, and nothing ran', async () => {
+    const subject = await openAci({
+      provisioningFailure: (name) =>
+        name === 'task-pull'
+          ? { name: 'Failed', message: 'Failed to pull image "acredadev.azurecr.io/worker:1": unauthorized: authentication required' }
+          : { name: 'Failed', message: 'Error: failed to start container "worker": exec: "nope": executable file not found in $PATH' },
+    });
+    try {
+      await subject.runtime.start(echoSpec('task-pull', 0, 0));
+      await subject.runtime.start(echoSpec('task-cmd', 0, 0));
+      const pull = await eventually(async () => {
+        const status = await subject.runtime.status('task-pull');
+        return status?.state === 'Failed' ? status : undefined;
+      });
+      expect(pull).toMatchObject({ startedAt: null, exitCode: null, startFailure: { code: 'InaccessibleImage', platform: true } });
+      const cmd = await eventually(async () => {
+        const status = await subject.runtime.status('task-cmd');
+        return status?.state === 'Failed' ? status : undefined;
+      });
+      expect(cmd).toMatchObject({ startedAt: null, exitCode: null, startFailure: { platform: false } });
+      expect(cmd!.startFailure!.message).toMatch(/executable file not found/);
+    } finally {
+      await subject.cleanup();
+    }
+  });
+});
+
+describe('AciRuntime against the Azure SDK’s recorded traffic (tests/fixtures/azure-sdk-for-js)', () => {
+  const recording = (file: string) =>
+    (JSON.parse(readFileSync(join(ROOT, 'tests/fixtures/azure-sdk-for-js/containerinstance', file), 'utf8')) as {
+      Entries: { RequestMethod: string; StatusCode: number; ResponseBody: Record<string, unknown> }[];
+    }).Entries;
+
+  it('answers a create as the recording does: 201, Pending, no container view; the operation Pending', async () => {
+    const [put, operation] = recording('recording_containergroups_create_test.excerpt.json');
+    const subject = await openAci({ createLatencyMs: () => 10_000 });
+    try {
+      await subject.runtime.start(echoSpec('task-recorded', 0, 0));
+      const created = subject.arm.requests.find((r) => r.method === 'PUT')!;
+      expect(created.status).toBe(put!.StatusCode);
+      const recorded = put!.ResponseBody.properties as { provisioningState: string; instanceView: unknown; containers: { properties: Record<string, unknown> }[] };
+      const ours = (await subject.arm.getJson(created.path)) as { properties: typeof recorded };
+      expect(ours.properties.provisioningState).toBe(recorded.provisioningState);
+      expect(ours.properties.instanceView).toEqual(recorded.instanceView);
+      expect(recorded.containers[0]!.properties.instanceView).toBeUndefined();
+      expect(ours.properties.containers[0]!.properties.instanceView).toBeUndefined();
+      const polled = subject.arm.requests.find((r) => r.path.includes('/operations/'))!;
+      expect(((await subject.arm.getJson(polled.path)) as { status: string }).status).toBe((operation!.ResponseBody as { status: string }).status);
+    } finally {
+      await subject.cleanup();
+    }
+  });
+
+  it('reads the recorded running group through the real SDK: Running, from its container’s real start', async () => {
+    const [get] = recording('recording_containergroups_get_test.json');
+    const subject = await openAci({ replay: (method, path) => (method === 'GET' && path.endsWith('/mycontainerGroupxxx') ? { status: get!.StatusCode, body: get!.ResponseBody } : null) });
+    try {
+      expect(await subject.runtime.status('mycontainerGroupxxx')).toMatchObject({ state: 'Running', startedAt: '2023-01-13T06:23:12.169Z', finishedAt: null, exitCode: null });
+    } finally {
+      await subject.cleanup();
+    }
   });
 });

@@ -41,6 +41,21 @@ export interface FakeArmOptions {
    */
   metricsGrainMs?: number;
   metricsDelayMs?: number;
+  /**
+   * A create ARM refuses at once: the status and the ARM error body `{ error: { code, message } }`
+   * (the spec's CloudError). Null: accepted.
+   */
+  createError?: (name: string, image: string) => { status: number; code: string; message: string } | null;
+  /**
+   * A group whose provisioning fails after ARM accepted it, at the end of its create latency:
+   * the event ACI records (name and message). No source shows such a group's body; the form
+   * is the spec's ContainerGroupsGet_Failed example's, with the failure as a Warning event.
+   */
+  provisioningFailure?: (name: string, image: string) => { name: string; message: string } | null;
+  /** Requests this fake never answers (a hung ARM call), by method and path. */
+  hang?: (method: string, path: string) => boolean;
+  /** Answers a request with a recorded response instead (an SDK recording's entry), or not (null). */
+  replay?: (method: string, path: string) => { status: number; body: unknown } | null;
   /** ACI's quotas in the region (fake-arm-quota.ts); none are enforced without this. */
   quota?: FakeQuotaOptions;
 }
@@ -48,9 +63,18 @@ export interface FakeArmOptions {
 interface FakeGroup {
   name: string;
   body: Record<string, unknown>;
-  provisioningState: 'Creating' | 'Succeeded';
+  provisioningState: 'Pending' | 'Succeeded' | 'Failed';
   startedAt: string | null;
+  /** Set by a stop of a running group: its containers are recycled, their view gone. */
+  stoppedAt: string | null;
+  /** The logs ACI keeps of a stopped group: the last 16 KB or 1,000 lines. */
+  stoppedLogs: string | null;
+  failure: { name: string; message: string; at: string } | null;
 }
+
+// What a stopped group keeps of its log (the issue's citation of Learn: container-instances-resource-and-quota-limits).
+const STOPPED_LOG_BYTES = 16 * 1024;
+const STOPPED_LOG_LINES = 1000;
 
 /**
  * A local HTTPS fake of the ARM endpoints the adapters use: container groups (PUT as a
@@ -75,6 +99,8 @@ export class FakeArm {
   readonly engine: ProcessRuntime;
   private readonly groups = new Map<string, FakeGroup>();
   private readonly operations = new Map<string, { group: string; readyAt: number }>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly hung = new Set<ServerResponse>();
   private server!: Server;
   private ca!: string;
   endpoint = '';
@@ -110,6 +136,8 @@ export class FakeArm {
   }
 
   async close(): Promise<void> {
+    for (const timer of this.timers) clearTimeout(timer);
+    for (const res of this.hung) res.destroy();
     await this.engine.close();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -165,6 +193,13 @@ export class FakeArm {
       send(status, { error: { code, message } }, headers);
     try {
       if (req.headers.authorization !== `Bearer ${TOKEN}`) return error(401, 'AuthenticationFailed', 'no valid bearer token');
+      const replayed = this.options.replay?.(req.method ?? '', url.pathname);
+      if (replayed) return send(replayed.status, replayed.body);
+      if (this.options.hang?.(req.method ?? '', url.pathname)) {
+        this.requests.push({ method: req.method ?? '', path: url.pathname, status: 0 });
+        this.hung.add(res);
+        return;
+      }
       const retryAfter = this.options.throttle?.(req.method ?? '', url.pathname) ?? null;
       if (retryAfter !== null) {
         return error(429, 'TooManyRequests', 'throttled by the fake', { 'retry-after': String(retryAfter) });
@@ -183,7 +218,17 @@ export class FakeArm {
       if (operation && req.method === 'GET') {
         const op = this.operations.get(operation[1]!);
         if (!op) return error(404, 'NotFound', 'no such operation');
-        return send(200, { status: Date.now() >= op.readyAt ? 'Succeeded' : 'InProgress' });
+        // As the create recording's operation GETs: { id, status: "Pending", startTime, properties }.
+        const group = this.groups.get(op.group);
+        const done = Date.now() >= op.readyAt;
+        const status = !done ? 'Pending' : group?.provisioningState === 'Failed' ? 'Failed' : 'Succeeded';
+        return send(200, {
+          id: url.pathname,
+          status,
+          startTime: new Date(op.readyAt).toISOString(),
+          properties: { events: [] },
+          ...(status === 'Failed' ? { error: { code: 'ContainerGroupProvisioningFailed', message: group?.failure?.message ?? '' } } : {}),
+        });
       }
       // Quota: the region's usage read (fake-arm-quota.ts).
       if (this.quota && USAGES.test(url.pathname) && req.method === 'GET') {
@@ -217,16 +262,22 @@ export class FakeArm {
           const refusal = this.quota.refuseCreate(location, containersOf(body).reduce((sum, c) => sum + c.properties.resources.requests.cpu, 0), this.heldGroups());
           if (refusal) return send(refusal.status, refusal.body);
         }
+        const refused = this.options.createError?.(name!, imageOf(body));
+        if (refused) return error(refused.status, refused.code, refused.message);
         this.creates.set(name!, (this.creates.get(name!) ?? 0) + 1);
-        const created: FakeGroup = { name: name!, body, provisioningState: 'Creating', startedAt: null };
+        const created: FakeGroup = { name: name!, body, provisioningState: 'Pending', startedAt: null, stoppedAt: null, stoppedLogs: null, failure: null };
         this.groups.set(name!, created);
         const opId = randomUUID();
         const readyAt = Date.now() + (this.options.createLatencyMs?.() ?? 0);
         this.operations.set(opId, { group: name!, readyAt });
-        setTimeout(() => void this.deploy(created), Math.max(0, readyAt - Date.now()));
+        const timer = setTimeout(() => {
+          this.timers.delete(timer);
+          void this.deploy(created);
+        }, Math.max(0, readyAt - Date.now()));
+        this.timers.add(timer);
         const asyncOperation = `${this.endpoint}/subscriptions/${subscription}/providers/Microsoft.ContainerInstance/locations/${location}/operations/${opId}?api-version=2023-05-01`;
         this.peakGroups = Math.max(this.peakGroups, this.groups.size);
-        return send(201, this.groupView(created, resourceGroup!, subscription!), { 'azure-asyncoperation': asyncOperation, ...this.quota?.createHeaders() });
+        return send(201, await this.groupView(created, resourceGroup!, subscription!), { 'azure-asyncoperation': asyncOperation, ...this.quota?.createHeaders() });
       }
       if (!group) return error(404, 'ResourceNotFound', `container group ${name} not found`);
       if (rest === '' && req.method === 'GET') return send(200, await this.groupView(group, resourceGroup!, subscription!));
@@ -236,12 +287,24 @@ export class FakeArm {
         await this.engine.delete(name!);
         return send(200, view);
       }
+      if (rest === '' && req.method === 'PATCH') {
+        // ContainerGroups_Update: tags only.
+        if (body.tags !== undefined) group.body = { ...group.body, tags: body.tags };
+        return send(200, await this.groupView(group, resourceGroup!, subscription!));
+      }
       if (rest === '/stop' && req.method === 'POST') {
-        await this.engine.stop(name!);
+        // A stop recycles a running (or provisioning) group's containers and keeps no container
+        // state; it does nothing to a group that already ran to its end (Learn: container-instances-stop-start).
+        const status = await this.engine.status(name!);
+        if (!group.stoppedAt && (!status || status.state === 'Running') && group.provisioningState !== 'Failed') {
+          group.stoppedLogs = keepOfStoppedLog((await this.engine.logs(name!)) ?? '');
+          await this.engine.stop(name!);
+          group.stoppedAt = new Date().toISOString();
+        }
         return send(204);
       }
       const logs = /^\/containers\/([^/]+)\/logs$/.exec(rest);
-      if (logs && req.method === 'GET') return send(200, { content: (await this.engine.logs(name!)) ?? '' });
+      if (logs && req.method === 'GET') return send(200, { content: group.stoppedLogs ?? (await this.engine.logs(name!)) ?? '' });
       return error(404, 'NotFound', `no route ${req.method} ${url.pathname}`);
     } catch (cause) {
       return error(500, 'InternalError', String(cause));
@@ -250,7 +313,13 @@ export class FakeArm {
 
   /** ACI has pulled the image: the container starts with the environment the PUT gave it. */
   private async deploy(group: FakeGroup): Promise<void> {
-    if (this.groups.get(group.name) !== group) return;
+    if (this.groups.get(group.name) !== group || group.stoppedAt) return;
+    const failure = this.options.provisioningFailure?.(group.name, imageOf(group.body));
+    if (failure) {
+      group.failure = { ...failure, at: new Date().toISOString() };
+      group.provisioningState = 'Failed';
+      return;
+    }
     const container = containersOf(group.body)[0]!;
     const env: Record<string, string> = {};
     for (const variable of container.properties.environmentVariables ?? []) {
@@ -279,28 +348,50 @@ export class FakeArm {
     return { ...rest, name: group.name, type: 'Microsoft.ContainerInstance/containerGroups', properties: { ...properties, provisioningState: group.provisioningState } };
   }
 
-  /** A GET response shaped as the spec's ContainerGroupsGet examples: secure values withheld. */
+  /**
+   * A GET response shaped as the SDK recordings and the spec's ContainerGroupsGet examples,
+   * secure values withheld. Provisioning: `Pending`, no container view (the create
+   * recording's 201 body). Running or ended: the container's currentState. Stopped: the
+   * group's state `Stopped` and no container view (Learn: a stop recycles the containers and
+   * keeps no state). Provisioning failed: `Failed`, a Waiting container with the failure as an
+   * event (no source: the ContainerGroupsGet_Failed example's form).
+   */
   private async groupView(group: FakeGroup, resourceGroup: string, subscription: string): Promise<Record<string, unknown>> {
-    const status = await this.engine.status(group.name);
+    const status = group.provisioningState === 'Succeeded' && !group.stoppedAt ? await this.engine.status(group.name) : null;
     const body = group.body as { properties: Record<string, unknown> } & Record<string, unknown>;
-    const containers = containersOf(group.body).map((c) => ({
-      name: c.name,
-      properties: {
-        ...c.properties,
-        environmentVariables: (c.properties.environmentVariables ?? []).map(({ name, value }) => (value === undefined ? { name } : { name, value })),
-        instanceView: status
-          ? {
-              restartCount: 0,
-              currentState:
-                status.state === 'Running'
-                  ? { state: 'Running', startTime: status.startedAt, detailStatus: '' }
-                  : { state: 'Terminated', startTime: status.startedAt, finishTime: status.finishedAt, exitCode: status.exitCode, detailStatus: 'Completed' },
-              events: [],
-            }
-          : { restartCount: 0, currentState: { state: 'Waiting', detailStatus: '' }, events: [] },
-      },
-    }));
-    const groupState = !status ? 'Pending' : status.state === 'Running' ? 'Running' : status.state;
+    const instanceViewOf = (): Record<string, unknown> | undefined => {
+      if (group.failure) {
+        const event = { count: 1, firstTimestamp: group.failure.at, lastTimestamp: group.failure.at, name: group.failure.name, message: group.failure.message, type: 'Warning' };
+        return { restartCount: 0, currentState: { state: 'Waiting', detailStatus: group.failure.name }, events: [event] };
+      }
+      if (!status) return undefined;
+      return {
+        restartCount: 0,
+        currentState:
+          status.state === 'Running'
+            ? { state: 'Running', startTime: status.startedAt, detailStatus: '' }
+            : { state: 'Terminated', startTime: status.startedAt, finishTime: status.finishedAt, exitCode: status.exitCode, detailStatus: 'Completed' },
+        events: [],
+      };
+    };
+    const containers = containersOf(group.body).map((c) => {
+      const instanceView = instanceViewOf();
+      return {
+        name: c.name,
+        properties: {
+          ...c.properties,
+          environmentVariables: (c.properties.environmentVariables ?? []).map(({ name, value }) => (value === undefined ? { name } : { name, value })),
+          ...(instanceView ? { instanceView } : {}),
+        },
+      };
+    });
+    const groupState = group.stoppedAt
+      ? 'Stopped'
+      : group.provisioningState !== 'Succeeded' || !status
+        ? 'Pending'
+        : status.state === 'Running'
+          ? 'Running'
+          : status.state;
     return {
       ...body,
       id: `/subscriptions/${subscription}/resourceGroups/${resourceGroup}/providers/Microsoft.ContainerInstance/containerGroups/${group.name}`,
@@ -370,6 +461,17 @@ interface WireContainer {
     resources: { requests: { cpu: number; memoryInGB: number } };
     environmentVariables?: { name: string; value?: string; secureValue?: string }[];
   } & Record<string, unknown>;
+}
+
+function imageOf(body: Record<string, unknown>): string {
+  return String((containersOf(body)[0]?.properties as { image?: string } | undefined)?.image ?? '');
+}
+
+/** The end of a log as a stopped group keeps it: at most 1,000 lines and 16 KB. */
+function keepOfStoppedLog(log: string): string {
+  const lines = log.split('\n');
+  const kept = lines.slice(-STOPPED_LOG_LINES - (log.endsWith('\n') ? 1 : 0)).join('\n');
+  return kept.length > STOPPED_LOG_BYTES ? kept.slice(-STOPPED_LOG_BYTES) : kept;
 }
 
 function containersOf(body: Record<string, unknown>): WireContainer[] {

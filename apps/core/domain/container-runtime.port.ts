@@ -1,3 +1,4 @@
+import type { AttemptEnd } from './attempt-end.js';
 import { AppError } from './errors.js';
 import type { MetricSeries } from './metric-series.js';
 import type { RegistryCredentials } from './task-kind.js';
@@ -20,7 +21,23 @@ export interface ContainerSpec {
   command: string[] | null;
 }
 
-export type ContainerState = 'Running' | 'Succeeded' | 'Failed';
+/**
+ * `NotStarted`: the runtime has the container but nothing of it has run yet (ACI: a group
+ * still provisioning, pulling its image). The local runtimes start at once and never report it.
+ */
+export type ContainerState = 'NotStarted' | 'Running' | 'Succeeded' | 'Failed';
+
+/**
+ * Why no container ran, where the runtime says (ACI: a provisioning failure's code and
+ * message). `platform`: the platform's fault (capacity, a pull the registry refused while a
+ * grant propagates), so the start is tried again; otherwise the kind's own (a bad command),
+ * and the task fails with the message.
+ */
+export interface StartFailure {
+  code: string;
+  message: string;
+  platform: boolean;
+}
 
 export interface ContainerStatus {
   name: string;
@@ -32,8 +49,16 @@ export interface ContainerStatus {
    * its end was never observed, which is the platform's fault, never the task's.
    */
   exitCode: number | null;
-  startedAt: string;
+  /** When its program began: only ever a real start, null while NotStarted or when none ran. */
+  startedAt: string | null;
   finishedAt: string | null;
+  /** Set when it ended without any container having run (ACI's provisioning failure). */
+  startFailure?: StartFailure;
+  /**
+   * How it ended, where the runtime knows better than its exit code: ACI gives no source for a
+   * kill, so its codes are each an `exit` (attempt-end.ts). Absent: read from the exit code.
+   */
+  end?: AttemptEnd;
 }
 
 /**
@@ -50,8 +75,20 @@ export class RetryLaterError extends AppError {
 }
 
 /**
+ * A start the runtime refused for a reason that is the kind's own (a request that can never
+ * succeed as it stands): the task fails with the message; no delivery is retried.
+ */
+export class StartRefusedError extends AppError {
+  constructor(message: string) {
+    super('START_REFUSED', message);
+  }
+}
+
+/**
  * Runs one container per task. A second start of a name that exists (running or finished)
- * starts nothing, so a duplicate delivery cannot start the work twice.
+ * starts nothing, so a duplicate delivery cannot start the work twice. `start` returns once the
+ * platform has accepted the container, not once it runs: a status of `NotStarted` follows
+ * until it does.
  */
 export interface ContainerRuntime {
   start(spec: ContainerSpec): Promise<{ created: boolean }>;

@@ -58,12 +58,31 @@ function matches(pattern: string, exitCode: number): boolean {
   return pattern.endsWith('*') ? String(exitCode).startsWith(pattern.slice(0, -1)) : String(exitCode) === pattern;
 }
 
-/** Whether the attempt that just ended (the `attemptsMade`-th) is followed by another. */
-export function shouldRetry(policy: RetryPolicy, attemptsMade: number, end: AttemptEnd): boolean {
+/**
+ * The bound of a `not-started` end: the kind's start wait (`startWaitSeconds`, else its
+ * timeout), counted from when the platform first refused or failed this attempt's start.
+ */
+export interface StartWait {
+  since: Date;
+  seconds: number;
+  now: Date;
+}
+
+export function startWaitOver({ since, seconds, now }: StartWait): boolean {
+  return now.getTime() - since.getTime() >= seconds * 1000;
+}
+
+/**
+ * Whether the attempt that just ended (the `attemptsMade`-th) is followed by another (for
+ * `not-started`: the same attempt, put off). `startWait` is the bound of a `not-started` end;
+ * without it, that end is always put off.
+ */
+export function shouldRetry(policy: RetryPolicy, attemptsMade: number, end: AttemptEnd, startWait?: StartWait): boolean {
   const rule = END_RULES[end.kind];
   if (rule.runsAgain === 'never') return false;
   // `not-started` is bounded by its own start wait, never by attempts: its caller defers it.
   if (rule.bound === 'maxAttempts' && attemptsMade >= policy.maxAttempts) return false;
+  if (rule.bound === 'startWait' && startWait && startWaitOver(startWait)) return false;
   if (rule.runsAgain === 'if-exit-code-named') return end.kind === 'exit' && policy.retryOnExitCodes.some((pattern) => matches(pattern, end.exitCode));
   return true;
 }

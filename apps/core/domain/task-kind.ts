@@ -17,6 +17,13 @@ export interface TaskKind {
   cpu: number;
   memoryGb: number;
   timeoutSeconds: number;
+  /**
+   * How long its container may take to start (ACI: refusals for capacity or quota, a pull
+   * refused while a grant propagates, provisioning failures with a platform cause): that
+   * attempt is put off and tried again until then, never counted against `maxAttempts`.
+   * Absent: the kind's timeout.
+   */
+  startWaitSeconds?: number;
   retry: RetryPolicy;
   /** Extra environment values, shown as they are. */
   env: Record<string, string>;
@@ -65,7 +72,7 @@ export interface DeclaredKind extends TaskKind {
   build: { context: string; dockerfile: string | null } | null;
 }
 
-const COMMON_KEYS = ['cpu', 'memoryGb', 'timeoutSeconds', 'maxAttempts', 'retryExitCodes', 'env', 'secretEnv', 'store'];
+const COMMON_KEYS = ['cpu', 'memoryGb', 'timeoutSeconds', 'startWaitSeconds', 'maxAttempts', 'retryExitCodes', 'env', 'secretEnv', 'store'];
 const PROGRAM_KEYS: Record<KindProgram, string[]> = {
   local: ['command', 'image', 'build'],
   image: ['image', 'registry'],
@@ -201,11 +208,17 @@ function readKind(name: string, fields: Record<string, unknown>, where: string, 
     cpu: number('cpu', defaults.cpu, ACI_LINUX_LIMITS.cpu),
     memoryGb: number('memoryGb', defaults.memoryGb, ACI_LINUX_LIMITS.memoryGb),
     timeoutSeconds: number('timeoutSeconds', defaults.timeoutSeconds, TIMEOUT_LIMITS),
+    ...(fields.startWaitSeconds === undefined ? {} : { startWaitSeconds: number('startWaitSeconds', defaults.timeoutSeconds, TIMEOUT_LIMITS) }),
     retry: { maxAttempts: number('maxAttempts', defaults.retry.maxAttempts, MAX_ATTEMPTS_LIMITS, true), retryOnExitCodes },
     env: environment('env'),
     secretEnv: environment('secretEnv'),
     store: store === true,
   };
+}
+
+/** How long a kind's attempt may wait for its container to start (its `startWaitSeconds`, else its timeout). */
+export function startWaitSecondsOf(kind: Pick<TaskKind, 'startWaitSeconds' | 'timeoutSeconds'>): number {
+  return kind.startWaitSeconds ?? kind.timeoutSeconds;
 }
 
 /** The kinds a stack runs: the built-in worker's, and the user's own. */

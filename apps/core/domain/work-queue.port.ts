@@ -4,6 +4,19 @@ export interface WorkMessageBody {
   message: string;
   /** The attempt it starts; 1 when absent (the dashboard's message). */
   attempt?: number;
+  /** Set on a work message put off for later: the n-th time, and since when its start waits. */
+  deferral?: Deferral;
+}
+
+/**
+ * One link of an attempt's deferral chain (domain/deferral.ts): its message id is
+ * `<jobId>.deferred.<attempt>.<n>`. `since`: when the platform first refused or failed this
+ * attempt's start, from which the kind's start wait is counted; absent while the waits were
+ * only for the stack's own capacity.
+ */
+export interface Deferral {
+  n: number;
+  since?: string;
 }
 
 /**
@@ -18,9 +31,24 @@ export interface WatchMessageBody {
   n: number;
   /** ISO time after which the chain ends whatever the task's state. */
   until: string;
+  /** The deferral chain of the work message that started the container, carried on. */
+  deferral?: Deferral;
 }
 
-type QueueMessageBody = WorkMessageBody | WatchMessageBody;
+/**
+ * A dead letter that could not be settled (its store was down), sent again to the work queue
+ * as a scheduled copy: a dead letter cannot be dead-lettered again, and its queue has no
+ * time-to-live, so retrying it in place would loop hot. `n`: this copy's number; `since`: when
+ * the first settle failed (the copies stop 24 hours after).
+ */
+export interface DeadLetterCopyBody {
+  type: 'dead-letter';
+  letter: { messageId: string; body: unknown; deliveryCount: number; enqueuedAt: string; reason: string; description: string };
+  n: number;
+  since: string;
+}
+
+type QueueMessageBody = WorkMessageBody | WatchMessageBody | DeadLetterCopyBody;
 
 export interface OutgoingMessage {
   /** Duplicate detection key: the job id (or `<jobId>.watch.<n>`), so a resend inside the window is dropped. */

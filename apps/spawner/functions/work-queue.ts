@@ -1,22 +1,25 @@
 import { app, type InvocationContext } from '@azure/functions';
-import { RetryLaterError } from '../../core/domain/container-runtime.port.js';
+import { RetryLaterError, StartRefusedError } from '../../core/domain/container-runtime.port.js';
 import { containerNameFor } from '../../core/domain/container-name.js';
+import { deferredWorkMessage, nextDeferral } from '../../core/domain/deferral.js';
 import { errorMessage } from '../../core/domain/errors.js';
 import type { WorkMessageBody } from '../../core/domain/work-queue.port.js';
 import { dispatch, type DispatchResult } from '../dispatch.js';
+import { letterOfCopy, settleOrCopy, type DeadLetterHandling } from '../dead-letters.js';
+import { putOffOrFail } from '../not-started.js';
 import { recordPoison } from '../poison.js';
 import { MalformedMessageError, parseQueueMessage } from '../queue-messages.js';
 import type { SpawnerDeps } from '../spawner-deps.js';
-import { keptOutReason } from '../start-wait.js';
 import { startWatching, watchTask, type WatchOutcome } from '../watch.js';
 import { spawnerDeps } from './deps.js';
 
 export type DispatchOutcome = DispatchResult | 'deferred' | 'not-started';
-export type WorkQueueOutcome = DispatchOutcome | WatchOutcome | 'poison';
+export type WorkQueueOutcome = DispatchOutcome | WatchOutcome | DeadLetterHandling | 'poison';
 
 /**
- * Service Bus trigger on the work queue, which carries two kinds of message: work (one
- * container group per task) and the spawner's own scheduled watches (one look at a task).
+ * Service Bus trigger on the work queue, which carries three kinds of message: work (one
+ * container group per task), the spawner's own scheduled watches (one look at a task), and
+ * copies of dead letters that could not be settled when they came (dead-letters.ts).
  * Returning completes the message; throwing abandons it, so Service Bus retries it and
  * dead-letters it after maxDeliveryCount (see dead-letters.ts). A message that is neither is
  * recorded as poison and completed: retrying it could never succeed.
@@ -38,67 +41,58 @@ export async function onWorkQueueMessage(message: unknown, context: InvocationCo
     if (outcome === 'ended') context.warn(`job ${parsed.watch.jobId}: watch chain ended at ${parsed.watch.until}`);
     return outcome;
   }
+  if (parsed.type === 'dead-letter') return settleOrCopy(letterOfCopy(parsed.copy), parsed.copy, deps, (line) => context.warn(line));
   return dispatchWork(parsed.work, context, deps);
 }
 
 /**
- * One work message → one container group, then the task's first watch. At capacity, or at
- * ACI's create quota, the message is sent again for later and this one completed, so waiting
- * never costs a delivery.
+ * One work message → one container group, then the task's first watch. At capacity the message
+ * is sent again for later and this one completed, so waiting never costs a delivery. A start
+ * the platform refused (ACI's create quota, capacity, a transient ARM error, an aborted call)
+ * is `not-started`: put off with backoff while the kind's start wait lasts, then Failed; one
+ * that is the kind's own fails at once with ACI's message. Either way the message is
+ * completed: only an error nothing classifies abandons it (and Service Bus redelivers it).
  */
 async function dispatchWork(work: WorkMessageBody, context: InvocationContext, deps: SpawnerDeps): Promise<DispatchOutcome> {
   const deliveryCount = Number(context.triggerMetadata?.deliveryCount ?? 1);
+  const attempt = work.attempt ?? 1;
   // Capacity is counted in the store, one query, shared by every instance. Concurrent
   // invocations may all see the same room, so the limit can be overshot by the invocations
   // in flight at once (host.json's maxConcurrentCalls per instance).
   const active = await deps.store.listActive();
   if (active.length >= deps.maxConcurrent && !active.some((job) => job.id === work.jobId)) {
-    await defer(work, deps, deps.deferSeconds * 1000, context, `at capacity (${active.length}/${deps.maxConcurrent})`);
+    // The stack's own limit, not the platform's: no start wait is counted for it.
+    const next = nextDeferral(work.deferral, false, new Date());
+    const at = new Date(Date.now() + deps.deferSeconds * 1000);
+    await deps.queue.send(deferredWorkMessage({ id: work.jobId, message: work.message }, attempt, next, at));
+    context.log(`job ${work.jobId}: deferred to ${at.toISOString()}: at capacity (${active.length}/${deps.maxConcurrent})`);
     return 'deferred';
   }
   let result: DispatchResult;
   try {
     result = await dispatch(work, deps);
   } catch (error) {
-    if (error instanceof RetryLaterError) return deferOrGiveUp(work, deps, error, context);
+    if (error instanceof RetryLaterError || error instanceof StartRefusedError) {
+      const job = await deps.store.get(work.jobId);
+      if (!job) return 'unknown-job';
+      const kind = deps.kinds.get(job.kind) ?? deps.kinds.defaultKind;
+      const platform = error instanceof RetryLaterError;
+      const outcome = await putOffOrFail({ ...work, attempt }, kind, error.message, platform, deps, new Date(), platform ? error.retryAfterMs : 0);
+      // The reason it waits (a quota, named) stays on the task for the dashboard while it is Pending.
+      if (outcome === 'deferred') await deps.store.noteDispatchError(containerNameFor(work.jobId, attempt), `waiting to start: ${error.message}`);
+      context.log(`job ${work.jobId}: attempt ${attempt} not started (${outcome}): ${error.message}`);
+      return outcome === 'deferred' ? 'deferred' : 'not-started';
+    }
     const reason = errorMessage(error);
     context.error(`job ${work.jobId}: delivery ${deliveryCount} failed: ${reason}`);
-    await deps.store.noteDispatchError(containerNameFor(work.jobId, work.attempt ?? 1), `delivery ${deliveryCount}: ${reason}`);
+    await deps.store.noteDispatchError(containerNameFor(work.jobId, attempt), `delivery ${deliveryCount}: ${reason}`);
     throw error;
   }
   // Also for a redelivery (already-started): if the first delivery died before sending it, this
   // one does; if not, the same message id is dropped as a duplicate.
-  if (result === 'started' || result === 'already-started') await startWatching(work.jobId, containerNameFor(work.jobId, work.attempt ?? 1), deps);
+  if (result === 'started' || result === 'already-started') await startWatching(work.jobId, containerNameFor(work.jobId, attempt), deps, new Date(), work.deferral);
   context.log(`job ${work.jobId}: ${result} (delivery ${deliveryCount})`);
   return result;
-}
-
-/**
- * A start the runtime cannot take now (a quota, a transient refusal): the task waits, deferred,
- * with the reason on its record for the dashboard, until its start wait has passed; then it is
- * Failed as `not-started`, naming what kept it out. It never spends an attempt or a delivery.
- */
-async function deferOrGiveUp(work: WorkMessageBody, deps: SpawnerDeps, error: RetryLaterError, context: InvocationContext): Promise<DispatchOutcome> {
-  const containerName = containerNameFor(work.jobId, work.attempt ?? 1);
-  const job = await deps.store.get(work.jobId);
-  const kind = job ? (deps.kinds.get(job.kind) ?? deps.kinds.defaultKind) : null;
-  const now = new Date();
-  const gaveUp = job && kind ? keptOutReason(job, kind, error.message, now) : null;
-  if (gaveUp) {
-    await deps.store.markFailed(containerName, now, gaveUp);
-    context.warn(`job ${work.jobId}: ${gaveUp}`);
-    return 'not-started';
-  }
-  await deps.store.noteDispatchError(containerName, `waiting to start: ${error.message}`);
-  await defer(work, deps, error.retryAfterMs, context, error.message);
-  return 'deferred';
-}
-
-async function defer(work: WorkMessageBody, deps: SpawnerDeps, delayMs: number, context: InvocationContext, why: string): Promise<void> {
-  const at = new Date(Date.now() + delayMs);
-  // A new messageId: the job id itself is still inside the duplicate detection window.
-  await deps.queue.send({ messageId: `${work.jobId}.deferred.${Date.now()}`, body: work, scheduledAt: at });
-  context.log(`job ${work.jobId}: deferred to ${at.toISOString()}: ${why}`);
 }
 
 app.serviceBusQueue('work-queue', {

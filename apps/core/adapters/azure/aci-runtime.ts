@@ -1,23 +1,35 @@
-import type { ContainerGroup, ContainerInstanceManagementClient } from '@azure/arm-containerinstance';
+import type { ContainerGroup, ContainerInstanceManagementClient, Event as AciEvent } from '@azure/arm-containerinstance';
 import { SettingsError } from '../../domain/errors.js';
 import type { AciLaunch } from '../../settings/azure.js';
 import { asQuotaRetryLater } from './quota-refusal.js';
 import {
+  RetryLaterError,
+  StartRefusedError,
   type ContainerRuntime,
   type ContainerSpec,
   type ContainerStatus,
 } from '../../domain/container-runtime.port.js';
+import { classifyArmError, classifyProvisioningFailure } from './arm-errors.js';
 
 export interface AciRuntimeOptions {
   resourceGroup: string;
   launch?: AciLaunch;
-  /** How often a create is polled until ACI has deployed the group. */
+  /** How often a delete is polled until ARM has removed the group. */
   pollIntervalMs?: number;
+  /**
+   * Each ARM call is aborted after this long (default 60 s): well under the Function's
+   * `functionTimeout` (10 minutes), at which the host restarts the worker and every invocation
+   * in flight on it dies (azure-functions-host #8720).
+   */
+  callTimeoutMs?: number;
+  /** The least wait before a start refused for a transient ARM error is tried again (default 0: the caller's backoff decides; a Retry-After header raises it). */
+  retryAfterMs?: number;
   /**
    * How long a start waits after ACI refused it for a count quota (groups, cores), which frees up
    * only as groups end. The create rates are counted in the store, not here (apps/spawner/quota-guard.ts).
    */
   quotaBackoffMs?: number;
+  now?: () => number;
 }
 
 const DEFAULT_QUOTA_BACKOFF_MS = 15_000;
@@ -27,6 +39,21 @@ const WORKER_CONTAINER = 'worker';
 const MANAGED_BY_TAG = { 'managed-by': 'event-driven-aci' };
 /** And the job each runs an attempt of: found again from the group alone. */
 const JOB_ID_TAG = 'job-id';
+/**
+ * When a look first saw the group Stopped with no time of its own (ACI keeps no container
+ * view of a stopped group): written once, so every later look answers the same finish time.
+ */
+const STOPPED_SEEN_TAG = 'stopped-seen-at';
+const DEFAULT_CALL_TIMEOUT_MS = 60_000;
+const DEFAULT_RETRY_AFTER_MS = 0;
+
+
+/** The Retry-After (seconds) of a refused ARM call's response, in ms; 0 without one. */
+function retryAfterHeaderMs(error: unknown): number {
+  const headers = (error as { response?: { headers?: { get?: (name: string) => string | undefined } } } | null)?.response?.headers;
+  const seconds = Number(headers?.get?.('retry-after'));
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 0;
+}
 
 function isNotFound(error: unknown): boolean {
   return (error as { statusCode?: number } | null)?.statusCode === 404;
@@ -38,48 +65,59 @@ function isNotFound(error: unknown): boolean {
  * worker image pulled with a user-assigned identity, DATABASE_URI as a secure value.
  */
 export class AciRuntime implements ContainerRuntime {
+  private readonly now: () => number;
+
   constructor(
     private readonly client: ContainerInstanceManagementClient,
     private readonly options: AciRuntimeOptions,
-  ) {}
+  ) {
+    this.now = options.now ?? Date.now;
+  }
 
+  /**
+   * Returns once ARM has accepted the create (`201`, `provisioningState: Pending`: the
+   * SDK recording recording_containergroups_create_test.json); the pull and boot are followed
+   * by the watch, never waited for here. A transient or capacity refusal is a RetryLaterError,
+   * one that is the kind's own a StartRefusedError; anything else is thrown as it came.
+   */
   async start(spec: ContainerSpec): Promise<{ created: boolean }> {
-    // A group that exists (running or finished) is this task's: a redelivery starts nothing.
-    if (await this.get(spec.name)) return { created: false };
     const group = this.groupFor(spec);
     try {
-      await this.client.containerGroups.beginCreateOrUpdateAndWait(
-        this.options.resourceGroup,
-        spec.name,
-        group,
-        { updateIntervalInMs: this.options.pollIntervalMs ?? 2000 },
-      );
+      // A group that exists (provisioning, running or finished) is this task's: a redelivery starts nothing.
+      if (await this.get(spec.name)) return { created: false };
+      // The first poll of the operation comes with it (core-lro); its result is not waited for.
+      await this.client.containerGroups.beginCreateOrUpdate(this.options.resourceGroup, spec.name, group, {
+        abortSignal: this.signal(),
+        updateIntervalInMs: this.options.pollIntervalMs ?? 2000,
+      });
     } catch (error) {
-      // A quota refusal (any status) is retry-later, naming the quota: quota-refusal.ts.
-      throw asQuotaRetryLater(error, this.options.quotaBackoffMs ?? DEFAULT_QUOTA_BACKOFF_MS);
+      throw this.asStartError(error);
     }
     return { created: true };
   }
 
   async status(name: string): Promise<ContainerStatus | null> {
     const group = await this.get(name);
-    return group ? toStatus(group) : null;
+    if (!group) return null;
+    const status = toStatus(group);
+    if (status.finishedAt === null && group.instanceView?.state === 'Stopped') return this.firstSeenStopped(group, status);
+    return status;
   }
 
   async list(): Promise<ContainerStatus[]> {
     const statuses: ContainerStatus[] = [];
-    for await (const listed of this.client.containerGroups.listByResourceGroup(this.options.resourceGroup)) {
+    for await (const listed of this.client.containerGroups.listByResourceGroup(this.options.resourceGroup, { abortSignal: this.signal() })) {
       if (listed.tags?.['managed-by'] !== MANAGED_BY_TAG['managed-by'] || !listed.name) continue;
       // The list leaves out each group's instance view (exit codes): read each one.
-      const group = await this.get(listed.name);
-      if (group) statuses.push(toStatus(group));
+      const status = await this.status(listed.name);
+      if (status) statuses.push(status);
     }
     return statuses;
   }
 
   async stop(name: string): Promise<void> {
     try {
-      await this.client.containerGroups.stop(this.options.resourceGroup, name);
+      await this.client.containerGroups.stop(this.options.resourceGroup, name, { abortSignal: this.signal() });
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
@@ -89,6 +127,7 @@ export class AciRuntime implements ContainerRuntime {
     try {
       await this.client.containerGroups.beginDeleteAndWait(this.options.resourceGroup, name, {
         updateIntervalInMs: this.options.pollIntervalMs ?? 2000,
+        abortSignal: this.signal(),
       });
     } catch (error) {
       if (!isNotFound(error)) throw error;
@@ -97,7 +136,7 @@ export class AciRuntime implements ContainerRuntime {
 
   async logs(name: string): Promise<string | null> {
     try {
-      const logs = await this.client.containers.listLogs(this.options.resourceGroup, name, WORKER_CONTAINER);
+      const logs = await this.client.containers.listLogs(this.options.resourceGroup, name, WORKER_CONTAINER, { abortSignal: this.signal() });
       return logs.content ?? '';
     } catch (error) {
       if (isNotFound(error)) return null;
@@ -135,35 +174,115 @@ export class AciRuntime implements ContainerRuntime {
 
   private async get(name: string): Promise<ContainerGroup | null> {
     try {
-      return await this.client.containerGroups.get(this.options.resourceGroup, name);
+      return await this.client.containerGroups.get(this.options.resourceGroup, name, { abortSignal: this.signal() });
     } catch (error) {
       if (isNotFound(error)) return null;
       throw error;
     }
   }
 
+  /** A fresh timeout per call: one hung call cannot hold the invocation to its functionTimeout. */
+  private signal(): AbortSignal {
+    return AbortSignal.timeout(this.options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
+  }
+
+  private asStartError(error: unknown): unknown {
+    if (error instanceof RetryLaterError) return error;
+    // A quota refusal (any status: 409, 400, 503) is retry-later naming the quota (quota-refusal.ts),
+    // read before the classification below, which would take a 400 for the kind's own.
+    const quota = asQuotaRetryLater(error, this.options.quotaBackoffMs ?? DEFAULT_QUOTA_BACKOFF_MS);
+    if (quota !== error) return quota;
+    const classified = classifyArmError(error);
+    if (classified.class === 'retry-later') {
+      const asked = retryAfterHeaderMs(error);
+      return new RetryLaterError(Math.max(asked, this.options.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS), `ACI: ${classified.code}: ${classified.message}`);
+    }
+    if (classified.class === 'kind') return new StartRefusedError(`ACI refused the group: ${classified.code}: ${classified.message}`);
+    return error;
+  }
+
+  /**
+   * A Stopped group with no finish time of its own: the time a look first saw it so, kept
+   * as a tag on the group. Where the tag cannot be written, this look's time is answered.
+   */
+  private async firstSeenStopped(group: ContainerGroup, status: ContainerStatus): Promise<ContainerStatus> {
+    const seen = group.tags?.[STOPPED_SEEN_TAG];
+    if (seen && !Number.isNaN(Date.parse(seen))) return { ...status, finishedAt: new Date(seen).toISOString() };
+    const now = new Date(this.now()).toISOString();
+    try {
+      await this.client.containerGroups.update(this.options.resourceGroup, status.name, { tags: { ...group.tags, [STOPPED_SEEN_TAG]: now } }, { abortSignal: this.signal() });
+    } catch (error) {
+      if (isNotFound(error)) return { ...status, finishedAt: now };
+      throw error;
+    }
+    return { ...status, finishedAt: now };
+  }
 }
 
-/** The group's state from its worker container's instance view (exit code included). */
+/** The latest timestamp of an event whose name says the group stopped. */
+function stoppedEventTime(events: AciEvent[] | undefined): string | null {
+  const times = (events ?? [])
+    .filter((e) => /stop/i.test(e.name ?? ''))
+    .map((e) => e.lastTimestamp ?? e.firstTimestamp)
+    .filter((t): t is Date => t instanceof Date && !Number.isNaN(t.getTime()));
+  return times.length ? new Date(Math.max(...times.map((t) => t.getTime()))).toISOString() : null;
+}
+
+/**
+ * The group's state, from its worker container's instance view where ACI gives one
+ * (tests/fakes/FAKE-ARM-SOURCES.md names the source of each case):
+ * - provisioning (`Pending`, `Creating`, no container `startTime`): NotStarted, no start time;
+ * - provisioning `Failed` with no container run: Failed with a start failure (its cause);
+ * - a container `Terminated`: Succeeded or Failed by its exit code;
+ * - the group `Stopped`: finished, at the container's `finishTime`, else the Stopped event's
+ *   time, else (filled in by `status`) the time a look first saw it Stopped; an exit code only
+ *   where ACI kept one, else null (a stopped group's containers are recycled);
+ * - else Running, from the container's `startTime`.
+ */
 export function toStatus(group: ContainerGroup): ContainerStatus {
   const container = group.containers.find((c) => c.name === WORKER_CONTAINER) ?? group.containers[0];
-  const current = container?.instanceView?.currentState;
+  const view = container?.instanceView;
+  const current = view?.currentState;
   const name = group.name ?? '';
   const jobId = group.tags?.[JOB_ID_TAG] ?? null;
-  const startedAt = current?.startTime?.toISOString() ?? new Date(0).toISOString();
+  // A state's startTime is when that state began: a program's start only for Running or
+  // Terminated (the spec's ContainerGroupsGet_Failed example has a Waiting state with one).
+  const ran = [current, view?.previousState].find((state) => state?.state === 'Running' || state?.state === 'Terminated');
+  const started = ran?.startTime;
+  const startedAt = started instanceof Date && !Number.isNaN(started.getTime()) ? started.toISOString() : null;
+  const base = { name, jobId, startedAt };
+  // With no source for a kill on ACI, a code is the program's exit (attempt-end.ts); no code: lost.
+  const ended = (exitCode: number | null, finishedAt: string | null): ContainerStatus => ({
+    ...base,
+    state: exitCode === 0 ? 'Succeeded' : 'Failed',
+    exitCode,
+    finishedAt,
+    end: exitCode === null ? { kind: 'lost' } : { kind: 'exit', exitCode },
+  });
+  const finishTime = current?.finishTime ?? view?.previousState?.finishTime;
+  const finishedAt = finishTime instanceof Date ? finishTime.toISOString() : stoppedEventTime(group.instanceView?.events);
+  if (current?.state === 'Terminated') return ended(current.exitCode ?? null, finishedAt ?? startedAt);
+  if (group.instanceView?.state === 'Stopped') return ended(current?.exitCode ?? null, finishedAt);
   if (group.provisioningState === 'Failed') {
-    return { name, jobId, state: 'Failed', exitCode: current?.exitCode ?? -1, startedAt, finishedAt: current?.finishTime?.toISOString() ?? startedAt };
-  }
-  if (current?.state === 'Terminated') {
-    const exitCode = current.exitCode ?? -1;
+    if (startedAt) return ended(current?.exitCode ?? null, finishedAt ?? startedAt);
+    // No source shows a failed group's body: its warnings first, else every event, else the state's detail.
+    const events = [...(group.instanceView?.events ?? []), ...(view?.events ?? [])];
+    const failures = events.filter((e) => /fail|error|backoff|kill/i.test(e.name ?? ''));
+    const warnings = events.filter((e) => e.type === 'Warning');
+    const texts = (failures.length ? failures : warnings.length ? warnings : events).map((e) => ({ code: e.name ?? null, message: e.message ?? '' }));
+    if (current?.detailStatus) texts.push({ code: null, message: current.detailStatus });
+    const failedAt = events
+      .map((e) => e.lastTimestamp ?? e.firstTimestamp)
+      .filter((t): t is Date => t instanceof Date)
+      .map((t) => t.getTime());
     return {
-      name,
-      jobId,
-      state: exitCode === 0 ? 'Succeeded' : 'Failed',
-      exitCode,
-      startedAt,
-      finishedAt: current.finishTime?.toISOString() ?? startedAt,
+      ...base,
+      state: 'Failed',
+      exitCode: null,
+      finishedAt: failedAt.length ? new Date(Math.max(...failedAt)).toISOString() : null,
+      startFailure: classifyProvisioningFailure(texts),
     };
   }
-  return { name, jobId, state: 'Running', exitCode: null, startedAt, finishedAt: null };
+  if (!startedAt) return { ...base, state: 'NotStarted', exitCode: null, finishedAt: null };
+  return { ...base, state: 'Running', exitCode: null, finishedAt: null };
 }

@@ -40,6 +40,8 @@ export class AzureMonitorMetrics implements ContainerMetrics {
         timespan: `${from}/${new Date(now).toISOString()}`,
         interval: this.grainSeconds() % 60 === 0 ? `PT${this.grainSeconds() / 60}M` : `PT${this.grainSeconds()}S`,
         aggregation: 'Average',
+        // Well under the Function's functionTimeout: a hung call must not hold the invocation.
+        abortSignal: AbortSignal.timeout(60_000),
       });
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode === 404) return null;
