@@ -99,7 +99,7 @@ export class QuotaGuardedRuntime implements ContainerRuntime {
       if (error instanceof QuotaRefusedError) await this.noteDeferral(spec.jobId, error.message, error.refusal.kind, now, error.refusal);
       throw error;
     }
-    await this.raiseFromHeaders(now);
+    await this.raiseFromHeaders('create', now);
     return result;
   }
 
@@ -108,6 +108,7 @@ export class QuotaGuardedRuntime implements ContainerRuntime {
     if (windowFull) throw windowFull;
     await this.inner.delete(name);
     await this.options.ledger.releaseGroup(name);
+    await this.raiseFromHeaders('delete', this.now());
   }
 
   /**
@@ -242,13 +243,13 @@ export class QuotaGuardedRuntime implements ContainerRuntime {
     return null;
   }
 
-  /** The create's headers say how many creates are left: the windows count at least what that implies. */
-  private async raiseFromHeaders(now: Date): Promise<void> {
-    const latest = this.options.budget?.latest();
+  /** The create's (or delete's) headers say how many are left: the windows count at least what that implies. */
+  private async raiseFromHeaders(op: 'create' | 'delete', now: Date): Promise<void> {
+    const latest = this.options.budget?.latest(op);
     if (!latest) return;
     for (const [span, { limit, ms }] of Object.entries(this.rates)) {
       const remaining = latest[span as keyof RateLimits];
-      if (remaining !== null) await this.options.ledger.raise(rateWindow('create', span, limit, ms, now), Math.max(0, limit - remaining));
+      if (remaining !== null) await this.options.ledger.raise(rateWindow(op, span, limit, ms, now), Math.max(0, limit - remaining));
     }
   }
 

@@ -193,6 +193,10 @@ describe('AciRuntime at ACI’s quotas (the real SDK against the fake’s refusa
       await runtime.start(echoSpec('task-budget-1', 0, 0));
       await runtime.start(echoSpec('task-budget-2', 0, 0));
       expect(budget.latest()).toEqual({ pt5m: 98, pt1h: 298 });
+      expect(budget.latest('delete')).toBeNull();
+      await runtime.delete('task-budget-1');
+      expect(budget.latest('delete')).toEqual({ pt5m: 99, pt1h: 299 });
+      expect(budget.latest('create')).toEqual({ pt5m: 98, pt1h: 298 });
     } finally {
       await subject.cleanup();
     }

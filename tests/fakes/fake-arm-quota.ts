@@ -10,7 +10,7 @@
  * | `GET …/locations/{location}/usages` answers `{ value: [{ name: { value: 'ContainerGroups', localizedValue: 'Container Groups' }, currentValue, limit, unit: 'Count' }] }` | the REST spec's only `Location_ListUsage` example, ContainerGroupUsage.json (tests/fixtures/azure-rest-api-specs) |
  * | A `StandardCores` row in that answer, when the test asks for one | no source: the spec's example has only ContainerGroups; the row's shape copies it |
  * | The usage read is refused with 403 `AuthorizationFailed` when the identity has no role at subscription scope (the test asks) | ARM's authorization failure (Learn: troubleshoot-authorization-failed); the body's wording has no recorded source |
- * | Each accepted create carries `x-ms-ratelimit-remaining-subscription-resource-requests-pt5m` and `-pt1h`: the creates left in the windows (100, 300) | azure-sdk-for-js recording_containergroups_create_test.json (`99`, `299` after one create) |
+ * | Each accepted create carries `x-ms-ratelimit-remaining-subscription-resource-requests-pt5m` and `-pt1h`: the creates left in the windows (100, 300); each delete the same, counting deletes | azure-sdk-for-js recording_containergroups_create_test.json (`99`, `299` after one create); recording_containergroups_delete_test.json (the same headers on its DELETE; whether they count deletes apart from creates: no source) |
  */
 
 export interface FakeQuotaOptions {
@@ -48,6 +48,7 @@ export class FakeQuota {
   /** Each quota refusal answered, for the tests to read. */
   readonly refusals: { quota: string; status: number }[] = [];
   private readonly creates: number[] = [];
+  private readonly deletes: number[] = [];
 
   constructor(private readonly options: FakeQuotaOptions = {}) {}
 
@@ -87,6 +88,16 @@ export class FakeQuota {
   createHeaders(now = Date.now()): Record<string, string> {
     this.creates.push(now);
     const inWindow = (ms: number) => this.creates.filter((t) => t > now - ms).length + (this.options.otherCreates ?? 0);
+    return {
+      'x-ms-ratelimit-remaining-subscription-resource-requests-pt5m': String(Math.max(0, CREATE_WINDOWS.pt5m.limit - inWindow(CREATE_WINDOWS.pt5m.ms))),
+      'x-ms-ratelimit-remaining-subscription-resource-requests-pt1h': String(Math.max(0, CREATE_WINDOWS.pt1h.limit - inWindow(CREATE_WINDOWS.pt1h.ms))),
+    };
+  }
+
+  /** The same headers on a DELETE, counting deletes (recording_containergroups_delete_test.json carries them). */
+  deleteHeaders(now = Date.now()): Record<string, string> {
+    this.deletes.push(now);
+    const inWindow = (ms: number) => this.deletes.filter((t) => t > now - ms).length;
     return {
       'x-ms-ratelimit-remaining-subscription-resource-requests-pt5m': String(Math.max(0, CREATE_WINDOWS.pt5m.limit - inWindow(CREATE_WINDOWS.pt5m.ms))),
       'x-ms-ratelimit-remaining-subscription-resource-requests-pt1h': String(Math.max(0, CREATE_WINDOWS.pt1h.limit - inWindow(CREATE_WINDOWS.pt1h.ms))),

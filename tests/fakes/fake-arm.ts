@@ -285,7 +285,7 @@ export class FakeArm {
         const view = await this.groupView(group, resourceGroup!, subscription!);
         this.groups.delete(name!);
         await this.engine.delete(name!);
-        return send(200, view);
+        return send(200, view, { ...this.quota?.deleteHeaders() });
       }
       if (rest === '' && req.method === 'PATCH') {
         // ContainerGroups_Update: tags only.

@@ -14,8 +14,8 @@ export interface RegionUsage {
   read(): Promise<UsageReading>;
 }
 
-/** What the platform said of the remaining write budget on its latest create (response headers). */
+/** What the platform said of the remaining budget on its latest create or delete (response headers). */
 export interface CreateBudget {
-  /** Creates left in the current 5-minute and hourly windows; null where a header was absent. */
-  latest(): { pt5m: number | null; pt1h: number | null } | null;
+  /** Creates (or deletes) left in the current 5-minute and hourly windows; null where a header was absent. */
+  latest(op?: 'create' | 'delete'): { pt5m: number | null; pt1h: number | null } | null;
 }
