@@ -89,7 +89,9 @@ export class Database extends pulumi.ComponentResource {
     // check at run time (apps/core/adapters/mongo/indexes.ts). The revision counter is a
     // document in `jobs` (a transaction covers one collection). Idempotency keys: the key is
     // the `_id`, so no unique index is ever added (apps/core/adapters/mongo/idempotency-keys.ts).
-    for (const id of ['jobs', 'artifacts', 'idempotency']) collection(id, id, indexesOf(id));
+    // The spawner's quota ledger: small documents found by `_id` or scanned whole, no index
+    // (apps/core/adapters/mongo/quota-ledger.ts).
+    for (const id of ['jobs', 'artifacts', 'idempotency', 'quota']) collection(id, id, indexesOf(id));
 
     const strings = cosmosdb.listDatabaseAccountConnectionStringsOutput({
       accountName: account.name,

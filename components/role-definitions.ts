@@ -27,3 +27,10 @@ export const CONTAINER_GROUP_ACTIONS = [
   'Microsoft.ContainerInstance/containerGroups/stop/action',
   'Microsoft.ContainerInstance/containerGroups/containers/logs/read',
 ] as const;
+
+/**
+ * What the spawner's usage read needs, and nothing else: the region's ACI usage
+ * (`locations/{location}/usages`), a subscription-scope resource. Assigned at the subscription,
+ * apart from the container-group role, which stays at the resource group.
+ */
+export const USAGE_READ_ACTIONS = ['Microsoft.ContainerInstance/locations/usages/read'] as const;

@@ -1,4 +1,13 @@
-import { readAciLaunch, readAzureScope, readServiceBusSettings, type AciLaunch, type AzureScope, type ServiceBusSettings } from '../core/settings/azure.js';
+import {
+  readAciLaunch,
+  readAciQuota,
+  readAzureScope,
+  readServiceBusSettings,
+  type AciLaunch,
+  type AciQuotaSettings,
+  type AzureScope,
+  type ServiceBusSettings,
+} from '../core/settings/azure.js';
 import type { KindCatalog } from '../core/domain/task-kind.js';
 import { readBuiltInKind } from '../core/settings/common.js';
 import { readKindsSetting } from '../core/settings/kinds.js';
@@ -13,6 +22,8 @@ export interface SpawnerSettings {
   serviceBus: ServiceBusSettings;
   scope: AzureScope;
   launch: AciLaunch;
+  /** The groups and cores this stack may hold in its region (CONTAINER_GROUP_QUOTA, CORE_QUOTA). */
+  quota: AciQuotaSettings;
   maxConcurrent: number;
   /**
    * How long a message waits when the spawner is at capacity; and the first wait of a start the
@@ -37,6 +48,7 @@ export function readSpawnerSettings(env: Record<string, string | undefined>): Sp
     serviceBus: readServiceBusSettings(read),
     scope: readAzureScope(read),
     launch: readAciLaunch(read),
+    quota: readAciQuota(read),
     maxConcurrent: read.integer('MAX_CONCURRENT', 20, { min: 1, max: 1000 }),
     deferSeconds: read.number('DEFER_SECONDS', 15, { min: 1, max: 3600 }),
     watchSeconds: read.number('WATCH_SECONDS', 5, { min: 1, max: 300 }),

@@ -1,7 +1,7 @@
 import { containerNameFor } from '../core/domain/container-name.js';
 import { isTerminal, type Job } from '../core/domain/job.js';
 import type { SettleStore } from '../core/domain/job-store.port.js';
-import type { ContainerMetrics, ContainerRuntime, ContainerStatus } from '../core/domain/container-runtime.port.js';
+import { RetryLaterError, type ContainerMetrics, type ContainerRuntime, type ContainerStatus } from '../core/domain/container-runtime.port.js';
 import { failureTail, outputFromLogs, progressFromLogs } from '../core/domain/container-output.js';
 import type { AttemptEnd } from '../core/domain/attempt-end.js';
 import { describeEnd, endFromExitCode, shouldRetry, startWaitOver } from '../core/domain/retry-policy.js';
@@ -24,6 +24,12 @@ export interface SettleDeps {
    * are settled or this has passed, whichever is first.
    */
   metricsWaitSeconds: number;
+  /**
+   * Whether the platform's quota is tight (a start was just kept out for it): a group kept for
+   * its late metrics is then deleted at once, with the metrics it has so far. Absent where groups
+   * count against no quota.
+   */
+  quotaTight?: () => Promise<boolean>;
   /** The first wait of a start put off (doubled for each later one); default 5 s. */
   deferSeconds?: number;
 }
@@ -131,9 +137,15 @@ export async function settleTask(
   const metrics = await deps.metrics.metrics(container.name);
   const complete = deps.metrics.settled === undefined || (metrics !== null && deps.metrics.settled(metrics, new Date(finishedAt)));
   const waitedEnough = now.getTime() - Date.parse(finishedAt) >= deps.metricsWaitSeconds * 1000;
-  if (!complete && !waitedEnough) return { ...settlement, outcome: 'awaiting-metrics' };
+  if (!complete && !waitedEnough && !(await deps.quotaTight?.())) return { ...settlement, outcome: 'awaiting-metrics' };
   await deps.store.saveArtifacts(container.name, { logs, metrics });
-  await deps.runtime.delete(container.name);
+  try {
+    await deps.runtime.delete(container.name);
+  } catch (error) {
+    // The delete window is full (ACI counts deletes too): the group stays, and a later look deletes it.
+    if (error instanceof RetryLaterError) return { ...settlement, outcome: 'awaiting-metrics' };
+    throw error;
+  }
   return { ...settlement, removed: true };
 }
 
@@ -141,7 +153,13 @@ export async function settleTask(
 async function removeNow(name: string, logs: string, deps: SettleDeps, settlement: Settlement): Promise<Settlement> {
   const metrics = await deps.metrics.metrics(name);
   await deps.store.saveArtifacts(name, { logs, metrics });
-  await deps.runtime.delete(name);
+  try {
+    await deps.runtime.delete(name);
+  } catch (error) {
+    // The delete window is full (ACI counts deletes too): the group stays, and a later look deletes it.
+    if (error instanceof RetryLaterError) return { ...settlement, outcome: 'awaiting-metrics' };
+    throw error;
+  }
   return { ...settlement, outcome: 'settled', removed: true };
 }
 

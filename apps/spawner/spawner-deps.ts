@@ -20,4 +20,6 @@ export interface SpawnerDeps {
   watchSeconds: number;
   /** How long a finished group is kept for Azure Monitor's late metrics. */
   metricsWaitSeconds: number;
+  /** Whether ACI's quota is tight: a group kept for metrics is then deleted early (settle-task.ts). */
+  quotaTight?: () => Promise<boolean>;
 }

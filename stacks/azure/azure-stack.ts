@@ -3,6 +3,7 @@ import * as authorization from '@pulumi/azure-native/authorization/index.js';
 import * as resources from '@pulumi/azure-native/resources/index.js';
 import { join } from 'node:path';
 import { exchangeAcrRefreshToken, type AcrTokenExchange } from '../../components/acr-token.js';
+import { AciUsageReader } from '../../components/aci-usage-reader.js';
 import { DashboardHosting } from '../../components/dashboard-hosting.js';
 import { Database } from '../../components/database.js';
 import { Identities } from '../../components/identity.js';
@@ -73,6 +74,17 @@ export function azureStack(config: AzureStackConfig, options: AzureStackOptions 
     names: { pull: name('pullIdentity'), spawner: name('spawnerIdentity'), dashboard: name('dashboardIdentity') },
     spawnerRole: { name: name('spawnerRoleName'), id: name('spawnerRoleId') },
   });
+
+  // ACI's usage is a subscription-scope resource: the spawner reads it with a role of its own there.
+  const usageReader = new AciUsageReader(
+    'aci-usage-reader',
+    {
+      subscriptionId: client.subscriptionId,
+      principalId: identities.spawner.principalId,
+      role: { name: name('usageRoleName'), id: name('usageRoleId') },
+    },
+    { dependsOn: [providers] },
+  );
 
   const messaging = new Messaging('messaging', {
     resourceGroupName,
@@ -154,7 +166,7 @@ export function azureStack(config: AzureStackConfig, options: AzureStackOptions 
     packageDir: functionPackage.dir,
     packageHash: functionPackage.sha256,
     identity: identities.spawner,
-    grants: [registry.pullGrant('containerGroups'), ...identities.grants.spawner, ...messaging.grants.triggers],
+    grants: [registry.pullGrant('containerGroups'), ...identities.grants.spawner, usageReader.grant, ...messaging.grants.triggers],
     serviceBusNamespace: messaging.fullyQualifiedNamespace,
     maxInstances: config.spawnerMaxInstances,
     settings: {
@@ -173,6 +185,8 @@ export function azureStack(config: AzureStackConfig, options: AzureStackOptions 
       WORKER_MEMORY_GB: String(config.workerMemoryGb),
       WORK_SECONDS: String(config.workSeconds),
       MAX_CONCURRENT: String(config.maxConcurrent),
+      CONTAINER_GROUP_QUOTA: String(config.containerGroupQuota),
+      CORE_QUOTA: String(config.coreQuota),
       TASK_TIMEOUT_SECONDS: String(config.taskTimeoutSeconds),
       MAX_ATTEMPTS: String(config.maxAttempts),
       KINDS: kinds.spawner,

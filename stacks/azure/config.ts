@@ -1,6 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import { DEFAULT_PRICES } from '../../apps/core/domain/pricing.js';
 import { DEFAULT_MAX_ATTEMPTS } from '../../apps/core/domain/retry-policy.js';
+import { DEFAULT_ACI_QUOTA } from '../../apps/core/settings/azure.js';
 import { SETTING_DEFAULTS, SETTING_LIMITS } from '../../apps/core/settings/common.js';
 import { MIN_TOKEN_LENGTH } from '../../apps/dashboard/token-setting.js';
 import { readKinds, type StackKind } from './kinds-config.js';
@@ -13,6 +14,10 @@ export interface AzureStackConfig {
   workerMemoryGb: number;
   workSeconds: number;
   maxConcurrent: number;
+  /** The most ACI container groups this stack holds at once (running, provisioning, kept for metrics). */
+  containerGroupQuota: number;
+  /** The most cores those groups ask for together: ACI's StandardCores quota, often 10 in real subscriptions. */
+  coreQuota: number;
   taskTimeoutSeconds: number;
   /** Attempts a task of the built-in kind gets in all; also every declared kind's default. */
   maxAttempts: number;
@@ -89,6 +94,8 @@ export function readAzureStackConfig(): AzureStackConfig {
     workerMemoryGb,
     workSeconds: checkedNumber(config, 'workSeconds', SETTING_DEFAULTS.workSeconds, SETTING_LIMITS.workSeconds),
     maxConcurrent: checkedNumber(config, 'maxConcurrent', 20, { min: 1, max: 1000, integer: true }),
+    containerGroupQuota: checkedNumber(config, 'containerGroupQuota', DEFAULT_ACI_QUOTA.containerGroupQuota, { min: 1, max: 10_000, integer: true }),
+    coreQuota: checkedNumber(config, 'coreQuota', DEFAULT_ACI_QUOTA.coreQuota, { min: 0.1, max: 100_000 }),
     taskTimeoutSeconds,
     maxAttempts,
     maxDeliveryCount: checkedNumber(config, 'maxDeliveryCount', SETTING_DEFAULTS.maxDeliveryCount, { ...SETTING_LIMITS.maxDeliveryCount, integer: true }),

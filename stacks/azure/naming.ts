@@ -24,6 +24,9 @@ export interface StackNames {
   /** Role definition names are unique per tenant; the id must be a GUID. */
   spawnerRoleName: string;
   spawnerRoleId: string;
+  /** The role that reads ACI's usage at subscription scope (quota-guard.ts): its own name and GUID. */
+  usageRoleName: string;
+  usageRoleId: string;
 }
 
 /** Lowercase letters, digits and single hyphens, no hyphen at either end, at most `max`. */
@@ -83,5 +86,7 @@ export function stackNames({ subscriptionId, organization, project, stack }: Sta
     dashboardIdentity: `id-eda-dashboard-${word(60)}`,
     spawnerRoleName: `event-driven-aci container groups (${word(60)} ${hash})`,
     spawnerRoleId: uuidFromHash(digest),
+    usageRoleName: `event-driven-aci ACI usage reader (${word(60)} ${hash})`,
+    usageRoleId: uuidFromHash(createHash('sha256').update(`${digest}:aci-usage-reader`).digest('hex')),
   };
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { QuotaGuardedRuntime } from '../../apps/spawner/quota-guard.js';
 import { AciRuntime } from '../../apps/core/adapters/azure/aci-runtime.js';
 import { AzureMonitorMetrics } from '../../apps/core/adapters/azure/azure-monitor-metrics.js';
 import { ServiceBusWorkQueue } from '../../apps/core/adapters/azure/service-bus-work-queue.js';
@@ -79,14 +80,19 @@ describe('settings choose the adapters, with no code change', () => {
         REGISTRY_SERVER: 'acreda.azurecr.io',
         PULL_IDENTITY_ID: '/subscriptions/s/resourceGroups/r/providers/Microsoft.ManagedIdentity/userAssignedIdentities/pull',
         MAX_CONCURRENT: '50',
+        CORE_QUOTA: '4',
       }),
     );
     opened.push(deps.store, deps.queue);
-    expect(deps.runtime).toBeInstanceOf(AciRuntime);
+    // ACI behind the quota guard, whose ledger is in the store.
+    expect(deps.runtime).toBeInstanceOf(QuotaGuardedRuntime);
+    const aci = (deps.runtime as QuotaGuardedRuntime).inner;
+    expect(aci).toBeInstanceOf(AciRuntime);
+    expect(await deps.quotaTight!()).toBe(false);
     expect(deps.queue).toBeInstanceOf(ServiceBusWorkQueue);
     expect(deps.maxConcurrent).toBe(50);
     expect(deps.launch.databaseUri).toContain('retrywrites=false');
-    expect((deps.runtime as AciRuntime).groupFor({ name: 'task-1', jobId: 'job-1', env: {}, secureEnv: [], cpu: 1, memoryGb: 1, image: null, registry: null, command: null }).location).toBe('westeurope');
+    expect((aci as AciRuntime).groupFor({ name: 'task-1', jobId: 'job-1', env: {}, secureEnv: [], cpu: 1, memoryGb: 1, image: null, registry: null, command: null }).location).toBe('westeurope');
   });
 
   it('names every missing setting at once', () => {

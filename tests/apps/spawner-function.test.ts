@@ -11,6 +11,8 @@ import { submitWork } from '../../apps/dashboard/submit-work.js';
 import { onDeadLetter } from '../../apps/spawner/functions/dead-letters.js';
 import { onWorkQueueMessage, type WorkQueueOutcome } from '../../apps/spawner/functions/work-queue.js';
 import type { SpawnerDeps } from '../../apps/spawner/spawner-deps.js';
+import { QuotaGuardedRuntime } from '../../apps/spawner/quota-guard.js';
+import { SqliteQuotaLedger } from '../../apps/core/adapters/sqlite/quota-ledger.js';
 import { BUILT_WORKER, eventually, openEmbedded, ROOT, sleep, tempDir, testKinds } from '../helpers.js';
 import type { TaskKind } from '../../apps/core/domain/task-kind.js';
 import { clientsFor, PULL_IDENTITY, RESOURCE_GROUP, SUBSCRIPTION } from '../fakes/azure-clients.js';
@@ -156,6 +158,15 @@ describe('the spawner as Azure Functions', () => {
     expect(again!.messageId).toMatch(new RegExp(`^${waiting.id}\\.deferred\\.`));
   });
 
+  it('defers, with the reason on the task, when ACI throttles creates past the SDK’s own retries', async () => {
+    await setUp({ fake: { throttle: (method) => (method === 'PUT' ? 0 : null) } });
+    // A 429 that never ends: the SDK's retries run out; a rate refusal is retry-later (quota-refusal.ts).
+    const job = await submitWork({ message: 'hi', kind: 'default' }, { store, queue });
+    expect(await onWorkQueueMessage({ jobId: job.id, message: 'hi' }, context({ messageId: job.id, deliveryCount: 4, enqueuedAt: new Date() }), deps)).toBe('deferred');
+    expect(await store.get(job.id)).toMatchObject({ state: 'Pending', attempts: 0 });
+    expect((await store.get(job.id))!.error).toMatch(/^waiting to start: ACI refused the create: quota 'requests'.*\[TooManyRequests\]/);
+  }, 120_000);
+
   it('defers a create refused for capacity or ServiceUnavailable with backoff under fixed ids, never abandoning it', async () => {
     let refusing: 'capacity' | '503' | null = 'capacity';
     await setUp({
@@ -188,7 +199,8 @@ describe('the spawner as Azure Functions', () => {
     await queue.complete(again!);
     const second = sent.find((m) => m.messageId === `${job.id}.deferred.1.2`)!;
     expect(second.body).toMatchObject({ deferral: { n: 2, since } });
-    expect(await store.get(job.id)).toMatchObject({ state: 'Pending', attempts: 0, error: null });
+    // Why it waits is on the task for the dashboard (issue 22): no dispatch error, no attempt spent.
+    expect(await store.get(job.id)).toMatchObject({ state: 'Pending', attempts: 0, error: expect.stringMatching(/^waiting to start: ACI: ServiceUnavailable: /) });
     expect(arm.creates.size).toBe(0);
     refusing = null;
     // The third try is accepted: the task runs, as its first attempt.
@@ -470,8 +482,19 @@ describe('the spawner as Azure Functions', () => {
         throttle: (method) => (method === 'PUT' && ++puts % 9 === 0 ? 1 : null),
       },
       deps: { maxConcurrent: 24, metricsWaitSeconds: 30 },
-      // ACI's create quota (100 per 5 minutes), scaled down so that this run meets it.
-      aci: { createQuota: { max: 40, windowMs: 8_000 } },
+    });
+    // ACI's create rate (100 per 5 minutes), scaled down so that this run meets it, counted in the
+    // store as on Azure (quota-guard.ts); groups and cores as many as the run needs.
+    const ledger = new SqliteQuotaLedger(join(dir.path, 'jobs.db'));
+    deps.runtime = new QuotaGuardedRuntime(deps.runtime, {
+      ledger,
+      limits: { containerGroupQuota: 100, coreQuota: 100 },
+      usage: null,
+      budget: null,
+      backoffMs: 1000,
+      claimLifetimeMs: 600_000,
+      rates: { pt5m: { limit: 20, ms: 8_000 }, pt1h: { limit: 1000, ms: 3600_000 } },
+      warn: () => {},
     });
     const jobs = [];
     for (let i = 0; i < 100; i++) jobs.push(await submitWork({ message: `task ${i}`, kind: 'default' }, { store, queue }));

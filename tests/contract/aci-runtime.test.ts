@@ -9,6 +9,9 @@ import { ECHO_WORKER, eventually, ROOT, sleep, tempDir } from '../helpers.js';
 import { clientsFor, PULL_IDENTITY, RESOURCE_GROUP, SUBSCRIPTION } from '../fakes/azure-clients.js';
 import { containerGroupValidators, describeErrors, readExample } from '../fakes/container-instance-spec.js';
 import { FakeArm, type FakeArmOptions } from '../fakes/fake-arm.js';
+import { AciUsage } from '../../apps/core/adapters/azure/aci-usage.js';
+import { CreateBudgetHeaders } from '../../apps/core/adapters/azure/create-budget.js';
+import { QuotaRefusedError } from '../../apps/core/domain/quota.js';
 import { echoSpec as echoSpecFor, containerRuntimeContract } from './container-runtime.contract.js';
 import type { ContainerGroup } from '@azure/arm-containerinstance';
 
@@ -129,16 +132,74 @@ describe('AciRuntime against Azure’s published spec', () => {
     await subject.runtime.start(echoSpec('task-two', 0, 0));
     expect((await subject.runtime.list()).map((c) => c.name).sort()).toEqual(['task-one', 'task-two']);
   });
+});
 
-  it('refuses creates past ACI’s quota, before calling Azure', async () => {
-    let now = 0;
-    const runtime = new AciRuntime(clientsFor(subject.arm).aci, { ...OPTIONS, createQuota: { max: 2, windowMs: 1000 }, now: () => now });
-    await runtime.start(echoSpec('task-q1', 0, 0));
-    await runtime.start(echoSpec('task-q2', 0, 0));
-    await expect(runtime.start(echoSpec('task-q3', 0, 0))).rejects.toBeInstanceOf(RetryLaterError);
-    expect(subject.arm.creates.has('task-q3')).toBe(false);
-    now = 1001;
-    await expect(runtime.start(echoSpec('task-q3', 0, 0))).resolves.toEqual({ created: true });
+describe('AciRuntime at ACI’s quotas (the real SDK against the fake’s refusals)', () => {
+  for (const status of [409, 400] as const) {
+    it(`a refusal at the group quota as ${status} is a retry-later error naming the quota, with its figures`, async () => {
+      const subject = await openAci({ quota: { groupLimit: 1, coreLimit: 100, refusalStatus: status } });
+      try {
+        await subject.runtime.start(echoSpec('task-first', 2000, 0));
+        const refused = await subject.runtime.start(echoSpec('task-second', 0, 0)).catch((error: unknown) => error);
+        expect(refused).toBeInstanceOf(RetryLaterError);
+        expect(refused).toBeInstanceOf(QuotaRefusedError);
+        expect((refused as QuotaRefusedError).refusal).toMatchObject({ quota: 'ContainerGroups', kind: 'count', region: 'westeurope', limit: 1, usage: 1, requested: 1, code: 'ContainerGroupQuotaReached' });
+        expect((refused as Error).message).toMatch(/quota 'ContainerGroups'/);
+        expect(subject.arm.quota!.refusals).toEqual([{ quota: 'ContainerGroups', status }]);
+        expect(subject.arm.creates.has('task-second')).toBe(false);
+      } finally {
+        await subject.cleanup();
+      }
+    });
+  }
+
+  it('a refusal at the cores quota names StandardCores with Limit, Usage and Requested', async () => {
+    const subject = await openAci({ quota: { coreLimit: 1.5 } });
+    try {
+      await subject.runtime.start(echoSpec('task-one-core', 2000, 0));
+      const refused = (await subject.runtime.start(echoSpec('task-two-cores', 0, 0)).catch((error: unknown) => error)) as QuotaRefusedError;
+      expect(refused.refusal).toMatchObject({ quota: 'StandardCores', limit: 1.5, usage: 1, requested: 1 });
+      expect(refused.message).toMatch(/quota 'StandardCores' in region westeurope reached \(limit 1.5, usage 1, requested 1\)/);
+    } finally {
+      await subject.cleanup();
+    }
+  });
+
+  it('reads the region’s usage as the spec’s example shapes it, and says so when the read is refused', async () => {
+    const example = readExample('2025-09-01/examples/ContainerGroupUsage.json').responses['200']!.body as { value: { name: { value: string } }[] };
+    expect(example.value.map((row) => row.name.value)).toEqual(['ContainerGroups']);
+    const subject = await openAci({ quota: { groupLimit: 7, otherGroups: 3 } });
+    const denied = await openAci({ quota: { usageDenied: true } });
+    try {
+      await subject.runtime.start(echoSpec('task-usage', 1000, 0));
+      expect(await new AciUsage(clientsFor(subject.arm).aci, 'westeurope').read()).toEqual({ rows: [{ name: 'ContainerGroups', used: 4, limit: 7 }] });
+      const reading = await new AciUsage(clientsFor(denied.arm).aci, 'westeurope').read();
+      expect(reading).toMatchObject({ denied: expect.stringMatching(/authorization/) });
+    } finally {
+      await subject.cleanup();
+      await denied.cleanup();
+    }
+  });
+
+  it('reads the create budget from the create’s headers, and nothing from other requests', async () => {
+    const subject = await openAci({ quota: {} });
+    try {
+      const budget = new CreateBudgetHeaders();
+      const { aci } = clientsFor(subject.arm);
+      aci.pipeline.addPolicy(budget.policy());
+      const runtime = new AciRuntime(aci, OPTIONS);
+      await runtime.status('task-nothing');
+      expect(budget.latest()).toBeNull();
+      await runtime.start(echoSpec('task-budget-1', 0, 0));
+      await runtime.start(echoSpec('task-budget-2', 0, 0));
+      expect(budget.latest()).toEqual({ pt5m: 98, pt1h: 298 });
+      expect(budget.latest('delete')).toBeNull();
+      await runtime.delete('task-budget-1');
+      expect(budget.latest('delete')).toEqual({ pt5m: 99, pt1h: 299 });
+      expect(budget.latest('create')).toEqual({ pt5m: 98, pt1h: 298 });
+    } finally {
+      await subject.cleanup();
+    }
   });
 });
 

@@ -8,6 +8,7 @@ import { generate } from 'selfsigned';
 import { ProcessRuntime } from '../../apps/core/adapters/process/runtime.js';
 import type { MetricPoint } from '../../apps/core/domain/metric-series.js';
 import { containerGroupValidators, describeErrors } from './container-instance-spec.js';
+import { FakeQuota, USAGES, type FakeQuotaOptions, type HeldGroup } from './fake-arm-quota.js';
 import { TokenBucket, type TokenBucketOptions } from './token-bucket.js';
 
 const TOKEN = 'fake-arm-token';
@@ -55,6 +56,8 @@ export interface FakeArmOptions {
   hang?: (method: string, path: string) => boolean;
   /** Answers a request with a recorded response instead (an SDK recording's entry), or not (null). */
   replay?: (method: string, path: string) => { status: number; body: unknown } | null;
+  /** ACI's quotas in the region (fake-arm-quota.ts); none are enforced without this. */
+  quota?: FakeQuotaOptions;
 }
 
 interface FakeGroup {
@@ -91,6 +94,8 @@ export class FakeArm {
   readonly acceptedWrites: number[] = [];
   throttledWrites = 0;
   private readonly writeBucket: TokenBucket | null;
+  /** The region's quotas (groups, cores, usage read, create budget headers), when the test asks for them. */
+  readonly quota: FakeQuota | null;
   readonly engine: ProcessRuntime;
   private readonly groups = new Map<string, FakeGroup>();
   private readonly operations = new Map<string, { group: string; readyAt: number }>();
@@ -103,7 +108,11 @@ export class FakeArm {
   constructor(private readonly options: FakeArmOptions) {
     this.engine = new ProcessRuntime({ workerEntry: options.workerEntry, dir: options.logDir, metricsIntervalMs: 100 });
     this.writeBucket = options.writeBucket ? new TokenBucket(options.writeBucket) : null;
+    this.quota = options.quota ? new FakeQuota(options.quota) : null;
   }
+
+  /** The most groups that existed at once (each counted from its PUT to its DELETE). */
+  peakGroups = 0;
 
   /** The most writes let through in any one second. */
   peakWritesPerSecond(): number {
@@ -167,6 +176,11 @@ export class FakeArm {
     return [...this.groups.keys()];
   }
 
+  /** Every group that exists, with the cores it asked for: what ACI's quotas count. */
+  private heldGroups(): HeldGroup[] {
+    return [...this.groups.values()].map((g) => ({ cpu: containersOf(g.body).reduce((sum, c) => sum + c.properties.resources.requests.cpu, 0) }));
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // Joined, not resolved: a path that starts with // must stay a path (and find no route).
     const url = new URL(`${this.endpoint}${req.url ?? '/'}`);
@@ -216,6 +230,11 @@ export class FakeArm {
           ...(status === 'Failed' ? { error: { code: 'ContainerGroupProvisioningFailed', message: group?.failure?.message ?? '' } } : {}),
         });
       }
+      // Quota: the region's usage read (fake-arm-quota.ts).
+      if (this.quota && USAGES.test(url.pathname) && req.method === 'GET') {
+        const answer = this.quota.usages(this.heldGroups());
+        return send(answer.status, answer.body);
+      }
       const list = GROUPS.exec(url.pathname);
       if (list && req.method === 'GET') {
         return send(200, { value: [...this.groups.values()].map((g) => this.listView(g)) });
@@ -237,6 +256,12 @@ export class FakeArm {
           this.invalidBodies.push(reason);
           return error(400, 'InvalidRequestContent', reason);
         }
+        // Quota: a create past the region's groups or cores is refused (fake-arm-quota.ts).
+        const location = (body.location as string) ?? 'westus';
+        if (this.quota && !group) {
+          const refusal = this.quota.refuseCreate(location, containersOf(body).reduce((sum, c) => sum + c.properties.resources.requests.cpu, 0), this.heldGroups());
+          if (refusal) return send(refusal.status, refusal.body);
+        }
         const refused = this.options.createError?.(name!, imageOf(body));
         if (refused) return error(refused.status, refused.code, refused.message);
         this.creates.set(name!, (this.creates.get(name!) ?? 0) + 1);
@@ -250,9 +275,9 @@ export class FakeArm {
           void this.deploy(created);
         }, Math.max(0, readyAt - Date.now()));
         this.timers.add(timer);
-        const location = (body.location as string) ?? 'westus';
         const asyncOperation = `${this.endpoint}/subscriptions/${subscription}/providers/Microsoft.ContainerInstance/locations/${location}/operations/${opId}?api-version=2023-05-01`;
-        return send(201, await this.groupView(created, resourceGroup!, subscription!), { 'azure-asyncoperation': asyncOperation });
+        this.peakGroups = Math.max(this.peakGroups, this.groups.size);
+        return send(201, await this.groupView(created, resourceGroup!, subscription!), { 'azure-asyncoperation': asyncOperation, ...this.quota?.createHeaders() });
       }
       if (!group) return error(404, 'ResourceNotFound', `container group ${name} not found`);
       if (rest === '' && req.method === 'GET') return send(200, await this.groupView(group, resourceGroup!, subscription!));
@@ -260,7 +285,7 @@ export class FakeArm {
         const view = await this.groupView(group, resourceGroup!, subscription!);
         this.groups.delete(name!);
         await this.engine.delete(name!);
-        return send(200, view);
+        return send(200, view, { ...this.quota?.deleteHeaders() });
       }
       if (rest === '' && req.method === 'PATCH') {
         // ContainerGroups_Update: tags only.

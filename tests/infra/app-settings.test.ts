@@ -62,6 +62,8 @@ describe('the app settings the Pulumi program writes are exactly what the apps r
         'event-driven-aci:dashboardToken': TOKEN,
         'event-driven-aci:maxConcurrent': '30',
         'event-driven-aci:maxAttempts': '4',
+        'event-driven-aci:containerGroupQuota': '50',
+        'event-driven-aci:coreQuota': '4',
         'event-driven-aci:kinds': JSON.stringify(KINDS),
       },
       // A structured value with a secure leaf is secret as a whole key.
@@ -84,6 +86,7 @@ describe('the app settings the Pulumi program writes are exactly what the apps r
     expect(read.maxConcurrent).toBe(30);
     expect(read.launch.location).toBe('westeurope');
     expect(read.kinds.defaultKind.retry.maxAttempts).toBe(4);
+    expect(read.quota).toEqual({ containerGroupQuota: 50, coreQuota: 4 });
 
     expect(triggers.length).toBeGreaterThan(0);
     const connections = new Set(triggers.map((t) => t.options.connection).filter((c): c is string => typeof c === 'string'));

@@ -141,7 +141,7 @@ describe('the Azure stack, with Pulumi mocks', () => {
     expect(indexesOf('artifacts')).toEqual([{ key: { keys: ['_id'] } }]);
     // No counters collection: the revision counter is a document in jobs, written in the same
     // transaction as the job (a Cosmos transaction covers one collection).
-    expect(ofType('azure-native:cosmosdb:MongoDBResourceMongoDBCollection').map((r) => r.inputs.collectionName).sort()).toEqual(['artifacts', 'idempotency', 'jobs']);
+    expect(ofType('azure-native:cosmosdb:MongoDBResourceMongoDBCollection').map((r) => r.inputs.collectionName).sort()).toEqual(['artifacts', 'idempotency', 'jobs', 'quota']);
     // The list the store checks at run time is the same list.
     for (const index of JOB_STORE_INDEXES) {
       expect(indexesOf(index.collection)).toContainEqual(index.unique ? { key: { keys: index.keys }, options: { unique: true } } : { key: { keys: index.keys } });
@@ -200,10 +200,33 @@ describe('the Azure stack, with Pulumi mocks', () => {
     expect(settingsOf(functionApp()).WORKER_IMAGE).toMatch(/\.azurecr\.io\/eda-worker@sha256:[0-9a-f]{64}$/);
   });
 
+  it('gives the spawner a role of its own at subscription scope that only reads ACI’s usage', () => {
+    const subscriptionScope = `/subscriptions/${SUBSCRIPTION}`;
+    const role = one('azure-native:authorization:RoleDefinition', (r) => r.inputs.scope === subscriptionScope);
+    expect(role.inputs.assignableScopes).toEqual([subscriptionScope]);
+    expect(role.inputs.permissions).toEqual([{ actions: ['Microsoft.ContainerInstance/locations/usages/read'], notActions: [] }]);
+    expect(role.inputs.roleDefinitionId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const spawnerRole = one('azure-native:authorization:RoleDefinition', (r) => r.inputs.scope !== subscriptionScope);
+    expect(role.inputs.roleDefinitionId).not.toBe(spawnerRole.inputs.roleDefinitionId);
+    expect(role.inputs.roleName).not.toBe(spawnerRole.inputs.roleName);
+    const assignment = one(
+      'azure-native:authorization:RoleAssignment',
+      (r) => r.inputs.roleDefinitionId === `${subscriptionScope}/providers/Microsoft.Authorization/roleDefinitions/${role.inputs.roleDefinitionId}`,
+    );
+    expect(assignment.inputs.scope).toBe(subscriptionScope);
+    expect(assignment.inputs.principalId).toBe(identity('spawner').state.principalId);
+    expect(assignment.inputs.principalType).toBe('ServicePrincipal');
+    expect(transitiveDependencies(resources, assignment.urn)).toContain(role.urn);
+    // Nothing else is granted at subscription scope.
+    expect(ofType('azure-native:authorization:RoleAssignment').filter((r) => r.inputs.scope === subscriptionScope)).toEqual([assignment]);
+    // And the spawner reads its quota settings from the stack's config.
+    expect(settingsOf(functionApp())).toMatchObject({ CONTAINER_GROUP_QUOTA: '100', CORE_QUOTA: '10' });
+  });
+
   it('scopes the spawner’s custom role to the resource group and lets it manage only container groups', () => {
     const group = one('azure-native:resources:ResourceGroup');
     const groupId = `/subscriptions/${SUBSCRIPTION}/resourceGroups/${group.inputs.resourceGroupName}`;
-    const role = one('azure-native:authorization:RoleDefinition');
+    const role = one('azure-native:authorization:RoleDefinition', (r) => r.inputs.scope !== `/subscriptions/${SUBSCRIPTION}`);
     expect(role.inputs.scope).toBe(groupId);
     expect(role.inputs.assignableScopes).toEqual([groupId]);
     const actions = role.inputs.permissions.flatMap((p: { actions: string[] }) => p.actions) as string[];
@@ -345,7 +368,10 @@ describe('the Azure stack, with Pulumi mocks', () => {
     const expected = stackNames({ subscriptionId: SUBSCRIPTION, organization: ORGANIZATION, project: 'event-driven-aci', stack: STACK });
     expect(one('azure-native:resources:ResourceGroup').state.name).toBe(expected.resourceGroup);
     expect(one('azure-native:containerregistry:Registry').state.name).toBe(expected.registry);
-    expect(one('azure-native:authorization:RoleDefinition').inputs.roleDefinitionId).toBe(expected.spawnerRoleId);
+    const definition = (scope: 'group' | 'subscription') =>
+      one('azure-native:authorization:RoleDefinition', (r) => (r.inputs.scope === `/subscriptions/${SUBSCRIPTION}`) === (scope === 'subscription'));
+    expect(definition('group').inputs.roleDefinitionId).toBe(expected.spawnerRoleId);
+    expect(definition('subscription').inputs.roleDefinitionId).toBe(expected.usageRoleId);
   });
 
   it('derives names that are valid for a 40-character stack name', () => {

@@ -122,11 +122,14 @@ describe('readAzureStackConfig', () => {
   it('has defaults for everything optional', () => {
     const config = withConfig({})();
     expect(config).toMatchObject({ location: 'westeurope', workerCpu: 1, workerMemoryGb: 1.5, maxConcurrent: 20, dashboardSku: 'B1', deployerPrincipalType: 'User' });
+    expect(config).toMatchObject({ containerGroupQuota: 100, coreQuota: 10 });
   });
 
   it('stops with a message that names the bad value', () => {
     expect(withConfig({ 'event-driven-aci:workerCpu': '8' })).toThrow('config event-driven-aci:workerCpu must be a number from 0.1 to 4 (got "8")');
     expect(withConfig({ 'event-driven-aci:maxConcurrent': '2.5' })).toThrow('config event-driven-aci:maxConcurrent must be a whole number from 1 to 1000 (got "2.5")');
+    expect(withConfig({ 'event-driven-aci:containerGroupQuota': '0' })).toThrow('config event-driven-aci:containerGroupQuota must be a whole number from 1 to 10000 (got "0")');
+    expect(withConfig({ 'event-driven-aci:coreQuota': 'ten' })).toThrow('config event-driven-aci:coreQuota must be a number from 0.1 to 100000 (got "ten")');
     expect(withConfig({ 'event-driven-aci:dashboardSku': 'F1' })).toThrow(/dashboardSku must be a Linux App Service plan SKU .* \(got "F1"\)/);
     expect(withConfig({ 'event-driven-aci:deployerPrincipalType': 'Robot' })).toThrow(/deployerPrincipalType must be User or ServicePrincipal \(got "Robot"\)/);
     pulumi.runtime.setAllConfig({ 'event-driven-aci:dashboardToken': 'x'.repeat(32) }, []);

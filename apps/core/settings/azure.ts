@@ -19,6 +19,26 @@ export interface AzureScope {
   managedIdentityClientId?: string;
 }
 
+/**
+ * How many container groups, and how many cores, this stack may hold at once in its region
+ * (groups running, provisioning, or kept for their metrics). ACI's own limits are per
+ * subscription and region: 100 groups, and cores that are 100 by the table but often 10 in real
+ * subscriptions (Learn: container-instances-resource-and-quota-limits; MicrosoftDocs/azure-docs#51738).
+ */
+export interface AciQuotaSettings {
+  containerGroupQuota: number;
+  coreQuota: number;
+}
+
+export const DEFAULT_ACI_QUOTA: AciQuotaSettings = { containerGroupQuota: 100, coreQuota: 10 };
+
+export function readAciQuota(read: SettingsReader): AciQuotaSettings {
+  return {
+    containerGroupQuota: read.integer('CONTAINER_GROUP_QUOTA', DEFAULT_ACI_QUOTA.containerGroupQuota, { min: 1, max: 10_000 }),
+    coreQuota: read.number('CORE_QUOTA', DEFAULT_ACI_QUOTA.coreQuota, { min: 0.1, max: 100_000 }),
+  };
+}
+
 export interface ServiceBusSettings {
   queueName: string;
   /** `<name>.servicebus.windows.net`: connect by identity (the deployed default). */

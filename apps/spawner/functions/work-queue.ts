@@ -78,6 +78,8 @@ async function dispatchWork(work: WorkMessageBody, context: InvocationContext, d
       const kind = deps.kinds.get(job.kind) ?? deps.kinds.defaultKind;
       const platform = error instanceof RetryLaterError;
       const outcome = await putOffOrFail({ ...work, attempt }, kind, error.message, platform, deps, new Date(), platform ? error.retryAfterMs : 0);
+      // The reason it waits (a quota, named) stays on the task for the dashboard while it is Pending.
+      if (outcome === 'deferred') await deps.store.noteDispatchError(containerNameFor(work.jobId, attempt), `waiting to start: ${error.message}`);
       context.log(`job ${work.jobId}: attempt ${attempt} not started (${outcome}): ${error.message}`);
       return outcome === 'deferred' ? 'deferred' : 'not-started';
     }

@@ -1,6 +1,7 @@
 import type { ContainerGroup, ContainerInstanceManagementClient, Event as AciEvent } from '@azure/arm-containerinstance';
 import { SettingsError } from '../../domain/errors.js';
 import type { AciLaunch } from './options.js';
+import { asQuotaRetryLater } from './quota-refusal.js';
 import {
   RetryLaterError,
   StartRefusedError,
@@ -23,11 +24,15 @@ export interface AciRuntimeOptions {
   callTimeoutMs?: number;
   /** The least wait before a start refused for a transient ARM error is tried again (default 0: the caller's backoff decides; a Retry-After header raises it). */
   retryAfterMs?: number;
-  /** ACI's create quota per region (100 per 5 minutes); creates past it are refused here. */
-  createQuota?: { max: number; windowMs: number };
+  /**
+   * How long a start waits after ACI refused it for a count quota (groups, cores), which frees up
+   * only as groups end. The create rates are counted in the store, not here (apps/spawner/quota-guard.ts).
+   */
+  quotaBackoffMs?: number;
   now?: () => number;
 }
 
+const DEFAULT_QUOTA_BACKOFF_MS = 15_000;
 /** The container inside each group: one per task. */
 const WORKER_CONTAINER = 'worker';
 /** Groups this system made carry this tag, so the reaper never touches anything else. */
@@ -42,11 +47,6 @@ const STOPPED_SEEN_TAG = 'stopped-seen-at';
 const DEFAULT_CALL_TIMEOUT_MS = 60_000;
 const DEFAULT_RETRY_AFTER_MS = 0;
 
-
-/** A create would pass ACI's quota: the caller defers the message; it is not an error. */
-function createQuotaReached(retryAfterMs: number): RetryLaterError {
-  return new RetryLaterError(retryAfterMs, `ACI create quota reached; retry in ${Math.ceil(retryAfterMs / 1000)} s`);
-}
 
 /** The Retry-After (seconds) of a refused ARM call's response, in ms; 0 without one. */
 function retryAfterHeaderMs(error: unknown): number {
@@ -65,7 +65,6 @@ function isNotFound(error: unknown): boolean {
  * worker image pulled with a user-assigned identity, DATABASE_URI as a secure value.
  */
 export class AciRuntime implements ContainerRuntime {
-  private readonly creates: number[] = [];
   private readonly now: () => number;
 
   constructor(
@@ -86,7 +85,6 @@ export class AciRuntime implements ContainerRuntime {
     try {
       // A group that exists (provisioning, running or finished) is this task's: a redelivery starts nothing.
       if (await this.get(spec.name)) return { created: false };
-      this.takeCreateQuota();
       // The first poll of the operation comes with it (core-lro); its result is not waited for.
       await this.client.containerGroups.beginCreateOrUpdate(this.options.resourceGroup, spec.name, group, {
         abortSignal: this.signal(),
@@ -190,6 +188,10 @@ export class AciRuntime implements ContainerRuntime {
 
   private asStartError(error: unknown): unknown {
     if (error instanceof RetryLaterError) return error;
+    // A quota refusal (any status: 409, 400, 503) is retry-later naming the quota (quota-refusal.ts),
+    // read before the classification below, which would take a 400 for the kind's own.
+    const quota = asQuotaRetryLater(error, this.options.quotaBackoffMs ?? DEFAULT_QUOTA_BACKOFF_MS);
+    if (quota !== error) return quota;
     const classified = classifyArmError(error);
     if (classified.class === 'retry-later') {
       const asked = retryAfterHeaderMs(error);
@@ -214,14 +216,6 @@ export class AciRuntime implements ContainerRuntime {
       throw error;
     }
     return { ...status, finishedAt: now };
-  }
-
-  private takeCreateQuota(): void {
-    const { max, windowMs } = this.options.createQuota ?? { max: 100, windowMs: 5 * 60_000 };
-    const now = this.now();
-    while (this.creates.length > 0 && this.creates[0]! <= now - windowMs) this.creates.shift();
-    if (this.creates.length >= max) throw createQuotaReached(this.creates[0]! + windowMs - now);
-    this.creates.push(now);
   }
 }
 
