@@ -91,7 +91,8 @@ describe('task kinds on Azure, with Pulumi mocks', () => {
   });
 
   it('needs no new action in the spawner’s role: credentials and secure values are part of the container group’s PUT', async () => {
-    const role = ofType('azure-native:authorization:RoleDefinition')[0]!;
+    // The spawner's own role, at its resource group (the usage-read role sits at the subscription).
+    const role = ofType('azure-native:authorization:RoleDefinition').find((r) => String(r.inputs.scope).includes('/resourceGroups/'))!;
     expect(role.inputs.permissions).toEqual([{ actions: [...CONTAINER_GROUP_ACTIONS], notActions: [] }]);
 
     // What a kind on another private registry asks of a container group, in Azure's own

@@ -42,6 +42,7 @@ const SHARED_ADAPTERS = [
   'local-only.ts',
   'log-tail.ts',
   'open-job-store.ts',
+  'open-quota-ledger.ts',
   'private-files.ts',
   'read-meter.ts',
   'wait-for-event.ts',
