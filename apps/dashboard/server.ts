@@ -5,6 +5,7 @@
 import { errorMessage, SettingsError } from '../core/domain/errors.js';
 import { buildApp } from './app.js';
 import { createDashboardDeps } from './composition.js';
+import { httpServerOptions } from './http-limits.js';
 import type { OpenWhenReachableOptions } from './open-when-reachable.js';
 import { readDashboardSettings } from './settings.js';
 
@@ -13,11 +14,14 @@ try {
   // Parts open only on use, after the app (and its logger) exists.
   let report: OpenWhenReachableOptions['onChange'] = () => {};
   const deps = await createDashboardDeps(settings, { onChange: (change) => report?.(change) });
+  let logServerError: (error: Error) => void = (error) => console.error(`the HTTP server: ${errorMessage(error)}`);
   const app = await buildApp(deps, {
+    ...httpServerOptions(settings.http, (error) => logServerError(error)),
     logger: { level: settings.logLevel },
     accessToken: settings.accessToken,
     servedAs: settings.servedAs,
   });
+  logServerError = (error) => app.log.error(`the HTTP server could not take a connection: ${errorMessage(error)}`);
   report = ({ part, reachable, reason }) => {
     if (reachable) app.log.info(`the ${part} is open`);
     else app.log.error(`the ${part} cannot be reached (tried again on the next request after 5 s): ${reason}`);

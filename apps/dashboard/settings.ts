@@ -5,6 +5,7 @@ import type { KindCatalog } from '../core/domain/task-kind.js';
 import { readBuiltInKind, readLogLevel, readPrices, readQueueTuning, type LogLevel, type QueueTuning } from '../core/settings/common.js';
 import { readKindsSetting } from '../core/settings/kinds.js';
 import { SettingsReader } from '../core/settings/reader.js';
+import { readHttpLimits, type HttpLimits } from './http-limits.js';
 import { readServedHosts, type ServedAs } from './served-as.js';
 
 /** The dashboard server's settings (App Service app settings), read once at start. */
@@ -13,6 +14,8 @@ export interface DashboardSettings {
   port: number;
   /** Host names and scheme browsers use (ALLOWED_HOSTS, or App Service's own host name). */
   servedAs: ServedAs;
+  /** The HTTP server's timeouts and connection cap. */
+  http: HttpLimits;
   databaseUri: string;
   queue: { kind: 'servicebus'; serviceBus: ServiceBusSettings } | { kind: 'sqlite'; path: string; tuning: QueueTuning };
   /** Where live logs and metrics come from; with `none`, only what the reaper kept. */
@@ -49,6 +52,7 @@ export function readDashboardSettings(env: Record<string, string | undefined>): 
       // App Service's health check does not send the site's host name (projectkudu/kudu#3184).
       anyHostPaths: appServiceHost ? ['/healthz'] : [],
     },
+    http: readHttpLimits(read),
     databaseUri: read.requiredString('DATABASE_URI'),
     queue: queueKind === 'servicebus'
       ? { kind: 'servicebus', serviceBus: readServiceBusSettings(read) }

@@ -7,6 +7,8 @@ import { verifySqliteFile } from '../../apps/core/adapters/sqlite/open.js';
 import { SqliteWorkQueue } from '../../apps/core/adapters/sqlite/work-queue.js';
 import type { JobStore } from '../../apps/core/domain/job-store.port.js';
 import { buildApp } from '../../apps/dashboard/app.js';
+import { httpServerOptions } from '../../apps/dashboard/http-limits.js';
+import { errorMessage } from '../../apps/core/domain/errors.js';
 import { LocalConsumer } from '../../apps/spawner/local-consumer.js';
 import type { ReaperDeps } from '../../apps/spawner/reaper.js';
 import { ReaperLoop } from '../../apps/spawner/reaper-loop.js';
@@ -107,7 +109,12 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
   try {
     app = await buildApp(
       { store, queue, runtime, metrics: runtime, prices: settings.prices, costLabel: 'ACI equivalent', kinds: kinds.names() },
-      { logger: { level: settings.logLevel }, servedAs: settings.servedAs },
+      {
+        // A connection not taken for want of descriptors is one log line; work in flight goes on.
+        ...httpServerOptions(settings.http, (error) => log(`the HTTP server could not take a connection: ${errorMessage(error)}`)),
+        logger: { level: settings.logLevel },
+        servedAs: settings.servedAs,
+      },
     );
     await app.listen({ host: settings.host, port: settings.port });
   } catch (error) {

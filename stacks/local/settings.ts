@@ -6,6 +6,7 @@ import { readBuiltInKind, readLogLevel, readPrices, readQueueTuning, type LogLev
 import { DockerEngine } from '../../apps/core/adapters/docker/docker-engine.js';
 import { readKindsFile, type KindBuild } from '../../apps/core/settings/kinds.js';
 import { SettingsReader } from '../../apps/core/settings/reader.js';
+import { readHttpLimits, type HttpLimits } from '../../apps/dashboard/http-limits.js';
 import { readServedHosts, type ServedAs } from '../../apps/dashboard/served-as.js';
 
 /** Every setting of `npm start`, read once from the environment (README: "Settings"). */
@@ -14,6 +15,8 @@ export interface LocalSettings extends QueueTuning {
   port: number;
   /** The host names the dashboard answers (loopback names for the default bind, ALLOWED_HOSTS). */
   servedAs: ServedAs;
+  /** The HTTP server's timeouts and connection cap. */
+  http: HttpLimits;
   dataDir: string;
   databaseUri: string;
   maxConcurrent: number;
@@ -62,6 +65,7 @@ export function readLocalSettings(env: Record<string, string | undefined>): Loca
     host,
     port: read.integer('PORT', 3000, { min: 0, max: 65535 }),
     servedAs: { hosts: readServedHosts(read, host), scheme: 'http', anyHostPaths: [] },
+    http: readHttpLimits(read),
     dataDir,
     databaseUri,
     maxConcurrent: read.integer('MAX_CONCURRENT', 4, { min: 1, max: 256 }),

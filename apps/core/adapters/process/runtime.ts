@@ -86,6 +86,8 @@ const SUPERVISOR = [
 export class ProcessRuntime extends TabledRuntime<ProcessContainer> implements ContainerRuntime, ContainerMetrics {
   private readonly files: ContainerFiles;
   private sampler: NodeJS.Timeout | null = null;
+  /** Ends known here whose status file could not be written yet, by container name. */
+  private readonly unwrittenExits = new Map<string, number>();
 
   constructor(private readonly options: ProcessRuntimeOptions) {
     super();
@@ -121,7 +123,7 @@ export class ProcessRuntime extends TabledRuntime<ProcessContainer> implements C
       name: spec.name,
       jobId: spec.jobId,
       pid,
-      startTicks: pid === null ? null : processStartTicks(pid),
+      startTicks: pid === null ? null : startTicksIfReadable(pid),
       startedAt,
       finishedAt: null,
       exitCode: null,
@@ -133,17 +135,30 @@ export class ProcessRuntime extends TabledRuntime<ProcessContainer> implements C
       lastSampleAt: Date.now(),
     };
     this.containers.set(spec.name, container);
-    if (pid !== null) this.files.writeRecord({ name: spec.name, jobId: spec.jobId, pid, startTicks: container.startTicks, startedAt });
+    if (pid !== null) {
+      try {
+        this.files.writeRecord({ name: spec.name, jobId: spec.jobId, pid, startTicks: container.startTicks, startedAt });
+      } catch {
+        // The container runs: the first record (no pid) still leads a restart to it by its status file's path.
+      }
+    }
+    // The supervisor exits with its container's status, so Node's own figure is the end even
+    // when the status file can't be read (EMFILE) or written (ENOSPC, EACCES) just now.
     child.once('exit', (code, signal) => {
-      const written = this.files.readExit(spec.name);
-      if (!written) this.files.writeExit(spec.name, code ?? SIGNAL_EXIT_BASE + signalNumber(signal));
-      this.containers.finish(container, written?.code ?? code ?? SIGNAL_EXIT_BASE + signalNumber(signal));
+      const ended = code ?? SIGNAL_EXIT_BASE + signalNumber(signal);
+      const written = this.readExitIfPossible(spec.name);
+      if (!written) this.keepExit(spec.name, ended);
+      this.containers.finish(container, written?.code ?? ended);
     });
     // Only when the supervisor could not be started at all; its reason goes to the log.
     child.once('error', (error) => {
       if (container.finishedAt) return;
-      appendFileSync(this.files.log(spec.name), `could not start the container's process: ${error.message}\n`);
-      this.files.writeExit(spec.name, 127);
+      try {
+        appendFileSync(this.files.log(spec.name), `could not start the container's process: ${error.message}\n`);
+      } catch {
+        // The log can't be written now: the exit status still says it never ran (127).
+      }
+      this.keepExit(spec.name, 127);
       this.containers.finish(container, 127);
     });
     this.sample(container);
@@ -159,7 +174,13 @@ export class ProcessRuntime extends TabledRuntime<ProcessContainer> implements C
     const killer = setTimeout(() => signal(group, 'SIGKILL'), this.options.stopGraceMs ?? 5000);
     while (!container.finishedAt) {
       await this.waitForExit(50);
-      if (!container.finishedAt && !container.ownChild) this.look(container, true);
+      if (!container.finishedAt && !container.ownChild) {
+        try {
+          this.look(container, true);
+        } catch {
+          // Its status can't be read now: looked at again on the next turn.
+        }
+      }
     }
     clearTimeout(killer);
   }
@@ -226,6 +247,7 @@ export class ProcessRuntime extends TabledRuntime<ProcessContainer> implements C
 
   /** For a container that is not this process's child: has it ended, and how? */
   private look(container: ProcessContainer, stopping: boolean): void {
+    // A status that can't be read now is not an end: throw, and the next look tries again.
     const written = this.files.readExit(container.name);
     if (written) return this.containers.finish(container, written.code, written.at);
     if (container.pid !== null && isSameProcessAlive(container.pid, container.startTicks)) return;
@@ -234,25 +256,65 @@ export class ProcessRuntime extends TabledRuntime<ProcessContainer> implements C
     if (late) return this.containers.finish(container, late.code, late.at);
     if (stopping) {
       // This runtime killed it (SIGKILL reaches the supervisor too): its end is known.
-      this.files.writeExit(container.name, SIGKILL_EXIT);
+      this.keepExit(container.name, SIGKILL_EXIT);
       return this.containers.finish(container, SIGKILL_EXIT);
     }
     container.lost = true;
     this.containers.finish(container, null);
   }
 
+  /**
+   * The exit status, or null while none is written or the file can't be read now (EMFILE):
+   * an own child's end is known from Node anyway, an adopted one's is looked at again.
+   */
+  private readExitIfPossible(name: string): { code: number; at: string } | null {
+    try {
+      return this.files.readExit(name);
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Writes an end the supervisor did not; when the disk refuses (ENOSPC, EACCES, EMFILE) it is
+   * kept in memory and written by the sampler when it can. After a crash in between, the
+   * container is found without a status: lost, then retried, as any end not written.
+   */
+  private keepExit(name: string, code: number): void {
+    try {
+      this.files.writeExit(name, code);
+      this.unwrittenExits.delete(name);
+    } catch {
+      this.unwrittenExits.set(name, code);
+      this.ensureSampler();
+    }
+  }
+
+  private writeKeptExits(): void {
+    for (const [name, code] of this.unwrittenExits) {
+      if (!this.containers.has(name)) this.unwrittenExits.delete(name);
+      else this.keepExit(name, code);
+    }
+  }
+
   private ensureSampler(): void {
     if (this.sampler) return;
     this.sampler = setInterval(() => {
+      this.writeKeptExits();
       let running = 0;
       for (const container of this.containers.values()) {
         if (container.finishedAt) continue;
-        if (!container.ownChild) this.look(container, false);
-        if (container.finishedAt) continue;
-        running++;
-        this.sample(container);
+        // One container's fault (a /proc or samples file refused) leaves the others sampled.
+        try {
+          if (!container.ownChild) this.look(container, false);
+          if (container.finishedAt) continue;
+          running++;
+          this.sample(container);
+        } catch {
+          if (!container.finishedAt) running++;
+        }
       }
-      if (running === 0 && this.sampler) {
+      if (running === 0 && this.unwrittenExits.size === 0 && this.sampler) {
         clearInterval(this.sampler);
         this.sampler = null;
       }
@@ -262,7 +324,12 @@ export class ProcessRuntime extends TabledRuntime<ProcessContainer> implements C
 
   private sample(container: ProcessContainer): void {
     if (container.pid === null) return;
-    const usage = treeUsage(container.pid);
+    let usage;
+    try {
+      usage = treeUsage(container.pid);
+    } catch {
+      return; // /proc can't be read now (EMFILE): no sample this turn
+    }
     if (!usage) return;
     const now = Date.now();
     const t = new Date(now).toISOString();
@@ -273,7 +340,11 @@ export class ProcessRuntime extends TabledRuntime<ProcessContainer> implements C
         : Math.round(((usage.cpuTicks - (container.lastCpuTicks ?? 0)) / CLOCK_TICKS_PER_SECOND / Math.max((now - container.lastSampleAt) / 1000, 0.001)) * 1000);
     pushSample(container.cpu, { t, v: cpu });
     pushSample(container.memory, { t, v: usage.rssBytes });
-    this.files.appendSample(container.name, t, cpu, usage.rssBytes);
+    try {
+      this.files.appendSample(container.name, t, cpu, usage.rssBytes);
+    } catch {
+      // Kept in memory only: a sample lost to a full disk costs a point on a chart after a restart.
+    }
     container.lastCpuTicks = usage.cpuTicks;
     container.lastSampleAt = now;
   }
@@ -304,4 +375,16 @@ async function readTail(file: string): Promise<string> {
 
 function signalNumber(signal: NodeJS.Signals | null): number {
   return signal ? (constants.signals[signal] ?? 0) : 0;
+}
+
+/**
+ * A just-spawned process's start time, or null when /proc can't be read now (EMFILE): it is
+ * then known by its pid alone, as a container whose record was cut short is.
+ */
+function startTicksIfReadable(pid: number): number | null {
+  try {
+    return processStartTicks(pid);
+  } catch {
+    return null;
+  }
 }
