@@ -11,8 +11,15 @@ export interface RunningStack {
 }
 
 /** Starts the built local stack (what `npm start` runs) on a free port with `env` only. */
-export async function startStackProcess(env: Record<string, string>, { startTimeoutMs = 20_000 } = {}): Promise<RunningStack> {
-  const child = spawn(process.execPath, [BUILT_LOCAL_STACK], {
+export async function startStackProcess(
+  env: Record<string, string>,
+  { startTimeoutMs = 20_000, descriptorLimit }: { startTimeoutMs?: number; descriptorLimit?: number } = {},
+): Promise<RunningStack> {
+  // With a descriptor limit, a shell sets it (`ulimit -n`) and becomes the stack (`exec`).
+  const [command, args] = descriptorLimit
+    ? ['/bin/sh', ['-c', `ulimit -n ${descriptorLimit} && exec "$0" "$@"`, process.execPath, BUILT_LOCAL_STACK]]
+    : [process.execPath, [BUILT_LOCAL_STACK]];
+  const child = spawn(command, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
