@@ -13,12 +13,19 @@ export interface RunningStack {
 /** Starts the built local stack (what `npm start` runs) on a free port with `env` only. */
 export async function startStackProcess(
   env: Record<string, string>,
-  { startTimeoutMs = 20_000, descriptorLimit }: { startTimeoutMs?: number; descriptorLimit?: number } = {},
+  {
+    startTimeoutMs = 20_000,
+    descriptorLimit,
+    asNobody = false,
+  }: { startTimeoutMs?: number; descriptorLimit?: number; asNobody?: boolean } = {},
 ): Promise<RunningStack> {
   // With a descriptor limit, a shell sets it (`ulimit -n`) and becomes the stack (`exec`).
-  const [command, args] = descriptorLimit
+  let [command, args]: [string, string[]] = descriptorLimit
     ? ['/bin/sh', ['-c', `ulimit -n ${descriptorLimit} && exec "$0" "$@"`, process.execPath, BUILT_LOCAL_STACK]]
     : [process.execPath, [BUILT_LOCAL_STACK]];
+  // As the unprivileged user `nobody` (setpriv, util-linux): file permissions bind it, as they
+  // do an operator's stack. Needs root.
+  if (asNobody) [command, args] = ['setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', command, ...args]];
   const child = spawn(command, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'warn', ...env },

@@ -15,4 +15,9 @@ export interface DashboardDeps {
   costLabel: string;
   /** The task kinds a request may name, the built-in `default` first. */
   kinds: string[];
+  /**
+   * Why storage can't take work now (a full disk, a read-only DATA_DIR, a damaged store), or
+   * null. While it says so, /healthz answers 503 with it and submits are refused with it.
+   */
+  storageFault?: () => Promise<string | null>;
 }

@@ -14,6 +14,12 @@ export interface LocalConsumerOptions extends DispatchDeps {
   waitForExit: (timeoutMs: number) => Promise<void>;
   /** Fallback poll for messages sent by another process. */
   pollMs: number;
+  /**
+   * Why no message may be taken now (storage can't take work: a full disk, a read-only
+   * DATA_DIR, a damaged store), or null. While it says so, messages stay queued untouched:
+   * a delivery that could only fail is not spent.
+   */
+  paused?: () => Promise<string | null>;
   log: (line: string) => void;
 }
 
@@ -25,6 +31,8 @@ export interface LocalConsumerOptions extends DispatchDeps {
  */
 export class LocalConsumer {
   private stopping = false;
+  /** The fault dispatch waits on, logged once when it starts and once when it clears. */
+  private pausedFor: string | null = null;
   private loop: Promise<void> | null = null;
 
   constructor(private readonly options: LocalConsumerOptions) {}
@@ -48,6 +56,15 @@ export class LocalConsumer {
           await waitForExit(pollMs);
           continue;
         }
+        const pause = await this.options.paused?.();
+        if (pause) {
+          if (pause !== this.pausedFor) log(`spawner: taking no work until this clears: ${pause}`);
+          this.pausedFor = pause;
+          await new Promise((resolve) => setTimeout(resolve, pollMs));
+          continue;
+        }
+        if (this.pausedFor) log('spawner: storage takes work again; dispatch resumes');
+        this.pausedFor = null;
         const messages = await queue.receive(room);
         if (messages.length === 0) {
           await queue.waitForMessages(pollMs);

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openJobStore } from '../../apps/core/adapters/open-job-store.js';
 import { describeDatabase, sqlitePathFromUri } from '../../apps/core/domain/database-uri.js';
@@ -13,6 +14,7 @@ import { LocalConsumer } from '../../apps/spawner/local-consumer.js';
 import type { ReaperDeps } from '../../apps/spawner/reaper.js';
 import { ReaperLoop } from '../../apps/spawner/reaper-loop.js';
 import { prepareDataDir } from './data-dir.js';
+import { StorageHealth } from './storage-health.js';
 import type { LocalSettings } from './settings.js';
 import { explainListenFailure, explainStoreFailure } from './start-up-error.js';
 import { openLocalRuntime, type OpenedRuntime } from './local-runtime.js';
@@ -80,6 +82,19 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
     throw error;
   }
   const { runtime, kinds } = opened;
+  const storeFolder = settings.databaseUri.startsWith('sqlite:') ? dirname(sqlitePathFromUri(settings.databaseUri)) : null;
+  const health = new StorageHealth(
+    [
+      { setting: 'DATA_DIR', path: settings.dataDir },
+      ...(existsSync(join(settings.dataDir, 'containers')) ? [{ setting: 'DATA_DIR', path: join(settings.dataDir, 'containers') }] : []),
+      ...(storeFolder && storeFolder !== settings.dataDir ? [{ setting: 'DATABASE_URI', path: storeFolder }] : []),
+    ],
+    [
+      { name: 'the store', ping: () => store.ping() },
+      { name: 'the queue', ping: () => queue.ping() },
+    ],
+  );
+  const storageFault = () => health.fault();
   const launch = { databaseUri: settings.databaseUri, kinds };
   const consumer = new LocalConsumer({
     queue,
@@ -90,6 +105,7 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
     running: () => runtime.runningCount(),
     waitForExit: (ms) => runtime.waitForExit(ms),
     pollMs: CONSUMER_POLL_MS,
+    paused: storageFault,
     log,
   });
   const reaperDeps: ReaperDeps = {
@@ -108,7 +124,7 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
   let app: FastifyInstance;
   try {
     app = await buildApp(
-      { store, queue, runtime, metrics: runtime, prices: settings.prices, costLabel: 'ACI equivalent', kinds: kinds.names() },
+      { store, queue, runtime, metrics: runtime, prices: settings.prices, costLabel: 'ACI equivalent', kinds: kinds.names(), storageFault },
       {
         // A connection not taken for want of descriptors is one log line; work in flight goes on.
         ...httpServerOptions(settings.http, (error) => log(`the HTTP server could not take a connection: ${errorMessage(error)}`)),
