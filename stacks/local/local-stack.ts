@@ -35,12 +35,12 @@ export interface LocalStack {
  * The store, checked page by page first when it is a SQLite file: damage found now stops the
  * start with one line, rather than failing requests one by one later.
  */
-async function openStore(databaseUri: string): Promise<JobStore> {
+async function openStore(databaseUri: string, reportDir: string): Promise<JobStore> {
   try {
     if (databaseUri.startsWith('sqlite:')) verifySqliteFile(sqlitePathFromUri(databaseUri));
     return await openJobStore(databaseUri);
   } catch (error) {
-    throw explainStoreFailure(error, `DATABASE_URI (${describeDatabase(databaseUri)})`);
+    throw explainStoreFailure(error, `DATABASE_URI (${describeDatabase(databaseUri)})`, reportDir);
   }
 }
 
@@ -55,7 +55,7 @@ function openQueue(settings: LocalSettings): SqliteWorkQueue {
       duplicateDetectionWindowMs: settings.duplicateWindowSeconds * 1000,
     });
   } catch (error) {
-    throw explainStoreFailure(error, `DATA_DIR ${settings.dataDir}`);
+    throw explainStoreFailure(error, `DATA_DIR ${settings.dataDir}`, settings.dataDir);
   }
 }
 
@@ -66,7 +66,7 @@ function openQueue(settings: LocalSettings): SqliteWorkQueue {
  */
 export async function startLocalStack(settings: LocalSettings, log: (line: string) => void): Promise<LocalStack> {
   prepareDataDir(settings.dataDir);
-  const store = await openStore(settings.databaseUri);
+  const store = await openStore(settings.databaseUri, settings.dataDir);
   let queue: SqliteWorkQueue;
   try {
     queue = openQueue(settings);
