@@ -17,12 +17,13 @@ export async function startStackProcess(
     startTimeoutMs = 20_000,
     descriptorLimit,
     asNobody = false,
-  }: { startTimeoutMs?: number; descriptorLimit?: number; asNobody?: boolean } = {},
+    nodeOptions = [],
+  }: { startTimeoutMs?: number; descriptorLimit?: number; asNobody?: boolean; nodeOptions?: string[] } = {},
 ): Promise<RunningStack> {
   // With a descriptor limit, a shell sets it (`ulimit -n`) and becomes the stack (`exec`).
   let [command, args]: [string, string[]] = descriptorLimit
-    ? ['/bin/sh', ['-c', `ulimit -n ${descriptorLimit} && exec "$0" "$@"`, process.execPath, BUILT_LOCAL_STACK]]
-    : [process.execPath, [BUILT_LOCAL_STACK]];
+    ? ['/bin/sh', ['-c', `ulimit -n ${descriptorLimit} && exec "$0" "$@"`, process.execPath, ...nodeOptions, BUILT_LOCAL_STACK]]
+    : [process.execPath, [...nodeOptions, BUILT_LOCAL_STACK]];
   // As the unprivileged user `nobody` (setpriv, util-linux): file permissions bind it, as they
   // do an operator's stack. Needs root.
   if (asNobody) [command, args] = ['setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', command, ...args]];

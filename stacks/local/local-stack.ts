@@ -29,6 +29,11 @@ export interface LocalStack {
    * when the stack next starts.
    */
   stop(interrupt?: Promise<void>): Promise<void>;
+  /**
+   * After an error nothing expected (an uncaught exception): /healthz answers 503 with `reason`,
+   * submits are refused and dispatch takes nothing more, until the process exits.
+   */
+  refuseWork(reason: string): void;
 }
 
 /**
@@ -94,7 +99,8 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
       { name: 'the queue', ping: () => queue.ping() },
     ],
   );
-  const storageFault = () => health.fault();
+  let brokenBy: string | null = null;
+  const storageFault = async () => brokenBy ?? health.fault();
   const launch = { databaseUri: settings.databaseUri, kinds };
   const consumer = new LocalConsumer({
     queue,
@@ -148,6 +154,9 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
 
   return {
     url,
+    refuseWork(reason) {
+      brokenBy = `the stack is stopping after an unexpected error: ${reason}`;
+    },
     async stop(interrupt = new Promise<void>(() => {})) {
       await consumer.stop();
       if (runtime.runningCount() > 0) {
