@@ -4,6 +4,9 @@ import type { ReceivedMessage, WorkQueue } from '../core/domain/work-queue.port.
 import { dispatch, type DispatchDeps } from './dispatch.js';
 import { MalformedMessageError, parseWorkMessage } from './queue-messages.js';
 
+/** How soon a paused dispatch looks again: work resumes within this of the fault clearing. */
+const PAUSE_RECHECK_MS = 1000;
+
 export interface LocalConsumerOptions extends DispatchDeps {
   queue: WorkQueue;
   /** Containers running at once, at most. At the limit no message is taken off the queue. */
@@ -60,7 +63,7 @@ export class LocalConsumer {
         if (pause) {
           if (pause !== this.pausedFor) log(`spawner: taking no work until this clears: ${pause}`);
           this.pausedFor = pause;
-          await new Promise((resolve) => setTimeout(resolve, pollMs));
+          await new Promise((resolve) => setTimeout(resolve, Math.min(pollMs, PAUSE_RECHECK_MS)));
           continue;
         }
         if (this.pausedFor) log('spawner: storage takes work again; dispatch resumes');
