@@ -4,7 +4,7 @@ import type { SettleStore } from '../core/domain/job-store.port.js';
 import type { ContainerMetrics, ContainerRuntime, ContainerStatus } from '../core/domain/container-runtime.port.js';
 import { logTail, outputFromLogs, progressFromLogs } from '../core/domain/container-output.js';
 import type { AttemptEnd } from '../core/domain/attempt-end.js';
-import { describeEnd, endFromExitCode, shouldRetry } from '../core/domain/retry-policy.js';
+import { describeEnd, endOfContainer, shouldRetry } from '../core/domain/retry-policy.js';
 import { DEFAULT_KIND, type KindCatalog, type TaskKind } from '../core/domain/task-kind.js';
 import { workMessage } from '../core/domain/work-message.js';
 import type { WorkQueue } from '../core/domain/work-queue.port.js';
@@ -70,7 +70,7 @@ export async function settleTask(
       return { ...settlement, outcome: 'running' };
     }
     if (current && !isTerminal(job.state)) settlement.failed = await deps.store.markFailed(job.containerName, now, overdue);
-    await deps.runtime.stop(container.name);
+    await deps.runtime.stop(container.name, 'timeout');
     container = (await deps.runtime.status(container.name)) ?? { ...container, state: 'Failed', finishedAt: now.toISOString() };
   }
 
@@ -82,7 +82,7 @@ export async function settleTask(
       await deps.store.markStarted(job.containerName, new Date(container.startedAt));
       await deps.store.markDone(job.containerName, new Date(finishedAt), outputFromLogs(logs));
     } else {
-      const end: AttemptEnd = endFromExitCode(container.exitCode);
+      const end: AttemptEnd = endOfContainer(container);
       await endAttempt(job, kind, end, logs, finishedAt, deps, now, settlement);
     }
   } else if (job && !current) {

@@ -137,7 +137,7 @@ describe.runIf(engine)('DockerRuntime', () => {
     await runtime.start({ ...echoInImage('task-stopped', 0, 0), command: ['node', '-e', 'setInterval(() => {}, 1000)'] });
     await eventually(async () => ((await engine!.json<{ State: { Running: boolean } }>('GET', `/containers/${nameOnEngine(opened.at(-1)!.stackId, 'task-stopped')}/json`)).body.State.Running ? true : undefined));
     const started = Date.now();
-    await runtime.stop('task-stopped');
+    await runtime.stop('task-stopped', 'shutdown');
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(await runtime.status('task-stopped')).toMatchObject({ state: 'Failed', exitCode: 143 });
   });

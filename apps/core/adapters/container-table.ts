@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { ContainerStatus } from '../domain/container-runtime.port.js';
+import type { ContainerStatus, StopReason } from '../domain/container-runtime.port.js';
 import { waitForEvent } from './wait-for-event.js';
 
 /** What a local runtime knows of one container. */
@@ -11,6 +11,10 @@ export interface ObservedContainer {
   finishedAt: string | null;
   /** Null while it runs, and for a container that was lost (its end never observed). */
   exitCode: number | null;
+  /** The signal that ended it, where the runtime saw one; set before `finish`. */
+  signal: number | null;
+  /** Why the stack stopped it, when it did: set before the stop is sent. */
+  stoppedFor: StopReason | null;
 }
 
 /**
@@ -82,6 +86,8 @@ function statusOf(container: ObservedContainer): ContainerStatus {
     jobId: container.jobId,
     state,
     exitCode: container.exitCode,
+    signal: container.signal,
+    stoppedFor: container.stoppedFor,
     startedAt: container.startedAt,
     finishedAt: container.finishedAt,
   };

@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, openSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { constants } from 'node:os';
 import type {
   ContainerMetrics,
   ContainerRuntime,
   ContainerSpec,
+  StopReason,
 } from '../domain/container-runtime.port.js';
 import { AppError } from '../domain/errors.js';
 import type { MetricPoint, MetricSeries } from '../domain/metric-series.js';
@@ -13,6 +13,8 @@ import { pushSample } from './container-samples.js';
 import { TabledRuntime } from './container-table.js';
 import { logTail, MAX_LOG_BYTES } from './log-tail.js';
 import { ContainerFiles } from './process-container-files.js';
+import { exitedWith, killedBy, statusOfExitEvent, supervised, type ExitStatus } from './process/supervisor.js';
+import { StopReasons } from './stop-reasons.js';
 import { CLOCK_TICKS_PER_SECOND, findProcessWithArgument, isSameProcessAlive, processStartTicks, treeUsage } from './proc-usage.js';
 
 export interface ProcessRuntimeOptions {
@@ -26,6 +28,11 @@ export interface ProcessRuntimeOptions {
   metricsIntervalMs: number;
   /** Milliseconds between SIGTERM and SIGKILL on stop. */
   stopGraceMs?: number;
+  /**
+   * The compiled supervisor (`npm run build` makes dist/supervisor/eda-supervise), which records
+   * an exit code and a signal apart. Null or absent: a shell, which cannot (process/supervisor.ts).
+   */
+  supervisor?: string | null;
 }
 
 class WorkerNotBuiltError extends AppError {
@@ -43,6 +50,8 @@ interface ProcessContainer {
   finishedAt: string | null;
   /** Null while running, and for a container that was lost (its end never observed). */
   exitCode: number | null;
+  signal: number | null;
+  stoppedFor: StopReason | null;
   lost: boolean;
   /** This process started it (its exit is an event); otherwise it was adopted after a restart. */
   ownChild: boolean;
@@ -52,31 +61,14 @@ interface ProcessContainer {
   lastSampleAt: number;
 }
 
-const SIGNAL_EXIT_BASE = 128;
-const SIGKILL_EXIT = SIGNAL_EXIT_BASE + constants.signals.SIGKILL;
+const SIGKILL = 9;
+// What the shell reports of a program it could not start.
+const NOT_STARTED = 127;
 
 /**
- * The supervisor: a POSIX shell (dash here, nothing measurable beside Node) that runs the
- * container and writes its exit status to a file, since a process that is not this one's
- * child cannot be waited for. It catches the signals a stop sends, so the status is written
- * when the container ends. `$1` the status file, `$2` whether the spec sets PWD (dash exports
- * one of its own otherwise), then the command. Its variables are not exported: the container's
- * environment is exactly the spec's. The status is one line written by one write, which a reader
- * takes only whole (ContainerFiles.readExit): no rename, since `mv` is a program of its own, and
- * starting it cost each task about 1.4 ms (npm run bench, "throughput").
- */
-const SUPERVISOR = [
-  'status_file=$1; keep_pwd=$2; shift 2',
-  '[ "$keep_pwd" = 1 ] || unset PWD',
-  'trap : INT TERM HUP',
-  '"$@"',
-  'status=$?',
-  'echo "$status" > "$status_file"',
-  'exit "$status"',
-].join('\n');
-
-/**
- * Runs each container as a process of its own session, under a shell supervisor, with
+ * Runs each container as a process of its own session, under a supervisor (process/supervisor.c:
+ * it waits for the program and writes its exit code or the signal that ended it to a file, since
+ * a process that is not this one's child cannot be waited for), with
  * exactly the environment the spec gives (nothing inherited). It outlives this process, as an
  * ACI container group outlives the spawner: every container is recorded in `dir` (pid, start
  * time from /proc, exit status, output, samples), and a new ProcessRuntime on the same `dir`
@@ -85,12 +77,14 @@ const SUPERVISOR = [
  */
 export class ProcessRuntime extends TabledRuntime<ProcessContainer> implements ContainerRuntime, ContainerMetrics {
   private readonly files: ContainerFiles;
+  private readonly stopReasons: StopReasons;
   private sampler: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: ProcessRuntimeOptions) {
     super();
     if (!existsSync(options.workerEntry)) throw new WorkerNotBuiltError(options.workerEntry);
     this.files = new ContainerFiles(options.dir);
+    this.stopReasons = new StopReasons(options.dir);
     this.adopt();
   }
 
@@ -100,11 +94,11 @@ export class ProcessRuntime extends TabledRuntime<ProcessContainer> implements C
     // Recorded before the spawn: after a crash in between, the record leads to the process.
     this.files.writeRecord({ name: spec.name, jobId: spec.jobId, pid: null, startTicks: null, startedAt });
     const fd = openSync(this.files.log(spec.name), 'a');
-    const keepPwd = Object.hasOwn(spec.env, 'PWD') ? '1' : '0';
     let child;
     try {
       const command = spec.command ?? [process.execPath, this.options.workerEntry];
-      child = spawn('/bin/sh', ['-c', SUPERVISOR, 'eda-container', this.files.exit(spec.name), keepPwd, ...command], {
+      const { file, args } = supervised(this.options.supervisor ?? null, this.files.exit(spec.name), Object.hasOwn(spec.env, 'PWD'), command);
+      child = spawn(file, args, {
         env: spec.env,
         cwd: this.options.cwd ?? process.cwd(),
         stdio: ['ignore', fd, fd],
@@ -125,6 +119,8 @@ export class ProcessRuntime extends TabledRuntime<ProcessContainer> implements C
       startedAt,
       finishedAt: null,
       exitCode: null,
+      signal: null,
+      stoppedFor: null,
       lost: false,
       ownChild: true,
       cpu: [],
@@ -135,25 +131,31 @@ export class ProcessRuntime extends TabledRuntime<ProcessContainer> implements C
     this.containers.set(spec.name, container);
     if (pid !== null) this.files.writeRecord({ name: spec.name, jobId: spec.jobId, pid, startTicks: container.startTicks, startedAt });
     child.once('exit', (code, signal) => {
+      // The supervisor's own end stands for the program's only where it wrote none (killed with it).
       const written = this.files.readExit(spec.name);
-      if (!written) this.files.writeExit(spec.name, code ?? SIGNAL_EXIT_BASE + signalNumber(signal));
-      this.containers.finish(container, written?.code ?? code ?? SIGNAL_EXIT_BASE + signalNumber(signal));
+      if (written) return this.end(container, written, written.at);
+      const status = statusOfExitEvent(code, signal);
+      this.files.writeExit(spec.name, status);
+      this.end(container, status);
     });
     // Only when the supervisor could not be started at all; its reason goes to the log.
     child.once('error', (error) => {
       if (container.finishedAt) return;
       appendFileSync(this.files.log(spec.name), `could not start the container's process: ${error.message}\n`);
-      this.files.writeExit(spec.name, 127);
-      this.containers.finish(container, 127);
+      this.files.writeExit(spec.name, exitedWith(NOT_STARTED));
+      this.end(container, exitedWith(NOT_STARTED));
     });
     this.sample(container);
     this.ensureSampler();
     return { created: true };
   }
 
-  async stop(name: string): Promise<void> {
+  async stop(name: string, reason: StopReason): Promise<void> {
     const container = this.containers.get(name);
     if (!container || container.finishedAt || container.pid === null) return;
+    // Recorded before the signal: the end that follows is this stop's, whoever sees it.
+    this.stopReasons.write(name, reason);
+    container.stoppedFor = reason;
     const group = -container.pid;
     signal(group, 'SIGTERM');
     const killer = setTimeout(() => signal(group, 'SIGKILL'), this.options.stopGraceMs ?? 5000);
@@ -164,14 +166,15 @@ export class ProcessRuntime extends TabledRuntime<ProcessContainer> implements C
     clearTimeout(killer);
   }
 
-  /** Stops every running container: nothing is left behind when the stack stops. */
+  /** Stops every running container for a shutdown: nothing is left behind when the stack stops. */
   async stopAll(): Promise<void> {
-    await Promise.all([...this.containers.keys()].map((name) => this.stop(name)));
+    await Promise.all([...this.containers.keys()].map((name) => this.stop(name, 'shutdown')));
   }
 
   async delete(name: string): Promise<void> {
     if (!this.containers.has(name)) return;
-    await this.stop(name);
+    // The settle loop deletes only what has ended; a running container is gone with its task.
+    await this.stop(name, 'cancel');
     this.containers.delete(name);
     this.files.remove(name);
   }
@@ -211,6 +214,8 @@ export class ProcessRuntime extends TabledRuntime<ProcessContainer> implements C
         startedAt: record.startedAt,
         finishedAt: null,
         exitCode: null,
+        signal: null,
+        stoppedFor: this.stopReasons.read(record.name),
         lost: false,
         ownChild: false,
         cpu: samples.cpu,
@@ -227,18 +232,25 @@ export class ProcessRuntime extends TabledRuntime<ProcessContainer> implements C
   /** For a container that is not this process's child: has it ended, and how? */
   private look(container: ProcessContainer, stopping: boolean): void {
     const written = this.files.readExit(container.name);
-    if (written) return this.containers.finish(container, written.code, written.at);
+    if (written) return this.end(container, written, written.at);
     if (container.pid !== null && isSameProcessAlive(container.pid, container.startTicks)) return;
     // Gone without a status: the status may land just after the process ends, so look once more.
     const late = this.files.readExit(container.name);
-    if (late) return this.containers.finish(container, late.code, late.at);
+    if (late) return this.end(container, late, late.at);
     if (stopping) {
       // This runtime killed it (SIGKILL reaches the supervisor too): its end is known.
-      this.files.writeExit(container.name, SIGKILL_EXIT);
-      return this.containers.finish(container, SIGKILL_EXIT);
+      this.files.writeExit(container.name, killedBy(SIGKILL));
+      return this.end(container, killedBy(SIGKILL));
     }
     container.lost = true;
     this.containers.finish(container, null);
+  }
+
+  /** Records how the program ended: its code, and the signal where one ended it. */
+  private end(container: ProcessContainer, status: ExitStatus, at?: string): void {
+    if (container.finishedAt) return;
+    container.signal = status.signal;
+    this.containers.finish(container, status.exitCode, at);
   }
 
   private ensureSampler(): void {
@@ -300,8 +312,4 @@ async function readTail(file: string): Promise<string> {
   } finally {
     await handle.close();
   }
-}
-
-function signalNumber(signal: NodeJS.Signals | null): number {
-  return signal ? (constants.signals[signal] ?? 0) : 0;
 }

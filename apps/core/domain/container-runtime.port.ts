@@ -22,6 +22,13 @@ export interface ContainerSpec {
 
 export type ContainerState = 'Running' | 'Succeeded' | 'Failed';
 
+/**
+ * Why the stack stopped a container: its task ran past its timeout, the stack is shutting down
+ * (the task runs again at the next start), or a person cancelled it. Recorded with the container
+ * before the stop is sent, so its end is never read as the program's own.
+ */
+export type StopReason = 'timeout' | 'shutdown' | 'cancel';
+
 export interface ContainerStatus {
   name: string;
   /** The job the container runs an attempt of; null for one made without it. */
@@ -32,6 +39,14 @@ export interface ContainerStatus {
    * its end was never observed, which is the platform's fault, never the task's.
    */
   exitCode: number | null;
+  /**
+   * The signal that ended the program where the runtime saw one (the process runtime's
+   * supervisor; Docker: 9 when the engine says OOMKilled), else null. Absent where a runtime
+   * knows only a code (ACI): its code is the program's exit.
+   */
+  signal?: number | null;
+  /** Why the stack stopped it, when the stack did. */
+  stoppedFor?: StopReason | null;
   startedAt: string;
   finishedAt: string | null;
 }
@@ -57,8 +72,8 @@ export interface ContainerRuntime {
   start(spec: ContainerSpec): Promise<{ created: boolean }>;
   status(name: string): Promise<ContainerStatus | null>;
   list(): Promise<ContainerStatus[]>;
-  /** Stops the container, keeping it (and its logs) until deleted. */
-  stop(name: string): Promise<void>;
+  /** Stops the container, keeping it (and its logs) until deleted; `reason` is kept with it. */
+  stop(name: string, reason: StopReason): Promise<void>;
   delete(name: string): Promise<void>;
   /** Null for a container the runtime does not know. */
   logs(name: string): Promise<string | null>;
