@@ -1,3 +1,4 @@
+import type { StopReason } from './attempt-end.js';
 import { AppError } from './errors.js';
 import type { MetricSeries } from './metric-series.js';
 import type { RegistryCredentials } from './task-kind.js';
@@ -21,13 +22,7 @@ export interface ContainerSpec {
 }
 
 export type ContainerState = 'Running' | 'Succeeded' | 'Failed';
-
-/**
- * Why the stack stopped a container: its task ran past its timeout, the stack is shutting down
- * (the task runs again at the next start), or a person cancelled it. Recorded with the container
- * before the stop is sent, so its end is never read as the program's own.
- */
-export type StopReason = 'timeout' | 'shutdown' | 'cancel';
+export type { StopReason };
 
 export interface ContainerStatus {
   name: string;

@@ -1,5 +1,4 @@
-import { END_RULES, type AttemptEnd } from './attempt-end.js';
-import type { ContainerStatus } from './container-runtime.port.js';
+import { END_RULES, type AttemptEnd, type ContainerEndSeen } from './attempt-end.js';
 
 /**
  * When a task whose container ended without finishing it runs again, as a new attempt. The
@@ -39,7 +38,7 @@ export function isExitCodePattern(text: string): boolean {
  * 3. Else no code at all: the container was `lost`.
  * 4. Else the code is the program's `exit` (ACI reports only a code: always this).
  */
-export function endOfContainer(status: Pick<ContainerStatus, 'exitCode' | 'signal' | 'stoppedFor'>): AttemptEnd {
+export function endOfContainer(status: ContainerEndSeen): AttemptEnd {
   const signal = status.signal ?? null;
   if (status.stoppedFor === 'timeout') return { kind: 'timeout' };
   if (status.stoppedFor === 'cancel') return { kind: 'cancelled' };
