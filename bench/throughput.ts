@@ -148,7 +148,7 @@ export async function throughput(tasks: number): Promise<Row[]> {
   const cores = availableParallelism();
   const full = await compare(tasks, cores);
   const rows = [
-    row('throughput', `${tasks} tasks at concurrency ${cores} (= cores): stack vs worker runs ${cores} at a time, from the launcher (median of 10 alternating rounds)`, 'tasks/s', full.directRate, full.stackRate, { min: 0.9 }, 'ratio', { ...full, cores }),
+    row('throughput', `${tasks} tasks at concurrency ${cores} (= cores): stack vs worker runs ${cores} at a time, from the launcher (median of ${Math.ceil(tasks / ROUND)} alternating rounds)`, 'tasks/s', full.directRate, full.stackRate, { min: 0.9 }, 'ratio', { ...full, cores }),
   ];
   if (cores > 1) {
     const spare = await compare(Math.ceil(tasks / 4), cores - 1);
