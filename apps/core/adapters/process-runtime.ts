@@ -133,7 +133,7 @@ export class ProcessRuntime extends TabledRuntime<ProcessContainer> implements C
     child.once('exit', (code, signal) => {
       // The supervisor's own end stands for the program's only where it wrote none (killed with it).
       const written = this.files.readExit(spec.name);
-      if (written) return this.end(container, written, written.at);
+      if (written) return this.end(container, written);
       const status = statusOfExitEvent(code, signal);
       this.files.writeExit(spec.name, status);
       this.end(container, status);
