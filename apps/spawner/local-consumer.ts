@@ -4,6 +4,8 @@ import type { ReceivedMessage, WorkQueue } from '../core/domain/work-queue.port.
 import { dispatch, type DispatchDeps } from './dispatch.js';
 import { MalformedMessageError, parseWorkMessage } from './queue-messages.js';
 
+const ERROR_RETRY_MS = 1000;
+
 export interface LocalConsumerOptions extends DispatchDeps {
   queue: WorkQueue;
   /** Containers running at once, at most. At the limit no message is taken off the queue. */
@@ -57,7 +59,8 @@ export class LocalConsumer {
       } catch (error) {
         if (this.stopping) break;
         log(`spawner: ${errorMessage(error)}`);
-        await new Promise((resolve) => setTimeout(resolve, pollMs));
+        // A fault (a busy or full disk) is tried again soon, whatever the idle poll.
+        await new Promise((resolve) => setTimeout(resolve, Math.min(pollMs, ERROR_RETRY_MS)));
       }
     }
   }

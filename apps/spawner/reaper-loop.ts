@@ -16,7 +16,9 @@ export class ReaperLoop {
     private readonly log: (line: string) => void,
   ) {}
 
+  /** A first pass at once (what a restart left: adopted containers, dead letters), then one every interval. */
   start(): void {
+    this.running = this.running.then(() => this.once());
     this.timer = setInterval(() => {
       this.running = this.running.then(() => this.once());
     }, this.intervalMs);

@@ -6,7 +6,7 @@ import { ensureKindImage, ensureWorkerImage } from '../../apps/core/adapters/doc
 import { DockerRuntime } from '../../apps/core/adapters/docker/docker-runtime.js';
 import { pullIfMissing } from '../../apps/core/adapters/docker/image-pull.js';
 import { ProcessRuntime } from '../../apps/core/adapters/process-runtime.js';
-import type { ContainerMetrics, ContainerRuntime, ContainerSpec } from '../../apps/core/domain/container-runtime.port.js';
+import type { ContainerEvents, ContainerMetrics, ContainerRuntime, ContainerSpec, FollowableLogs } from '../../apps/core/domain/container-runtime.port.js';
 import { errorMessage } from '../../apps/core/domain/errors.js';
 import { DEFAULT_KIND, KindCatalog, type TaskKind } from '../../apps/core/domain/task-kind.js';
 import { sqlitePathFromUri } from '../../apps/core/settings/database-uri.js';
@@ -18,8 +18,8 @@ import { WORKER_ENTRY_IN_BUILD } from './worker-entry.js';
 const WORKER_ENTRY = fileURLToPath(new URL(`../../${WORKER_ENTRY_IN_BUILD}`, import.meta.url));
 const REPOSITORY_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
-/** What the local stack needs of a runtime beyond the port: a count, a wake-up, and a stop of everything. */
-export interface LocalRuntime extends ContainerRuntime, ContainerMetrics {
+/** What the local stack needs of a runtime beyond the port: its events, a count, a wake-up, and a stop of everything. */
+export interface LocalRuntime extends ContainerRuntime, ContainerMetrics, ContainerEvents, Partial<FollowableLogs> {
   runningCount(): number;
   waitForExit(timeoutMs: number): Promise<void>;
   stopAll(): Promise<void>;
@@ -33,10 +33,10 @@ export interface OpenedRuntime {
 }
 
 export async function openLocalRuntime(settings: LocalSettings, log: (line: string) => void): Promise<OpenedRuntime> {
-  return settings.containers === 'docker' ? openDockerRuntime(settings, log) : openProcessRuntime(settings);
+  return settings.containers === 'docker' ? openDockerRuntime(settings, log) : openProcessRuntime(settings, log);
 }
 
-function openProcessRuntime(settings: LocalSettings): OpenedRuntime {
+function openProcessRuntime(settings: LocalSettings, log: (line: string) => void): OpenedRuntime {
   const imageOnly = otherKinds(settings.kinds).filter((kind) => !kind.command);
   if (imageOnly.length > 0) {
     throw new StartupError(
@@ -47,6 +47,7 @@ function openProcessRuntime(settings: LocalSettings): OpenedRuntime {
     workerEntry: WORKER_ENTRY,
     dir: join(settings.dataDir, 'containers'),
     metricsIntervalMs: settings.metricsIntervalMs,
+    log,
   });
   return { runtime, kinds: settings.kinds };
 }

@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type {
+  ContainerEvents,
   ContainerMetrics,
   ContainerRuntime,
   ContainerSpec,
@@ -81,7 +82,7 @@ const WATCH_RETRY_MS = 1000;
  * Containers share the host's network, as the process runtime's do, so a store on localhost
  * is reached as it is named.
  */
-export class DockerRuntime extends TabledRuntime<DockerContainer> implements ContainerRuntime, ContainerMetrics {
+export class DockerRuntime extends TabledRuntime<DockerContainer> implements ContainerRuntime, ContainerMetrics, ContainerEvents {
   private readonly samples: ContainerSamples;
   private readonly closing = new AbortController();
   private clampedCpus = new Set<number>();
@@ -128,6 +129,8 @@ export class DockerRuntime extends TabledRuntime<DockerContainer> implements Con
     await this.startMade(container);
     this.watch(container);
     this.sample(container);
+    // Its end comes from the engine's wait it already holds (watch), which finishes it in the table.
+    if (!container.startError) this.containers.started(container);
     return { created: true };
   }
 
