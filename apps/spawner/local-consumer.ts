@@ -28,8 +28,13 @@ export interface LocalConsumerOptions extends DispatchDeps {
 export class LocalConsumer {
   private stopping = false;
   private loop: Promise<void> | null = null;
+  /** Resolves on stop: a wait as long as the idle poll ends at once. */
+  private readonly stopped: Promise<void>;
+  private wake: () => void = () => {};
 
-  constructor(private readonly options: LocalConsumerOptions) {}
+  constructor(private readonly options: LocalConsumerOptions) {
+    this.stopped = new Promise((resolve) => (this.wake = resolve));
+  }
 
   start(): void {
     this.loop ??= this.run();
@@ -38,6 +43,7 @@ export class LocalConsumer {
   /** Takes no more messages; resolves when the loop has settled what it held. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.wake();
     await this.loop;
   }
 
@@ -47,12 +53,12 @@ export class LocalConsumer {
       try {
         const room = maxConcurrent - running();
         if (room <= 0) {
-          await waitForExit(pollMs);
+          await Promise.race([waitForExit(pollMs), this.stopped]);
           continue;
         }
         const messages = await queue.receive(room);
         if (messages.length === 0) {
-          await queue.waitForMessages(pollMs);
+          await Promise.race([queue.waitForMessages(pollMs), this.stopped]);
           continue;
         }
         await Promise.all(messages.map((message) => this.handle(message)));
