@@ -16,6 +16,16 @@ import type { LocalSettings } from './settings.js';
 import { explainListenFailure, explainStoreFailure } from './start-up-error.js';
 import { openLocalRuntime, type OpenedRuntime } from './local-runtime.js';
 
+/** The consumer's own fallback poll, in sweeps: the sweep's tick nudges it before that. */
+const CONSUMER_POLL_SWEEPS = 10;
+/**
+ * How often Node's HTTP server looks for requests past their header and request timeouts
+ * (`connectionsCheckingInterval`, 30 s by default): a wake of its own, twice a minute, even
+ * with no connection. Every 2 minutes a slow client is cut off up to 2 minutes late; the
+ * dashboard listens on loopback unless HOST says otherwise.
+ */
+const HTTP_TIMEOUT_CHECK_MS = 120_000;
+
 export interface LocalStack {
   url: string;
   /**
@@ -86,10 +96,11 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
     maxConcurrent: settings.maxConcurrent,
     running: () => runtime.runningCount(),
     waitForExit: (ms) => runtime.waitForExit(ms),
-    // Only a message another process sent (a dashboard of its own on this queue) needs the
-    // poll: this process's sends wake the consumer, and a message scheduled for later is
-    // waited for until it is due. The sweep's interval, so that an idle stack wakes rarely.
-    pollMs: settings.reapIntervalSeconds * 1000,
+    // Only a message another process sent (a dashboard of its own on this queue) needs a poll:
+    // this process's sends wake the consumer, and a message scheduled for later is waited for
+    // until it is due. The sweep's tick nudges it (below), so its own timer is only a backstop
+    // and an idle stack wakes once per sweep.
+    pollMs: settings.reapIntervalSeconds * 1000 * CONSUMER_POLL_SWEEPS,
     log,
   });
   const reaperDeps: ReaperDeps = {
@@ -106,13 +117,13 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
   // Containers' starts and exits, timeouts, progress and dead letters each settle their task
   // at once; the sweep is the safety net for what no event tells (README: "How a task moves").
   const events = new EventSettler({ ...reaperDeps, runtime, queue });
-  const reaper = new ReaperLoop(reaperDeps, settings.reapIntervalSeconds * 1000, log);
+  const reaper = new ReaperLoop(reaperDeps, settings.reapIntervalSeconds * 1000, log, () => consumer.nudge());
 
   let app: FastifyInstance;
   try {
     app = await buildApp(
       { store, queue, runtime, metrics: runtime, prices: settings.prices, costLabel: 'ACI equivalent', kinds: kinds.names() },
-      { logger: { level: settings.logLevel }, servedAs: settings.servedAs },
+      { logger: { level: settings.logLevel }, servedAs: settings.servedAs, http: { connectionsCheckingInterval: HTTP_TIMEOUT_CHECK_MS } },
     );
     await app.listen({ host: settings.host, port: settings.port });
   } catch (error) {
