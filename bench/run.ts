@@ -10,6 +10,7 @@ import { ROOT } from './build.js';
 import { coldStart } from './cold-start.js';
 import { dashboardScaling } from './dashboard.js';
 import { dispatchOneAtATime } from './dispatch.js';
+import { events } from './events.js';
 import { memory } from './memory.js';
 import { stopStacks } from './processes.js';
 import { supervisorCost } from './supervisor.js';
@@ -27,6 +28,7 @@ const sections: Record<string, () => Promise<Row[]>> = {
   azure: () => azurePath(quick ? { paced: 4, burst: 12 } : { paced: 20, burst: 60 }),
   memory: () => memory(quick ? 10 : 100),
   supervisor: () => supervisorCost(quick ? 100 : 1000),
+  events: () => events(12, quick ? 15 : 120),
 };
 const chosen = values.only ? values.only.split(',') : Object.keys(sections);
 for (const name of chosen) if (!sections[name]) throw new Error(`no section "${name}": one of ${Object.keys(sections).join(', ')}`);

@@ -4,6 +4,8 @@ import type { ReceivedMessage, WorkQueue } from '../core/domain/work-queue.port.
 import { dispatch, type DispatchDeps } from './dispatch.js';
 import { MalformedMessageError, parseWorkMessage } from './queue-messages.js';
 
+const ERROR_RETRY_MS = 1000;
+
 export interface LocalConsumerOptions extends DispatchDeps {
   queue: WorkQueue;
   /** Containers running at once, at most. At the limit no message is taken off the queue. */
@@ -26,16 +28,33 @@ export interface LocalConsumerOptions extends DispatchDeps {
 export class LocalConsumer {
   private stopping = false;
   private loop: Promise<void> | null = null;
+  /** Resolves on stop: a wait as long as the idle poll ends at once. */
+  private readonly stopped: Promise<void>;
+  private wake: () => void = () => {};
+  private nudged: { promise: Promise<void>; resolve: () => void } = nudge();
 
-  constructor(private readonly options: LocalConsumerOptions) {}
+  constructor(private readonly options: LocalConsumerOptions) {
+    this.stopped = new Promise((resolve) => (this.wake = resolve));
+  }
 
   start(): void {
     this.loop ??= this.run();
   }
 
+  /**
+   * Looks at the queue now, in place of its next fallback poll: the sweep calls it on its tick,
+   * so that one timer wakes an idle stack rather than two.
+   */
+  nudge(): void {
+    const { resolve } = this.nudged;
+    this.nudged = nudge();
+    resolve();
+  }
+
   /** Takes no more messages; resolves when the loop has settled what it held. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.wake();
     await this.loop;
   }
 
@@ -45,19 +64,20 @@ export class LocalConsumer {
       try {
         const room = maxConcurrent - running();
         if (room <= 0) {
-          await waitForExit(pollMs);
+          await Promise.race([waitForExit(pollMs), this.stopped]);
           continue;
         }
         const messages = await queue.receive(room);
         if (messages.length === 0) {
-          await queue.waitForMessages(pollMs);
+          await Promise.race([queue.waitForMessages(pollMs), this.stopped, this.nudged.promise]);
           continue;
         }
         await Promise.all(messages.map((message) => this.handle(message)));
       } catch (error) {
         if (this.stopping) break;
         log(`spawner: ${errorMessage(error)}`);
-        await new Promise((resolve) => setTimeout(resolve, pollMs));
+        // A fault (a busy or full disk) is tried again soon, whatever the idle poll.
+        await new Promise((resolve) => setTimeout(resolve, Math.min(pollMs, ERROR_RETRY_MS)));
       }
     }
   }
@@ -84,4 +104,10 @@ export class LocalConsumer {
       await queue.abandon(message);
     }
   }
+}
+
+function nudge(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = () => {};
+  const promise = new Promise<void>((done) => (resolve = done));
+  return { promise, resolve };
 }

@@ -98,7 +98,7 @@ export async function settleTask(
   return { ...settlement, removed: true };
 }
 
-function kindOf(job: Job, deps: SettleDeps): TaskKind {
+export function kindOf(job: Job, deps: Pick<SettleDeps, 'kinds'>): TaskKind {
   // A kind removed since the job was made: the built-in kind's timeout and retries apply.
   return deps.kinds.get(job.kind) ?? deps.kinds.defaultKind;
 }
@@ -148,11 +148,19 @@ async function endAttempt(job: Job, kind: TaskKind, end: AttemptEnd, logs: strin
   settlement.failed = (await deps.store.markFailed(job.containerName, now, `${reason}${gaveUp}`)) || settlement.failed;
 }
 
-function overdueReason(job: Job, kind: TaskKind, now: Date): string | null {
+/**
+ * When the current attempt is overdue (ms since the epoch): its kind's timeout after its start,
+ * or after its dispatch while it has not started; null while it has neither. A timer set for it
+ * (the local stack's) and a look (overdueReason) agree on the moment.
+ */
+export function deadlineOf(job: Job, kind: TaskKind): number | null {
   const since = job.startedAt ?? job.dispatchedAt;
-  if (!since) return null;
-  const seconds = (now.getTime() - Date.parse(since)) / 1000;
-  if (seconds <= kind.timeoutSeconds) return null;
+  return since ? Date.parse(since) + kind.timeoutSeconds * 1000 : null;
+}
+
+function overdueReason(job: Job, kind: TaskKind, now: Date): string | null {
+  const deadline = deadlineOf(job, kind);
+  if (deadline === null || now.getTime() <= deadline) return null;
   const setting = kind.name === DEFAULT_KIND ? 'TASK_TIMEOUT_SECONDS' : "the kind's timeoutSeconds";
   return job.state === 'Pending'
     ? `timed out: the container did not start the task within ${kind.timeoutSeconds} s (${setting})`

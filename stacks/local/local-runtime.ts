@@ -7,7 +7,7 @@ import { ensureKindImage, ensureWorkerImage } from '../../apps/core/adapters/doc
 import { DockerRuntime } from '../../apps/core/adapters/docker/docker-runtime.js';
 import { pullIfMissing } from '../../apps/core/adapters/docker/image-pull.js';
 import { ProcessRuntime } from '../../apps/core/adapters/process-runtime.js';
-import type { ContainerMetrics, ContainerRuntime, ContainerSpec } from '../../apps/core/domain/container-runtime.port.js';
+import type { ContainerEvents, ContainerMetrics, ContainerRuntime, ContainerSpec, FollowableLogs } from '../../apps/core/domain/container-runtime.port.js';
 import { errorMessage } from '../../apps/core/domain/errors.js';
 import { DEFAULT_KIND, KindCatalog, type TaskKind } from '../../apps/core/domain/task-kind.js';
 import { sqlitePathFromUri } from '../../apps/core/settings/database-uri.js';
@@ -21,8 +21,8 @@ const REPOSITORY_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 // Compiled by `npm run build` (scripts/build-supervisor.mjs) when the machine has a C compiler.
 const SUPERVISOR = fileURLToPath(new URL('../../supervisor/eda-supervise', import.meta.url));
 
-/** What the local stack needs of a runtime beyond the port: a count, a wake-up, and a stop of everything. */
-export interface LocalRuntime extends ContainerRuntime, ContainerMetrics {
+/** What the local stack needs of a runtime beyond the port: its events, a count, a wake-up, and a stop of everything. */
+export interface LocalRuntime extends ContainerRuntime, ContainerMetrics, ContainerEvents, Partial<FollowableLogs> {
   runningCount(): number;
   waitForExit(timeoutMs: number): Promise<void>;
   stopAll(): Promise<void>;
@@ -55,6 +55,7 @@ function openProcessRuntime(settings: LocalSettings, log: (line: string) => void
     dir: join(settings.dataDir, 'containers'),
     metricsIntervalMs: settings.metricsIntervalMs,
     supervisor,
+    log,
   });
   return { runtime, kinds: settings.kinds };
 }

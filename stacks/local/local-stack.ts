@@ -7,6 +7,7 @@ import { verifySqliteFile } from '../../apps/core/adapters/sqlite-open.js';
 import { SqliteWorkQueue } from '../../apps/core/adapters/sqlite-work-queue.js';
 import type { JobStore } from '../../apps/core/domain/job-store.port.js';
 import { buildApp } from '../../apps/dashboard/app.js';
+import { EventSettler } from '../../apps/spawner/event-settler.js';
 import { LocalConsumer } from '../../apps/spawner/local-consumer.js';
 import type { ReaperDeps } from '../../apps/spawner/reaper.js';
 import { ReaperLoop } from '../../apps/spawner/reaper-loop.js';
@@ -15,7 +16,15 @@ import type { LocalSettings } from './settings.js';
 import { explainListenFailure, explainStoreFailure } from './start-up-error.js';
 import { openLocalRuntime, type OpenedRuntime } from './local-runtime.js';
 
-const CONSUMER_POLL_MS = 1000;
+/** The consumer's own fallback poll, in sweeps: the sweep's tick nudges it before that. */
+const CONSUMER_POLL_SWEEPS = 10;
+/**
+ * How often Node's HTTP server looks for requests past their header and request timeouts
+ * (`connectionsCheckingInterval`, 30 s by default): a wake of its own, twice a minute, even
+ * with no connection. Every 2 minutes a slow client is cut off up to 2 minutes late; the
+ * dashboard listens on loopback unless HOST says otherwise.
+ */
+const HTTP_TIMEOUT_CHECK_MS = 120_000;
 
 export interface LocalStack {
   url: string;
@@ -87,7 +96,11 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
     maxConcurrent: settings.maxConcurrent,
     running: () => runtime.runningCount(),
     waitForExit: (ms) => runtime.waitForExit(ms),
-    pollMs: CONSUMER_POLL_MS,
+    // Only a message another process sent (a dashboard of its own on this queue) needs a poll:
+    // this process's sends wake the consumer, and a message scheduled for later is waited for
+    // until it is due. The sweep's tick nudges it (below), so its own timer is only a backstop
+    // and an idle stack wakes once per sweep.
+    pollMs: settings.reapIntervalSeconds * 1000 * CONSUMER_POLL_SWEEPS,
     log,
   });
   const reaperDeps: ReaperDeps = {
@@ -101,19 +114,23 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
     watchSeconds: settings.reapIntervalSeconds,
     log,
   };
-  const reaper = new ReaperLoop(reaperDeps, settings.reapIntervalSeconds * 1000, log);
+  // Containers' starts and exits, timeouts, progress and dead letters each settle their task
+  // at once; the sweep is the safety net for what no event tells (README: "How a task moves").
+  const events = new EventSettler({ ...reaperDeps, runtime, queue });
+  const reaper = new ReaperLoop(reaperDeps, settings.reapIntervalSeconds * 1000, log, () => consumer.nudge());
 
   let app: FastifyInstance;
   try {
     app = await buildApp(
       { store, queue, runtime, metrics: runtime, prices: settings.prices, costLabel: 'ACI equivalent', kinds: kinds.names() },
-      { logger: { level: settings.logLevel }, servedAs: settings.servedAs },
+      { logger: { level: settings.logLevel }, servedAs: settings.servedAs, http: { connectionsCheckingInterval: HTTP_TIMEOUT_CHECK_MS } },
     );
     await app.listen({ host: settings.host, port: settings.port });
   } catch (error) {
     await Promise.all([store.close(), queue.close(), runtime.close()]);
     throw explainListenFailure(error, settings.host, settings.port);
   }
+  await events.start();
   consumer.start();
   reaper.start();
   const address = app.server.address();
@@ -137,7 +154,9 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
       }
       if (runtime.runningCount() > 0) log(`stopping ${runtime.runningCount()} running task(s); they run again when the stack next starts`);
       await runtime.stopAll();
-      // Its last pass sees the stopped containers and queues their next attempts.
+      // The stopped containers' exits are settled (their next attempts queued); the sweep's
+      // last pass then finds anything an event's handling left.
+      await events.stop();
       await reaper.stop();
       await app.close();
       await Promise.all([store.close(), queue.close(), runtime.close()]);

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { ContainerStatus, StopReason } from '../domain/container-runtime.port.js';
+import type { ContainerEvent, ContainerStatus, StopReason } from '../domain/container-runtime.port.js';
 import { waitForEvent } from './wait-for-event.js';
 
 /** What a local runtime knows of one container. */
@@ -23,6 +23,7 @@ export interface ObservedContainer {
  */
 export class ContainerTable<T extends ObservedContainer> extends Map<string, T> {
   private readonly exits = new EventEmitter().setMaxListeners(0);
+  private readonly listeners = new Set<(event: ContainerEvent) => void>();
 
   status(name: string): ContainerStatus | null {
     const container = this.get(name);
@@ -50,6 +51,36 @@ export class ContainerTable<T extends ObservedContainer> extends Map<string, T> 
     container.exitCode = exitCode;
     container.finishedAt = new Date(at).toISOString();
     this.exits.emit('exit', container.name);
+    this.tell({ type: 'exit', name: container.name, jobId: container.jobId });
+  }
+
+  /** Its program runs: told once per container this runtime started or adopted running. */
+  started(container: T): void {
+    if (!container.finishedAt) this.tell({ type: 'start', name: container.name, jobId: container.jobId });
+  }
+
+  /** Its log grew. */
+  output(container: T): void {
+    if (!container.finishedAt) this.tell({ type: 'output', name: container.name, jobId: container.jobId });
+  }
+
+  listen(listener: (event: ContainerEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Every listener hears it; one that throws is not let through to the runtime (whose own
+   * bookkeeping called this), and the others still hear it.
+   */
+  private tell(event: ContainerEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        console.error(`container event listener: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
   }
 }
 
@@ -75,6 +106,10 @@ export abstract class TabledRuntime<T extends ObservedContainer> {
   /** Resolves when any container exits, or after `timeoutMs`. */
   waitForExit(timeoutMs: number): Promise<void> {
     return this.containers.waitForExit(timeoutMs);
+  }
+
+  onContainerEvent(listener: (event: ContainerEvent) => void): () => void {
+    return this.containers.listen(listener);
   }
 }
 

@@ -1,11 +1,14 @@
 import { spawn } from 'node:child_process';
-import { appendFileSync, closeSync, existsSync, openSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, openSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type {
+  ContainerEvents,
   ContainerMetrics,
   ContainerRuntime,
   ContainerSpec,
   StopReason,
+  FollowableLogs,
+  LogChunk,
 } from '../domain/container-runtime.port.js';
 import { AppError } from '../domain/errors.js';
 import type { MetricPoint, MetricSeries } from '../domain/metric-series.js';
@@ -15,6 +18,7 @@ import { logTail, MAX_LOG_BYTES } from './log-tail.js';
 import { ContainerFiles } from './process-container-files.js';
 import { exitedWith, killedBy, statusOfExitEvent, supervised, type ExitStatus } from './process/supervisor.js';
 import { StopReasons } from './stop-reasons.js';
+import { readLogFrom } from './process/log-from.js';
 import { CLOCK_TICKS_PER_SECOND, findProcessWithArgument, isSameProcessAlive, processStartTicks, treeUsage } from './proc-usage.js';
 
 export interface ProcessRuntimeOptions {
@@ -33,6 +37,8 @@ export interface ProcessRuntimeOptions {
    * an exit code and a signal apart. Null or absent: a shell, which cannot (process/supervisor.ts).
    */
   supervisor?: string | null;
+  /** Where a fault seen outside any call (a status file that cannot be read) is told. */
+  log?: (line: string) => void;
 }
 
 class WorkerNotBuiltError extends AppError {
@@ -75,10 +81,11 @@ const NOT_STARTED = 127;
  * adopts the ones still running, counts them, samples them and sees them end. Linux only:
  * it reads /proc.
  */
-export class ProcessRuntime extends TabledRuntime<ProcessContainer> implements ContainerRuntime, ContainerMetrics {
+export class ProcessRuntime extends TabledRuntime<ProcessContainer> implements ContainerRuntime, ContainerMetrics, ContainerEvents, FollowableLogs {
   private readonly files: ContainerFiles;
   private readonly stopReasons: StopReasons;
   private sampler: NodeJS.Timeout | null = null;
+  private folderWatch: FSWatcher | null = null;
 
   constructor(private readonly options: ProcessRuntimeOptions) {
     super();
@@ -86,6 +93,7 @@ export class ProcessRuntime extends TabledRuntime<ProcessContainer> implements C
     this.files = new ContainerFiles(options.dir);
     this.stopReasons = new StopReasons(options.dir);
     this.adopt();
+    this.watchFolder();
   }
 
   async start(spec: ContainerSpec): Promise<{ created: boolean }> {
@@ -116,7 +124,9 @@ export class ProcessRuntime extends TabledRuntime<ProcessContainer> implements C
       jobId: spec.jobId,
       pid,
       startTicks: pid === null ? null : processStartTicks(pid),
-      startedAt,
+      // The container's own start: its process exists once spawn returns (the record before it
+      // only marks that a start was under way).
+      startedAt: pid === null ? startedAt : new Date().toISOString(),
       finishedAt: null,
       exitCode: null,
       signal: null,
@@ -129,7 +139,7 @@ export class ProcessRuntime extends TabledRuntime<ProcessContainer> implements C
       lastSampleAt: Date.now(),
     };
     this.containers.set(spec.name, container);
-    if (pid !== null) this.files.writeRecord({ name: spec.name, jobId: spec.jobId, pid, startTicks: container.startTicks, startedAt });
+    if (pid !== null) this.files.writeRecord({ name: spec.name, jobId: spec.jobId, pid, startTicks: container.startTicks, startedAt: container.startedAt });
     child.once('exit', (code, signal) => {
       // The supervisor's own end stands for the program's only where it wrote none (killed with it).
       const written = this.files.readExit(spec.name);
@@ -147,6 +157,7 @@ export class ProcessRuntime extends TabledRuntime<ProcessContainer> implements C
     });
     this.sample(container);
     this.ensureSampler();
+    this.containers.started(container);
     return { created: true };
   }
 
@@ -184,6 +195,11 @@ export class ProcessRuntime extends TabledRuntime<ProcessContainer> implements C
     return readTail(this.files.log(name));
   }
 
+  async logsFrom(name: string, from: number): Promise<LogChunk | null> {
+    if (!this.containers.has(name)) return null;
+    return readLogFrom(this.files.log(name), from);
+  }
+
   async metrics(name: string): Promise<MetricSeries | null> {
     const container = this.containers.get(name);
     return container ? { cpu: [...container.cpu], memory: [...container.memory] } : null;
@@ -193,6 +209,43 @@ export class ProcessRuntime extends TabledRuntime<ProcessContainer> implements C
     await this.stopAll();
     if (this.sampler) clearInterval(this.sampler);
     this.sampler = null;
+    this.folderWatch?.close();
+    this.folderWatch = null;
+  }
+
+  /**
+   * Word from the containers' folder as files change (inotify: nothing runs while nothing
+   * changes): a status file written is an adopted container's end, a log that grew is output.
+   * Its own children's ends come from their exit. Where the folder cannot be watched, the
+   * sampler's look at each adopted container every `metricsIntervalMs` still sees its end.
+   */
+  private watchFolder(): void {
+    try {
+      this.folderWatch = watch(this.options.dir, { persistent: false }, (_type, file) => {
+        if (file) this.onFileChanged(file.toString());
+      });
+      this.folderWatch.on('error', () => {
+        this.folderWatch?.close();
+        this.folderWatch = null;
+      });
+    } catch {
+      this.folderWatch = null;
+    }
+  }
+
+  private onFileChanged(file: string): void {
+    const dot = file.lastIndexOf('.');
+    const container = this.containers.get(file.slice(0, dot));
+    if (!container || container.finishedAt) return;
+    const suffix = file.slice(dot);
+    try {
+      if (suffix === '.exit' && !container.ownChild) this.look(container, false);
+      else if (suffix === '.log') this.containers.output(container);
+    } catch (error) {
+      // A disk error reading the status: never thrown out of the watch (it would end the
+      // process); the sampler looks at every adopted container again at its next tick.
+      this.options.log?.(`process runtime: ${container.name}: ${error instanceof Error ? error.message : String(error)}; looking again at the next sample`);
+    }
   }
 
   /** Finds the containers an earlier process started: running ones are watched again. */
@@ -259,10 +312,15 @@ export class ProcessRuntime extends TabledRuntime<ProcessContainer> implements C
       let running = 0;
       for (const container of this.containers.values()) {
         if (container.finishedAt) continue;
-        if (!container.ownChild) this.look(container, false);
-        if (container.finishedAt) continue;
+        try {
+          if (!container.ownChild) this.look(container, false);
+          if (container.finishedAt) continue;
+          this.sample(container);
+        } catch (error) {
+          // A disk error never leaves a timer's callback: this container is looked at again next tick.
+          this.options.log?.(`process runtime: ${container.name}: ${error instanceof Error ? error.message : String(error)}`);
+        }
         running++;
-        this.sample(container);
       }
       if (running === 0 && this.sampler) {
         clearInterval(this.sampler);

@@ -74,6 +74,39 @@ export interface ContainerRuntime {
   logs(name: string): Promise<string | null>;
 }
 
+/**
+ * What a local runtime tells as it happens, so a task moves when its container does rather
+ * than at a sweep's next look: `start` once the container's program runs, `exit` once its end
+ * is known (or it was lost), `output` when its log grew. Azure has no such stream: each task is
+ * looked at by its own watch messages instead.
+ */
+export interface ContainerEvent {
+  type: 'start' | 'exit' | 'output';
+  name: string;
+  jobId: string | null;
+}
+
+export interface ContainerEvents {
+  /** Calls `listener` for every event from now on; the returned function stops that. A listener's error never reaches the runtime. */
+  onContainerEvent(listener: (event: ContainerEvent) => void): () => void;
+}
+
+/** A log read on from a byte offset: what was added since, and where to read on from next. */
+export interface LogChunk {
+  text: string;
+  /** The offset after `text`: pass it to the next read. */
+  next: number;
+}
+
+/**
+ * A runtime whose logs can be followed by offset, so a reader takes only what is new (a local
+ * file) rather than the whole log each time. ACI's `listLogs` gives only a tail, so AciRuntime has none.
+ */
+export interface FollowableLogs {
+  /** What the log holds from byte `from` on (at most a bounded amount); null for a container the runtime does not know. */
+  logsFrom(name: string, from: number): Promise<LogChunk | null>;
+}
+
 /** CPU and memory over a container's life; null for a container the source does not know. */
 export interface ContainerMetrics {
   metrics(name: string): Promise<MetricSeries | null>;

@@ -4,7 +4,7 @@ import type { DashboardDeps } from '../deps.js';
 import { card } from '../views/card.js';
 import { html } from '../views/html.js';
 import { olderButton, poller, upsertCards } from '../views/page.js';
-import { totals } from '../views/totals.js';
+import { totalsPartial } from '../views/totals.js';
 import { jobViews, sendHtml, viewContext } from './html-reply.js';
 import { DEFAULT_PAGE_SIZE } from './jobs.js';
 
@@ -40,7 +40,7 @@ export async function cardUpdateRoutes(app: FastifyInstance, deps: DashboardDeps
       // A changed card not on the page yet is inserted in its place (upsert orders by id).
       return sendHtml(
         reply,
-        html`${poller(rev)}${upsertCards(cardsOf(changed))}<hx-partial hx-target="#totals" hx-swap="outerHTML">${totals(await currentTotals(deps))}</hx-partial>`,
+        html`${poller(rev)}${upsertCards(cardsOf(changed))}${totalsPartial(await currentTotals(deps))}`,
       );
     },
   );

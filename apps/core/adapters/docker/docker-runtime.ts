@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type {
+  ContainerEvents,
   ContainerMetrics,
   ContainerRuntime,
   ContainerSpec,
@@ -87,7 +88,7 @@ const SIGKILL = 9;
  * Containers share the host's network, as the process runtime's do, so a store on localhost
  * is reached as it is named.
  */
-export class DockerRuntime extends TabledRuntime<DockerContainer> implements ContainerRuntime, ContainerMetrics {
+export class DockerRuntime extends TabledRuntime<DockerContainer> implements ContainerRuntime, ContainerMetrics, ContainerEvents {
   private readonly samples: ContainerSamples;
   private readonly stopReasons: StopReasons;
   private readonly closing = new AbortController();
@@ -136,6 +137,8 @@ export class DockerRuntime extends TabledRuntime<DockerContainer> implements Con
     await this.startMade(container);
     this.watch(container);
     this.sample(container);
+    // Its end comes from the engine's wait it already holds (watch), which finishes it in the table.
+    if (!container.startError) this.containers.started(container);
     return { created: true };
   }
 
