@@ -149,10 +149,13 @@ describe('ProcessRuntime across restarts, as ACI container groups outlive the sp
     await startThenKillSpawner(echoSpec('task-adopted', 60_000, 0));
     const second = open();
     expect(second.runningCount()).toBe(1);
+    // Its program runs (so the supervisor has set its handlers, which it does before that).
+    const { pid } = record('task-adopted');
+    await eventually(() => readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim() || undefined);
     await second.stop('task-adopted', 'shutdown');
     const status = (await second.status('task-adopted'))!;
     expect(status).toMatchObject({ state: 'Failed', exitCode: 143, signal: 15, stoppedFor: 'shutdown' });
-    expect(alive(record('task-adopted').pid)).toBe(false);
+    expect(alive(pid)).toBe(false);
     // Why it was stopped outlives the runtime that stopped it.
     expect(await open().status('task-adopted')).toMatchObject({ signal: 15, stoppedFor: 'shutdown' });
   });
