@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,21 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const BUILT_WORKER = join(ROOT, 'dist', WORKER_ENTRY_IN_BUILD);
 export const BUILT_LOCAL_STACK = join(ROOT, 'dist/stacks/local/main.js');
 export const ECHO_WORKER = join(ROOT, 'tests/fixtures/echo-worker.mjs');
+
+let supervisor: string | null = null;
+
+/**
+ * The process runtime's supervisor compiled from its source (as `npm run build` does) into a
+ * folder of this test process's own: a test of the source does not depend on a build.
+ */
+export function compiledSupervisor(): string {
+  if (supervisor) return supervisor;
+  const out = join(mkdtempSync(join(tmpdir(), 'eda-supervisor-')), 'eda-supervise');
+  execFileSync(process.execPath, [join(ROOT, 'scripts/build-supervisor.mjs'), out], { stdio: 'pipe' });
+  if (!existsSync(out)) throw new Error('the supervisor did not compile: is a C compiler (cc) installed?');
+  supervisor = out;
+  return out;
+}
 
 export function tempDir(prefix = 'eda-'): { path: string; remove: () => void } {
   const path = mkdtempSync(join(tmpdir(), prefix));

@@ -79,7 +79,8 @@ export function workerProcesses(dataDir: string, { supervisors = false } = {}): 
       const environ = readFileSync(`/proc/${entry}/environ`, 'utf8');
       if (!environ.split('\0').some((v) => v.startsWith(marker))) continue;
       const program = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')[0];
-      if (supervisors || (program !== '/bin/sh' && !program?.endsWith('docker-init'))) pids.push(Number(entry));
+      const supervisor = program === '/bin/sh' || program?.endsWith('/eda-supervise') || program?.endsWith('docker-init');
+      if (supervisors || !supervisor) pids.push(Number(entry));
     } catch {
       // The process ended while we looked.
     }

@@ -1,4 +1,4 @@
-import type { ContainerMetrics, ContainerRuntime } from '../core/domain/container-runtime.port.js';
+import type { ContainerMetrics, ContainerRuntime, FollowableLogs } from '../core/domain/container-runtime.port.js';
 import type { JobStore } from '../core/domain/job-store.port.js';
 import type { WorkQueue } from '../core/domain/work-queue.port.js';
 import type { PriceTable } from '../core/domain/pricing.js';
@@ -7,8 +7,8 @@ import type { PriceTable } from '../core/domain/pricing.js';
 export interface DashboardDeps {
   store: JobStore;
   queue: WorkQueue;
-  /** Logs of containers that still exist. */
-  runtime: Pick<ContainerRuntime, 'logs'>;
+  /** Logs of containers that still exist; followed by offset where the runtime can (a local file), else its tail. */
+  runtime: Pick<ContainerRuntime, 'logs'> & Partial<FollowableLogs>;
   metrics: ContainerMetrics;
   prices: PriceTable;
   /** "ACI equivalent" on the local stack, where nothing is billed. */

@@ -6,6 +6,7 @@ import { MalformedMessageError, parseWorkMessage } from './queue-messages.js';
 
 /** How soon a paused dispatch looks again: work resumes within this of the fault clearing. */
 const PAUSE_RECHECK_MS = 1000;
+const ERROR_RETRY_MS = 1000;
 
 export interface LocalConsumerOptions extends DispatchDeps {
   queue: WorkQueue;
@@ -37,16 +38,33 @@ export class LocalConsumer {
   /** The fault dispatch waits on, logged once when it starts and once when it clears. */
   private pausedFor: string | null = null;
   private loop: Promise<void> | null = null;
+  /** Resolves on stop: a wait as long as the idle poll ends at once. */
+  private readonly stopped: Promise<void>;
+  private wake: () => void = () => {};
+  private nudged: { promise: Promise<void>; resolve: () => void } = nudge();
 
-  constructor(private readonly options: LocalConsumerOptions) {}
+  constructor(private readonly options: LocalConsumerOptions) {
+    this.stopped = new Promise((resolve) => (this.wake = resolve));
+  }
 
   start(): void {
     this.loop ??= this.run();
   }
 
+  /**
+   * Looks at the queue now, in place of its next fallback poll: the sweep calls it on its tick,
+   * so that one timer wakes an idle stack rather than two.
+   */
+  nudge(): void {
+    const { resolve } = this.nudged;
+    this.nudged = nudge();
+    resolve();
+  }
+
   /** Takes no more messages; resolves when the loop has settled what it held. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.wake();
     await this.loop;
   }
 
@@ -56,7 +74,7 @@ export class LocalConsumer {
       try {
         const room = maxConcurrent - running();
         if (room <= 0) {
-          await waitForExit(pollMs);
+          await Promise.race([waitForExit(pollMs), this.stopped]);
           continue;
         }
         const pause = await this.options.paused?.();
@@ -70,14 +88,15 @@ export class LocalConsumer {
         this.pausedFor = null;
         const messages = await queue.receive(room);
         if (messages.length === 0) {
-          await queue.waitForMessages(pollMs);
+          await Promise.race([queue.waitForMessages(pollMs), this.stopped, this.nudged.promise]);
           continue;
         }
         await Promise.all(messages.map((message) => this.handle(message)));
       } catch (error) {
         if (this.stopping) break;
         log(`spawner: ${errorMessage(error)}`);
-        await new Promise((resolve) => setTimeout(resolve, pollMs));
+        // A fault (a busy or full disk) is tried again soon, whatever the idle poll.
+        await new Promise((resolve) => setTimeout(resolve, Math.min(pollMs, ERROR_RETRY_MS)));
       }
     }
   }
@@ -104,4 +123,10 @@ export class LocalConsumer {
       await queue.abandon(message);
     }
   }
+}
+
+function nudge(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = () => {};
+  const promise = new Promise<void>((done) => (resolve = done));
+  return { promise, resolve };
 }

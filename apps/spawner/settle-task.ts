@@ -4,7 +4,7 @@ import type { SettleStore } from '../core/domain/job-store.port.js';
 import type { ContainerMetrics, ContainerRuntime, ContainerStatus } from '../core/domain/container-runtime.port.js';
 import { logTail, outputFromLogs, progressFromLogs } from '../core/domain/container-output.js';
 import type { AttemptEnd } from '../core/domain/attempt-end.js';
-import { describeEnd, endFromExitCode, shouldRetry } from '../core/domain/retry-policy.js';
+import { describeEnd, endOfContainer, shouldRetry } from '../core/domain/retry-policy.js';
 import { DEFAULT_KIND, type KindCatalog, type TaskKind } from '../core/domain/task-kind.js';
 import { workMessage } from '../core/domain/work-message.js';
 import type { WorkQueue } from '../core/domain/work-queue.port.js';
@@ -70,7 +70,7 @@ export async function settleTask(
       return { ...settlement, outcome: 'running' };
     }
     if (current && !isTerminal(job.state)) settlement.failed = await deps.store.markFailed(job.containerName, now, overdue);
-    await deps.runtime.stop(container.name);
+    await deps.runtime.stop(container.name, 'timeout');
     container = (await deps.runtime.status(container.name)) ?? { ...container, state: 'Failed', finishedAt: now.toISOString() };
   }
 
@@ -82,7 +82,7 @@ export async function settleTask(
       await deps.store.markStarted(job.containerName, new Date(container.startedAt));
       await deps.store.markDone(job.containerName, new Date(finishedAt), outputFromLogs(logs));
     } else {
-      const end: AttemptEnd = endFromExitCode(container.exitCode);
+      const end: AttemptEnd = endOfContainer(container);
       await endAttempt(job, kind, end, logs, finishedAt, deps, now, settlement);
     }
   } else if (job && !current) {
@@ -98,7 +98,7 @@ export async function settleTask(
   return { ...settlement, removed: true };
 }
 
-function kindOf(job: Job, deps: SettleDeps): TaskKind {
+export function kindOf(job: Job, deps: Pick<SettleDeps, 'kinds'>): TaskKind {
   // A kind removed since the job was made: the built-in kind's timeout and retries apply.
   return deps.kinds.get(job.kind) ?? deps.kinds.defaultKind;
 }
@@ -148,11 +148,19 @@ async function endAttempt(job: Job, kind: TaskKind, end: AttemptEnd, logs: strin
   settlement.failed = (await deps.store.markFailed(job.containerName, now, `${reason}${gaveUp}`)) || settlement.failed;
 }
 
-function overdueReason(job: Job, kind: TaskKind, now: Date): string | null {
+/**
+ * When the current attempt is overdue (ms since the epoch): its kind's timeout after its start,
+ * or after its dispatch while it has not started; null while it has neither. A timer set for it
+ * (the local stack's) and a look (overdueReason) agree on the moment.
+ */
+export function deadlineOf(job: Job, kind: TaskKind): number | null {
   const since = job.startedAt ?? job.dispatchedAt;
-  if (!since) return null;
-  const seconds = (now.getTime() - Date.parse(since)) / 1000;
-  if (seconds <= kind.timeoutSeconds) return null;
+  return since ? Date.parse(since) + kind.timeoutSeconds * 1000 : null;
+}
+
+function overdueReason(job: Job, kind: TaskKind, now: Date): string | null {
+  const deadline = deadlineOf(job, kind);
+  if (deadline === null || now.getTime() <= deadline) return null;
   const setting = kind.name === DEFAULT_KIND ? 'TASK_TIMEOUT_SECONDS' : "the kind's timeoutSeconds";
   return job.state === 'Pending'
     ? `timed out: the container did not start the task within ${kind.timeoutSeconds} s (${setting})`

@@ -10,6 +10,7 @@ import type { JobStore } from '../../apps/core/domain/job-store.port.js';
 import { buildApp } from '../../apps/dashboard/app.js';
 import { httpServerOptions } from '../../apps/dashboard/http-limits.js';
 import { errorMessage } from '../../apps/core/domain/errors.js';
+import { EventSettler } from '../../apps/spawner/event-settler.js';
 import { LocalConsumer } from '../../apps/spawner/local-consumer.js';
 import type { ReaperDeps } from '../../apps/spawner/reaper.js';
 import { ReaperLoop } from '../../apps/spawner/reaper-loop.js';
@@ -19,7 +20,8 @@ import type { LocalSettings } from './settings.js';
 import { explainListenFailure, explainStoreFailure } from './start-up-error.js';
 import { openLocalRuntime, type OpenedRuntime } from './local-runtime.js';
 
-const CONSUMER_POLL_MS = 1000;
+/** The consumer's own fallback poll, in sweeps: the sweep's tick nudges it before that. */
+const CONSUMER_POLL_SWEEPS = 10;
 
 export interface LocalStack {
   url: string;
@@ -110,7 +112,11 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
     maxConcurrent: settings.maxConcurrent,
     running: () => runtime.runningCount(),
     waitForExit: (ms) => runtime.waitForExit(ms),
-    pollMs: CONSUMER_POLL_MS,
+    // Only a message another process sent (a dashboard of its own on this queue) needs a poll:
+    // this process's sends wake the consumer, and a message scheduled for later is waited for
+    // until it is due. The sweep's tick nudges it (below), so its own timer is only a backstop
+    // and an idle stack wakes once per sweep.
+    pollMs: settings.reapIntervalSeconds * 1000 * CONSUMER_POLL_SWEEPS,
     paused: storageFault,
     log,
   });
@@ -125,7 +131,10 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
     watchSeconds: settings.reapIntervalSeconds,
     log,
   };
-  const reaper = new ReaperLoop(reaperDeps, settings.reapIntervalSeconds * 1000, log);
+  // Containers' starts and exits, timeouts, progress and dead letters each settle their task
+  // at once; the sweep is the safety net for what no event tells (README: "How a task moves").
+  const events = new EventSettler({ ...reaperDeps, runtime, queue });
+  const reaper = new ReaperLoop(reaperDeps, settings.reapIntervalSeconds * 1000, log, () => consumer.nudge());
 
   let app: FastifyInstance;
   try {
@@ -143,6 +152,7 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
     await Promise.all([store.close(), queue.close(), runtime.close()]);
     throw explainListenFailure(error, settings.host, settings.port);
   }
+  await events.start();
   consumer.start();
   reaper.start();
   const address = app.server.address();
@@ -169,7 +179,9 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
       }
       if (runtime.runningCount() > 0) log(`stopping ${runtime.runningCount()} running task(s); they run again when the stack next starts`);
       await runtime.stopAll();
-      // Its last pass sees the stopped containers and queues their next attempts.
+      // The stopped containers' exits are settled (their next attempts queued); the sweep's
+      // last pass then finds anything an event's handling left.
+      await events.stop();
       await reaper.stop();
       await app.close();
       await Promise.all([store.close(), queue.close(), runtime.close()]);

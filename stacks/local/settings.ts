@@ -70,7 +70,8 @@ export function readLocalSettings(env: Record<string, string | undefined>): Loca
     databaseUri,
     maxConcurrent: read.integer('MAX_CONCURRENT', 4, { min: 1, max: 256 }),
     ...queueTuning,
-    reapIntervalSeconds: read.number('REAP_INTERVAL_SECONDS', 2, { min: 0.1 }),
+    // The sweep is a safety net (events settle tasks): rare, so an idle stack wakes at most twice a minute.
+    reapIntervalSeconds: read.number('REAP_INTERVAL_SECONDS', 60, { min: 0.1 }),
     metricsIntervalMs: read.integer('METRICS_INTERVAL_MS', 1000, { min: 50 }),
     shutdownGraceSeconds: read.number('SHUTDOWN_GRACE_SECONDS', 30, { min: 0 }),
     prices: readPrices(read),

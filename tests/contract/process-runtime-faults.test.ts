@@ -32,9 +32,9 @@ describe.each(['EMFILE', 'ENOSPC', 'EACCES'])('the process runtime under %s', (c
     files.readExit = failWhileFaulty(files.readExit.bind(files));
     files.appendSample = failWhileFaulty(files.appendSample.bind(files));
     const writeExit = files.writeExit.bind(files);
-    files.writeExit = failWhileFaulty((name: string, exitCode: number) => {
-      writeExit(name, exitCode);
-      written.push([name, exitCode]);
+    files.writeExit = failWhileFaulty((name: string, status: Parameters<ContainerFiles['writeExit']>[1]) => {
+      writeExit(name, status);
+      written.push([name, status.exitCode]);
     });
 
     // The first sample is taken inside start(): its failed write does not fail the start.

@@ -212,7 +212,7 @@ export class FakeArm {
         return send(200, view);
       }
       if (rest === '/stop' && req.method === 'POST') {
-        await this.engine.stop(name!);
+        await this.engine.stop(name!, 'timeout');
         return send(204);
       }
       const logs = /^\/containers\/([^/]+)\/logs$/.exec(rest);

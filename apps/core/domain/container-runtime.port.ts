@@ -1,3 +1,4 @@
+import type { StopReason } from './attempt-end.js';
 import { AppError } from './errors.js';
 import type { MetricSeries } from './metric-series.js';
 import type { RegistryCredentials } from './task-kind.js';
@@ -21,6 +22,7 @@ export interface ContainerSpec {
 }
 
 export type ContainerState = 'Running' | 'Succeeded' | 'Failed';
+export type { StopReason };
 
 export interface ContainerStatus {
   name: string;
@@ -32,6 +34,14 @@ export interface ContainerStatus {
    * its end was never observed, which is the platform's fault, never the task's.
    */
   exitCode: number | null;
+  /**
+   * The signal that ended the program where the runtime saw one (the process runtime's
+   * supervisor; Docker: 9 when the engine says OOMKilled), else null. Absent where a runtime
+   * knows only a code (ACI): its code is the program's exit.
+   */
+  signal?: number | null;
+  /** Why the stack stopped it, when the stack did. */
+  stoppedFor?: StopReason | null;
   startedAt: string;
   finishedAt: string | null;
 }
@@ -57,11 +67,44 @@ export interface ContainerRuntime {
   start(spec: ContainerSpec): Promise<{ created: boolean }>;
   status(name: string): Promise<ContainerStatus | null>;
   list(): Promise<ContainerStatus[]>;
-  /** Stops the container, keeping it (and its logs) until deleted. */
-  stop(name: string): Promise<void>;
+  /** Stops the container, keeping it (and its logs) until deleted; `reason` is kept with it. */
+  stop(name: string, reason: StopReason): Promise<void>;
   delete(name: string): Promise<void>;
   /** Null for a container the runtime does not know. */
   logs(name: string): Promise<string | null>;
+}
+
+/**
+ * What a local runtime tells as it happens, so a task moves when its container does rather
+ * than at a sweep's next look: `start` once the container's program runs, `exit` once its end
+ * is known (or it was lost), `output` when its log grew. Azure has no such stream: each task is
+ * looked at by its own watch messages instead.
+ */
+export interface ContainerEvent {
+  type: 'start' | 'exit' | 'output';
+  name: string;
+  jobId: string | null;
+}
+
+export interface ContainerEvents {
+  /** Calls `listener` for every event from now on; the returned function stops that. A listener's error never reaches the runtime. */
+  onContainerEvent(listener: (event: ContainerEvent) => void): () => void;
+}
+
+/** A log read on from a byte offset: what was added since, and where to read on from next. */
+export interface LogChunk {
+  text: string;
+  /** The offset after `text`: pass it to the next read. */
+  next: number;
+}
+
+/**
+ * A runtime whose logs can be followed by offset, so a reader takes only what is new (a local
+ * file) rather than the whole log each time. ACI's `listLogs` gives only a tail, so AciRuntime has none.
+ */
+export interface FollowableLogs {
+  /** What the log holds from byte `from` on (at most a bounded amount); null for a container the runtime does not know. */
+  logsFrom(name: string, from: number): Promise<LogChunk | null>;
 }
 
 /** CPU and memory over a container's life; null for a container the source does not know. */

@@ -5,7 +5,7 @@ import { card } from '../views/card.js';
 import { html, type SafeHtml } from '../views/html.js';
 import { RevisionCache } from '../revision-cache.js';
 import { olderButton, poller, upsertCards } from '../views/page.js';
-import { totals } from '../views/totals.js';
+import { totalsPartial } from '../views/totals.js';
 import { jobViews, sendHtml, viewContext } from './html-reply.js';
 import { DEFAULT_PAGE_SIZE } from './jobs.js';
 
@@ -42,7 +42,7 @@ export async function cardUpdateRoutes(app: FastifyInstance, deps: DashboardDeps
         if (changed.length === 0) return null;
         const rev = changed[changed.length - 1]!.rev;
         // A changed card not on the page yet is inserted in its place (upsert orders by id).
-        return html`${poller(rev)}${upsertCards(cardsOf(changed))}<hx-partial hx-target="#totals" hx-swap="outerHTML">${totals(await currentTotals(deps))}</hx-partial>`;
+        return html`${poller(rev)}${upsertCards(cardsOf(changed))}${totalsPartial(await currentTotals(deps))}`;
       });
       // Nothing changed: nothing is sent and nothing is swapped.
       if (!update) return reply.code(204).send();
