@@ -43,6 +43,8 @@ const SHARED_ADAPTERS = [
   'log-tail.ts',
   'open-job-store.ts',
   'read-meter.ts',
+  // Shared by the process and Docker runtimes (issue 26's stop reasons).
+  'stop-reasons.ts',
   'wait-for-event.ts',
 ];
 const TECHNOLOGY_FOLDERS = ['azure', 'docker', 'mongo', 'process', 'sqlite'];
