@@ -14,16 +14,19 @@ export interface Exit {
 }
 
 export interface Launch {
+  /** The program; this Node (the built worker) when absent. */
+  file?: string;
   args: string[];
   env: Record<string, string>;
+  cwd?: string;
 }
 
 /**
- * Runs `node <args>` for each launch, `concurrency` at a time, from bench/launcher.mjs: a parent
+ * Runs each launch (`node <args>`, or its own program), `concurrency` at a time, from bench/launcher.mjs: a parent
  * that does nothing else, as the stack's own process does little else while it starts a task.
  * Each is timed from its spawn to its exit; `ms` is the whole batch.
  */
-export function launchAll(runs: Launch[], concurrency = 1): Promise<{ results: Exit[]; ms: number }> {
+export function launchAll(runs: Launch[], concurrency = 1): Promise<{ results: Exit[]; ms: number; childrenCpuMs: number }> {
   return new Promise((resolve, reject) => {
     const launcher = spawn(process.execPath, [LAUNCHER], { env: { PATH: process.env.PATH ?? '' }, stdio: ['pipe', 'pipe', 'inherit'] });
     let out = '';

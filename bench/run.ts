@@ -10,8 +10,11 @@ import { ROOT } from './build.js';
 import { coldStart } from './cold-start.js';
 import { dashboardScaling } from './dashboard.js';
 import { dispatchOneAtATime } from './dispatch.js';
+import { events } from './events.js';
 import { memory } from './memory.js';
+import { readers } from './readers.js';
 import { stopStacks } from './processes.js';
+import { supervisorCost } from './supervisor.js';
 import { printTable, writeResults, type Row } from './report.js';
 import { throughput } from './throughput.js';
 
@@ -25,6 +28,10 @@ const sections: Record<string, () => Promise<Row[]>> = {
     dashboardScaling(quick ? { sizes: [100, 1000], loadSeconds: 2, mongoSizes: [50, 100] } : { sizes: [1000, 10_000, 100_000], loadSeconds: 5, mongoSizes: [100, 400] }),
   azure: () => azurePath(quick ? { paced: 4, burst: 12 } : { paced: 20, burst: 60 }),
   memory: () => memory(quick ? 10 : 100),
+  supervisor: () => supervisorCost(quick ? 100 : 1000),
+  events: () => events(12, quick ? 15 : 120),
+  readers: () =>
+    readers(quick ? { stored: 1000, pollers: 50, listers: 5, loadSeconds: 5, tasks: 3 } : { stored: 10_000, pollers: 200, listers: 20, loadSeconds: 30, tasks: 10 }),
 };
 const chosen = values.only ? values.only.split(',') : Object.keys(sections);
 for (const name of chosen) if (!sections[name]) throw new Error(`no section "${name}": one of ${Object.keys(sections).join(', ')}`);

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +27,21 @@ export function withFixtureKinds(env: Record<string, string> = {}): Record<strin
 /** What a test's stack reads: `env` only (never the parent's), on a free port, with the fixture kinds. */
 export function stackEnv(env: Record<string, string> = {}): Record<string, string> {
   return withFixtureKinds({ PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'warn', ...env });
+}
+
+let supervisor: string | null = null;
+
+/**
+ * The process runtime's supervisor compiled from its source (as `npm run build` does) into a
+ * folder of this test process's own: a test of the source does not depend on a build.
+ */
+export function compiledSupervisor(): string {
+  if (supervisor) return supervisor;
+  const out = join(mkdtempSync(join(tmpdir(), 'eda-supervisor-')), 'eda-supervise');
+  execFileSync(process.execPath, [join(ROOT, 'scripts/build-supervisor.mjs'), out], { stdio: 'pipe' });
+  if (!existsSync(out)) throw new Error('the supervisor did not compile: is a C compiler (cc) installed?');
+  supervisor = out;
+  return out;
 }
 
 export function tempDir(prefix = 'eda-'): { path: string; remove: () => void } {

@@ -14,8 +14,24 @@ export interface RunningStack {
  * Starts the built local stack (what `npm start` runs) on a free port with `env` only (and the
  * fixture kinds), in `cwd`: the repository, as `npm start` runs there.
  */
-export async function startStackProcess(env: Record<string, string>, { startTimeoutMs = 20_000, cwd = ROOT } = {}): Promise<RunningStack> {
-  const child = spawn(process.execPath, [BUILT_LOCAL_STACK], {
+export async function startStackProcess(
+  env: Record<string, string>,
+  {
+    startTimeoutMs = 20_000,
+    cwd = ROOT,
+    descriptorLimit,
+    asNobody = false,
+    nodeOptions = [],
+  }: { startTimeoutMs?: number; cwd?: string; descriptorLimit?: number; asNobody?: boolean; nodeOptions?: string[] } = {},
+): Promise<RunningStack> {
+  // With a descriptor limit, a shell sets it (`ulimit -n`) and becomes the stack (`exec`).
+  let [command, args]: [string, string[]] = descriptorLimit
+    ? ['/bin/sh', ['-c', `ulimit -n ${descriptorLimit} && exec "$0" "$@"`, process.execPath, ...nodeOptions, BUILT_LOCAL_STACK]]
+    : [process.execPath, [...nodeOptions, BUILT_LOCAL_STACK]];
+  // As the unprivileged user `nobody` (setpriv, util-linux): file permissions bind it, as they
+  // do an operator's stack. Needs root.
+  if (asNobody) [command, args] = ['setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', command, ...args]];
+  const child = spawn(command, args, {
     cwd,
     env: stackEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -67,7 +83,8 @@ export function workerProcesses(dataDir: string, { supervisors = false } = {}): 
       const environ = readFileSync(`/proc/${entry}/environ`, 'utf8');
       if (!environ.split('\0').some((v) => v.startsWith(marker))) continue;
       const program = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')[0];
-      if (supervisors || (program !== '/bin/sh' && !program?.endsWith('docker-init'))) pids.push(Number(entry));
+      const supervisor = program === '/bin/sh' || program?.endsWith('/eda-supervise') || program?.endsWith('docker-init');
+      if (supervisors || !supervisor) pids.push(Number(entry));
     } catch {
       // The process ended while we looked.
     }

@@ -32,3 +32,14 @@ export function peekDeadLetters(queue: SqliteWorkQueue, max: number): { messageI
       .all(max),
   ) as { messageId: string; deliveryCount: number; reason: string; description: string }[];
 }
+
+/** Every message's delivery count, by message id: what a paused dispatch must leave as it is. */
+export function deliveryCounts(queuePath: string): Record<string, number> {
+  const db = new Database(queuePath, { readonly: true, fileMustExist: true });
+  try {
+    const rows = db.prepare('SELECT message_id AS id, delivery_count AS count FROM queue_messages').all() as { id: string; count: number }[];
+    return Object.fromEntries(rows.map((row) => [row.id, row.count]));
+  } finally {
+    db.close();
+  }
+}

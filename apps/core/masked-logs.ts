@@ -1,4 +1,4 @@
-import type { ContainerRuntime } from './domain/container-runtime.port.js';
+import type { ContainerRuntime, FollowableLogs, LogChunk } from './domain/container-runtime.port.js';
 import type { SecretMasker } from './domain/secret-masker.js';
 
 /** How the local runtimes and ACI mark a log of which only the end is kept (log-tail.ts). */
@@ -19,9 +19,18 @@ export function withMaskedLogs<T extends Pick<ContainerRuntime, 'logs'>>(runtime
     if (raw.startsWith(TRUNCATED)) return TRUNCATED + masker.mask(raw.slice(TRUNCATED.length), { cutStart: true, cutEnd: live });
     return masker.mask(raw, { cutEnd: live });
   };
+  // A live follow from an offset: the chunk may begin or end inside a secret, so both cut ends are masked.
+  const follow = (runtime as Partial<FollowableLogs>).logsFrom;
+  const logsFrom = follow
+    ? async (name: string, from: number): Promise<LogChunk | null> => {
+        const chunk = await follow.call(runtime, name, from);
+        return chunk && { ...chunk, text: masker.mask(chunk.text, { cutStart: from > 0, cutEnd: true }) };
+      }
+    : undefined;
   return new Proxy(runtime, {
     get(target, property) {
       if (property === 'logs') return logs;
+      if (property === 'logsFrom' && logsFrom) return logsFrom;
       const value = Reflect.get(target, property, target) as unknown;
       return typeof value === 'function' ? value.bind(target) : value;
     },

@@ -28,6 +28,8 @@ const FORM_BODY_LIMIT = MESSAGE_LIMIT_BYTES * 3 + 1024;
  * the App Service server both build it from their own adapters, and tests `inject()` into it.
  */
 export interface BuildOptions extends FastifyServerOptions {
+  /** Node's HTTP server options (the local stack sets how often it checks request timeouts). */
+  http?: import('node:http').ServerOptions | null;
   /** When set, every route but /healthz, /login and /logout needs it. */
   accessToken?: string | null;
   /** Whose address a wrong credential counts against: the socket's, or App Service's X-Forwarded-For. */

@@ -6,6 +6,7 @@ import { readBuiltInKind, readLogLevel, readPrices, readQueueTuning, type LogLev
 import { readKindsSetting } from '../core/settings/kinds.js';
 import { SettingsReader } from '../core/settings/reader.js';
 import type { ClientAddressSource } from './client-address.js';
+import { readHttpLimits, type HttpLimits } from './http-limits.js';
 import { readServedHosts, type ServedAs } from './served-as.js';
 import { readTokenSetting } from './token-setting.js';
 
@@ -15,6 +16,8 @@ export interface DashboardSettings {
   port: number;
   /** Host names and scheme browsers use (ALLOWED_HOSTS, or App Service's own host name). */
   servedAs: ServedAs;
+  /** The HTTP server's timeouts and connection cap. */
+  http: HttpLimits;
   databaseUri: string;
   queue: { kind: 'servicebus'; serviceBus: ServiceBusSettings } | { kind: 'sqlite'; path: string; tuning: QueueTuning };
   /** Where live logs and metrics come from; with `none`, only what the reaper kept. */
@@ -55,6 +58,7 @@ export function readDashboardSettings(env: Record<string, string | undefined>): 
       // App Service's health check does not send the site's host name (projectkudu/kudu#3184).
       anyHostPaths: appServiceHost ? ['/healthz'] : [],
     },
+    http: readHttpLimits(read),
     databaseUri: read.requiredString('DATABASE_URI'),
     queue: queueKind === 'servicebus'
       ? { kind: 'servicebus', serviceBus: readServiceBusSettings(read) }

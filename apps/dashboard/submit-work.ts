@@ -21,6 +21,28 @@ export const IDEMPOTENCY_KEY_HOURS = 24;
 export interface SubmitDeps {
   store: SubmitStore;
   queue: WorkQueue;
+  storageFault?: () => Promise<string | null>;
+}
+
+/** Refuses work with 503 and its cause while storage can't take it: nothing is stored. */
+async function refuseWhileStorageFaulted(deps: SubmitDeps): Promise<void> {
+  const fault = await deps.storageFault?.();
+  if (fault) throw unavailable(`work is not accepted now: ${fault}`);
+}
+
+/**
+ * A write that failed because storage did (the disk filled between the check and the write) is
+ * a 503 with the cause, not an internal error. SQLite rolls the failed statement back.
+ */
+async function stored<T>(write: () => Promise<T>, deps: SubmitDeps): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (error instanceof HttpError || error instanceof DuplicateJobError) throw error;
+    const fault = await deps.storageFault?.();
+    if (fault) throw unavailable(`work is not accepted now: ${fault}`);
+    throw error;
+  }
 }
 
 /** What a request asks to run: a message, and the kind that runs it. */
@@ -86,8 +108,9 @@ export function validateMessage(message: unknown): string {
  * refuses, the job is failed with the reason instead of being left Pending for ever.
  */
 export async function submitWork(work: WorkRequest, deps: SubmitDeps): Promise<Job> {
+  await refuseWhileStorageFaulted(deps);
   const id = newJobId();
-  return enqueue(await deps.store.insert(newPendingJob(id, containerNameFor(id), work.message, new Date(), work.kind)), deps);
+  return enqueue(await stored(() => deps.store.insert(newPendingJob(id, containerNameFor(id), work.message, new Date(), work.kind)), deps), deps);
 }
 
 async function enqueue(job: Job, { store, queue }: SubmitDeps): Promise<Job> {
@@ -123,12 +146,13 @@ export function fingerprintOf({ message, kind }: WorkRequest): string {
  * the key is forgotten with it, so that a retry tries afresh.
  */
 export async function submitWorkOnce(work: WorkRequest, key: string, deps: SubmitDeps, now = new Date()): Promise<Submission> {
+  await refuseWhileStorageFaulted(deps);
   const fingerprint = fingerprintOf(work);
   const ours = newJobId();
-  const claim = await deps.store.claimIdempotencyKey(
+  const claim = await stored(() => deps.store.claimIdempotencyKey(
     { key, fingerprint, jobId: ours, createdAt: now.toISOString() },
     new Date(now.getTime() - IDEMPOTENCY_KEY_HOURS * 3600_000),
-  );
+  ), deps);
   if (claim.fingerprint !== fingerprint) {
     throw new HttpError(422, 'IDEMPOTENCY_KEY_REUSED', `this Idempotency-Key was used at ${claim.createdAt} for other work; new work needs a new key`);
   }
@@ -139,7 +163,7 @@ export async function submitWorkOnce(work: WorkRequest, key: string, deps: Submi
   }
   let job: Job;
   try {
-    job = await deps.store.insert(newPendingJob(claim.jobId, containerNameFor(claim.jobId), work.message, now, work.kind));
+    job = await stored(() => deps.store.insert(newPendingJob(claim.jobId, containerNameFor(claim.jobId), work.message, now, work.kind)), deps);
   } catch (error) {
     if (!(error instanceof DuplicateJobError)) throw error;
     return { job: (await deps.store.get(claim.jobId))!, replayed: true }; // a request with the same key stored it just now

@@ -4,6 +4,10 @@ import type { ReceivedMessage, WorkQueue } from '../core/domain/work-queue.port.
 import { dispatch, type DispatchDeps } from './dispatch.js';
 import { MalformedMessageError, parseWorkMessage } from './queue-messages.js';
 
+/** How soon a paused dispatch looks again: work resumes within this of the fault clearing. */
+const PAUSE_RECHECK_MS = 1000;
+const ERROR_RETRY_MS = 1000;
+
 export interface LocalConsumerOptions extends DispatchDeps {
   queue: WorkQueue;
   /** Containers running at once, at most. At the limit no message is taken off the queue. */
@@ -14,6 +18,12 @@ export interface LocalConsumerOptions extends DispatchDeps {
   waitForExit: (timeoutMs: number) => Promise<void>;
   /** Fallback poll for messages sent by another process. */
   pollMs: number;
+  /**
+   * Why no message may be taken now (storage can't take work: a full disk, a read-only
+   * DATA_DIR, a damaged store), or null. While it says so, messages stay queued untouched:
+   * a delivery that could only fail is not spent.
+   */
+  paused?: () => Promise<string | null>;
   log: (line: string) => void;
 }
 
@@ -25,7 +35,11 @@ export interface LocalConsumerOptions extends DispatchDeps {
  */
 export class LocalConsumer {
   private stopping = false;
+  /** The fault dispatch waits on, logged once when it starts and once when it clears. */
+  private pausedFor: string | null = null;
   private loop: Promise<void> | null = null;
+  /** Whoever waits now (for a message or an exit): a nudge or the stop ends the wait at once. */
+  private readonly waiters = new Set<() => void>();
 
   constructor(private readonly options: LocalConsumerOptions) {}
 
@@ -33,9 +47,18 @@ export class LocalConsumer {
     this.loop ??= this.run();
   }
 
+  /**
+   * Looks at the queue now, in place of its next fallback poll: the sweep calls it on its tick,
+   * so that one timer wakes an idle stack rather than two.
+   */
+  nudge(): void {
+    for (const wake of this.waiters) wake();
+  }
+
   /** Takes no more messages; resolves when the loop has settled what it held. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.nudge();
     await this.loop;
   }
 
@@ -45,20 +68,45 @@ export class LocalConsumer {
       try {
         const room = maxConcurrent - running();
         if (room <= 0) {
-          await waitForExit(pollMs);
+          await this.interruptible(waitForExit(pollMs));
           continue;
         }
+        const pause = await this.options.paused?.();
+        if (pause) {
+          if (pause !== this.pausedFor) log(`spawner: taking no work until this clears: ${pause}`);
+          this.pausedFor = pause;
+          await new Promise((resolve) => setTimeout(resolve, Math.min(pollMs, PAUSE_RECHECK_MS)));
+          continue;
+        }
+        if (this.pausedFor) log('spawner: storage takes work again; dispatch resumes');
+        this.pausedFor = null;
         const messages = await queue.receive(room);
         if (messages.length === 0) {
-          await queue.waitForMessages(pollMs);
+          await this.interruptible(queue.waitForMessages(pollMs));
           continue;
         }
         await Promise.all(messages.map((message) => this.handle(message)));
       } catch (error) {
         if (this.stopping) break;
         log(`spawner: ${errorMessage(error)}`);
-        await new Promise((resolve) => setTimeout(resolve, pollMs));
+        // A fault (a busy or full disk) is tried again soon, whatever the idle poll.
+        await new Promise((resolve) => setTimeout(resolve, Math.min(pollMs, ERROR_RETRY_MS)));
       }
+    }
+  }
+
+  /**
+   * Waits for `wait`, or until a nudge or the stop. A promise of its own per wait: a promise
+   * kept for the loop's whole life would gather a reaction at every wait.
+   */
+  private async interruptible(wait: Promise<void>): Promise<void> {
+    let wake = () => {};
+    const woken = new Promise<void>((resolve) => (wake = resolve));
+    this.waiters.add(wake);
+    try {
+      await Promise.race([wait, woken]);
+    } finally {
+      this.waiters.delete(wake);
     }
   }
 
@@ -85,3 +133,4 @@ export class LocalConsumer {
     }
   }
 }
+

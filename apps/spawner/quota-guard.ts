@@ -1,4 +1,4 @@
-import type { ContainerRuntime, ContainerSpec, ContainerStatus } from '../core/domain/container-runtime.port.js';
+import type { ContainerRuntime, ContainerSpec, ContainerStatus, StopReason } from '../core/domain/container-runtime.port.js';
 import { errorMessage } from '../core/domain/errors.js';
 import { QuotaFullError, QuotaRefusedError, type QuotaRefusal } from '../core/domain/quota.js';
 import type { QuotaFigure, QuotaFigures, QuotaLedger, RateWindow } from '../core/domain/quota-ledger.port.js';
@@ -125,8 +125,8 @@ export class QuotaGuardedRuntime implements ContainerRuntime {
     return this.inner.list();
   }
 
-  stop(name: string): Promise<void> {
-    return this.inner.stop(name);
+  stop(name: string, reason: StopReason): Promise<void> {
+    return this.inner.stop(name, reason);
   }
 
   logs(name: string): Promise<string | null> {

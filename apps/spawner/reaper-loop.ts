@@ -14,10 +14,15 @@ export class ReaperLoop {
     private readonly deps: ReaperDeps,
     private readonly intervalMs: number,
     private readonly log: (line: string) => void,
+    /** Called on each tick, before the pass: what else should look now rather than keep a timer of its own. */
+    private readonly onTick: () => void = () => {},
   ) {}
 
+  /** A first pass at once (what a restart left: adopted containers, dead letters), then one every interval. */
   start(): void {
+    this.running = this.running.then(() => this.once());
     this.timer = setInterval(() => {
+      this.onTick();
       this.running = this.running.then(() => this.once());
     }, this.intervalMs);
   }

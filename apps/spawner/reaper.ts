@@ -51,11 +51,24 @@ export async function reap(deps: ReaperDeps, now = new Date()): Promise<ReapRepo
   for (const job of active.values()) {
     if (!present.has(job.containerName)) count(await settleTask(job, job.containerName, null, deps, now));
   }
-  for (const letter of await deps.queue.receiveDeadLetters(DEAD_LETTER_BATCH)) {
-    const outcome = await settleDeadLetter(letter, deps, now);
-    if (outcome === 'failed') report.deadLettered++;
-    if (outcome === 'poison') deps.log(`reaper: recorded poison message ${letter.messageId}: ${letter.description}`);
-    await deps.queue.complete(letter);
-  }
+  report.deadLettered = await settleDeadLetters(deps, now);
   return report;
+}
+
+/**
+ * Every dead letter waiting, recorded (settleDeadLetter) and removed: the sweep's duty, and the
+ * local queue's dead-letter event's. Returns how many failed their task.
+ */
+export async function settleDeadLetters(deps: Pick<ReaperDeps, 'queue' | 'log'> & WatchDeps, now = new Date()): Promise<number> {
+  let failed = 0;
+  for (;;) {
+    const letters = await deps.queue.receiveDeadLetters(DEAD_LETTER_BATCH);
+    for (const letter of letters) {
+      const outcome = await settleDeadLetter(letter, deps, now);
+      if (outcome === 'failed') failed++;
+      if (outcome === 'poison') deps.log(`spawner: recorded poison message ${letter.messageId}: ${letter.description}`);
+      await deps.queue.complete(letter);
+    }
+    if (letters.length < DEAD_LETTER_BATCH) return failed;
+  }
 }

@@ -4,7 +4,7 @@ import type { SettleStore } from '../core/domain/job-store.port.js';
 import { RetryLaterError, type ContainerMetrics, type ContainerRuntime, type ContainerStatus } from '../core/domain/container-runtime.port.js';
 import { failureTail, outputFromLogs, progressFromLogs } from '../core/domain/container-output.js';
 import type { AttemptEnd } from '../core/domain/attempt-end.js';
-import { describeEnd, endFromExitCode, shouldRetry, startWaitOver } from '../core/domain/retry-policy.js';
+import { describeEnd, endOfContainer, shouldRetry, startWaitOver } from '../core/domain/retry-policy.js';
 import { DEFAULT_KIND, startWaitSecondsOf, type KindCatalog, type TaskKind } from '../core/domain/task-kind.js';
 import { workMessage } from '../core/domain/work-message.js';
 import type { Deferral, WorkQueue } from '../core/domain/work-queue.port.js';
@@ -112,11 +112,15 @@ export async function settleTask(
     // look: a stopped group reports no more metrics worth waiting for.
     const logs = (await deps.runtime.logs(container.name)) ?? '';
     if (active) settlement.failed = await deps.store.markFailed(job.containerName, now, overdue);
-    await deps.runtime.stop(container.name);
+    await deps.runtime.stop(container.name, 'timeout');
     return removeNow(container.name, logs, deps, settlement);
   }
 
-  const logs = (await deps.runtime.logs(container.name)) ?? '';
+  const read = await deps.runtime.logs(container.name);
+  // Gone since this look found it: another look (the local stack's event and its sweep can meet
+  // on one container) has settled it and saved its logs; an empty copy must not replace them.
+  if (read === null) return settlement;
+  const logs = read;
   const finishedAt = container.finishedAt ?? now.toISOString();
   if (active) {
     if (!kind.store && container.exitCode === 0) {
@@ -124,7 +128,7 @@ export async function settleTask(
       await deps.store.markStarted(job.containerName, new Date(container.startedAt ?? finishedAt));
       await deps.store.markDone(job.containerName, new Date(finishedAt), outputFromLogs(logs));
     } else {
-      const end: AttemptEnd = container.end ?? endFromExitCode(container.exitCode);
+      const end: AttemptEnd = container.end ?? endOfContainer(container);
       // The built-in worker says why in its last line; another program, in its error output or its log.
       const said = kind.store ? lastLogLine(logs) : failureTail(logs, (await deps.runtime.errorOutput?.(container.name)) ?? null);
       if (!kind.store) await recordLastProgress(job, container, logs, deps);
@@ -135,6 +139,8 @@ export async function settleTask(
   }
 
   const metrics = await deps.metrics.metrics(container.name);
+  // As for the logs: a container deleted by another look meanwhile has its copy saved already.
+  if (metrics === null && (await deps.runtime.status(container.name)) === null) return settlement;
   const complete = deps.metrics.settled === undefined || (metrics !== null && deps.metrics.settled(metrics, new Date(finishedAt)));
   const waitedEnough = now.getTime() - Date.parse(finishedAt) >= deps.metricsWaitSeconds * 1000;
   if (!complete && !waitedEnough && !(await deps.quotaTight?.())) return { ...settlement, outcome: 'awaiting-metrics' };
@@ -163,7 +169,7 @@ async function removeNow(name: string, logs: string, deps: SettleDeps, settlemen
   return { ...settlement, outcome: 'settled', removed: true };
 }
 
-function kindOf(job: Job, deps: SettleDeps): TaskKind {
+export function kindOf(job: Job, deps: Pick<SettleDeps, 'kinds'>): TaskKind {
   // A kind removed since the job was made: the built-in kind's timeout and retries apply.
   return deps.kinds.get(job.kind) ?? deps.kinds.defaultKind;
 }
@@ -223,12 +229,20 @@ async function endAttempt(job: Job, kind: TaskKind, end: AttemptEnd, said: strin
   settlement.failed = (await deps.store.markFailed(job.containerName, now, `${reason}${gaveUp}`)) || settlement.failed;
 }
 
-/** `containerStartedAt`: its container's real start, so that time spent provisioning is not counted as running. */
-function overdueReason(job: Job, kind: TaskKind, now: Date, containerStartedAt: string | null): string | null {
+/**
+ * When the current attempt is overdue (ms since the epoch): its kind's timeout after its start,
+ * or after its dispatch while it has not started; null while it has neither. A timer set for it
+ * (the local stack's) and a look (overdueReason) agree on the moment. `containerStartedAt`: its
+ * container's real start, so that time spent provisioning (ACI) is not counted as running.
+ */
+export function deadlineOf(job: Job, kind: TaskKind, containerStartedAt: string | null = null): number | null {
   const since = job.startedAt ?? containerStartedAt ?? job.dispatchedAt;
-  if (!since) return null;
-  const seconds = (now.getTime() - Date.parse(since)) / 1000;
-  if (seconds <= kind.timeoutSeconds) return null;
+  return since ? Date.parse(since) + kind.timeoutSeconds * 1000 : null;
+}
+
+function overdueReason(job: Job, kind: TaskKind, now: Date, containerStartedAt: string | null): string | null {
+  const deadline = deadlineOf(job, kind, containerStartedAt);
+  if (deadline === null || now.getTime() <= deadline) return null;
   const setting = kind.name === DEFAULT_KIND ? 'TASK_TIMEOUT_SECONDS' : "the kind's timeoutSeconds";
   return job.state === 'Pending'
     ? `timed out: the container did not start the task within ${kind.timeoutSeconds} s (${setting})`

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DockerEngine, DockerUnreachableError } from '../../apps/core/adapters/docker/docker-engine.js';
@@ -8,7 +9,7 @@ import { DockerRuntime } from '../../apps/core/adapters/docker/docker-runtime.js
 import { pullIfMissing } from '../../apps/core/adapters/docker/image-pull.js';
 import { ProcessRuntime } from '../../apps/core/adapters/process/runtime.js';
 import { commandProblem } from '../../apps/core/adapters/process/command-check.js';
-import type { ContainerMetrics, ContainerRuntime, ContainerSpec } from '../../apps/core/domain/container-runtime.port.js';
+import type { ContainerEvents, ContainerMetrics, ContainerRuntime, ContainerSpec, FollowableLogs } from '../../apps/core/domain/container-runtime.port.js';
 import { errorMessage } from '../../apps/core/domain/errors.js';
 import { DEFAULT_KIND, KindCatalog, type TaskKind } from '../../apps/core/domain/task-kind.js';
 import { sqlitePathFromUri } from '../../apps/core/domain/database-uri.js';
@@ -19,9 +20,11 @@ import { WORKER_ENTRY_IN_BUILD } from './worker-entry.js';
 // Built layout: dist/stacks/local/ starts the worker below dist/, and builds images from the repository.
 const WORKER_ENTRY = fileURLToPath(new URL(`../../${WORKER_ENTRY_IN_BUILD}`, import.meta.url));
 const REPOSITORY_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+// Compiled by `npm run build` (scripts/build-supervisor.mjs) when the machine has a C compiler.
+const SUPERVISOR = fileURLToPath(new URL('../../supervisor/eda-supervise', import.meta.url));
 
-/** What the local stack needs of a runtime beyond the port: a count, a wake-up, and a stop of everything. */
-export interface LocalRuntime extends ContainerRuntime, ContainerMetrics {
+/** What the local stack needs of a runtime beyond the port: its events, a count, a wake-up, and a stop of everything. */
+export interface LocalRuntime extends ContainerRuntime, ContainerMetrics, ContainerEvents, Partial<FollowableLogs> {
   runningCount(): number;
   waitForExit(timeoutMs: number): Promise<void>;
   stopAll(): Promise<void>;
@@ -35,10 +38,10 @@ export interface OpenedRuntime {
 }
 
 export async function openLocalRuntime(settings: LocalSettings, log: (line: string) => void): Promise<OpenedRuntime> {
-  return settings.containers === 'docker' ? openDockerRuntime(settings, log) : openProcessRuntime(settings);
+  return settings.containers === 'docker' ? openDockerRuntime(settings, log) : openProcessRuntime(settings, log);
 }
 
-function openProcessRuntime(settings: LocalSettings): OpenedRuntime {
+function openProcessRuntime(settings: LocalSettings, log: (line: string) => void): OpenedRuntime {
   const imageOnly = otherKinds(settings.kinds).filter((kind) => !kind.command);
   if (imageOnly.length > 0) {
     throw new StartupError(
@@ -50,10 +53,16 @@ function openProcessRuntime(settings: LocalSettings): OpenedRuntime {
     const problem = commandProblem(kind.command!, { cwd: process.cwd(), env: { ...kind.env, ...kind.secretEnv } });
     if (problem) throw new StartupError(`${settings.kindsFile}: kind "${kind.name}": its command cannot run: ${problem}`);
   }
+  const supervisor = existsSync(SUPERVISOR) ? SUPERVISOR : null;
+  if (!supervisor) {
+    log(`no compiled supervisor (${SUPERVISOR}: "npm run build" makes it with a C compiler): tasks run under /bin/sh, which reads a program's own exit code of 129–192 as a kill`);
+  }
   const runtime = new ProcessRuntime({
     workerEntry: WORKER_ENTRY,
     dir: join(settings.dataDir, 'containers'),
     metricsIntervalMs: settings.metricsIntervalMs,
+    supervisor,
+    log,
   });
   return { runtime, kinds: settings.kinds };
 }

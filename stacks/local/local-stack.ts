@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openJobStore } from '../../apps/core/adapters/open-job-store.js';
 import { describeDatabase, sqlitePathFromUri } from '../../apps/core/domain/database-uri.js';
@@ -10,16 +11,21 @@ import { knownSecrets } from '../../apps/core/domain/known-secrets.js';
 import { MIN_MASKED_SECRET_LENGTH, SecretMasker } from '../../apps/core/domain/secret-masker.js';
 import { withMaskedLogs } from '../../apps/core/masked-logs.js';
 import { buildApp } from '../../apps/dashboard/app.js';
+import { httpServerOptions } from '../../apps/dashboard/http-limits.js';
+import { errorMessage } from '../../apps/core/domain/errors.js';
+import { EventSettler } from '../../apps/spawner/event-settler.js';
 import { LocalConsumer } from '../../apps/spawner/local-consumer.js';
 import type { ReaperDeps } from '../../apps/spawner/reaper.js';
 import { ReaperLoop } from '../../apps/spawner/reaper-loop.js';
 import { prepareDataDir } from './data-dir.js';
+import { StorageHealth } from './storage-health.js';
 import type { LocalSettings } from './settings.js';
 import { explainListenFailure, explainStoreFailure } from './start-up-error.js';
 import { openLocalRuntime, type OpenedRuntime } from './local-runtime.js';
 import type { KindCatalog } from '../../apps/core/domain/task-kind.js';
 
-const CONSUMER_POLL_MS = 1000;
+/** The consumer's own fallback poll, in sweeps: the sweep's tick nudges it before that. */
+const CONSUMER_POLL_SWEEPS = 10;
 
 export interface LocalStack {
   url: string;
@@ -31,18 +37,23 @@ export interface LocalStack {
    * when the stack next starts.
    */
   stop(interrupt?: Promise<void>): Promise<void>;
+  /**
+   * After an error nothing expected (an uncaught exception): /healthz answers 503 with `reason`,
+   * submits are refused and dispatch takes nothing more, until the process exits.
+   */
+  refuseWork(reason: string): void;
 }
 
 /**
  * The store, checked page by page first when it is a SQLite file: damage found now stops the
  * start with one line, rather than failing requests one by one later.
  */
-async function openStore(databaseUri: string): Promise<JobStore> {
+async function openStore(databaseUri: string, reportDir: string): Promise<JobStore> {
   try {
     if (databaseUri.startsWith('sqlite:')) verifySqliteFile(sqlitePathFromUri(databaseUri));
     return await openJobStore(databaseUri);
   } catch (error) {
-    throw explainStoreFailure(error, `DATABASE_URI (${describeDatabase(databaseUri)})`);
+    throw explainStoreFailure(error, `DATABASE_URI (${describeDatabase(databaseUri)})`, reportDir);
   }
 }
 
@@ -57,7 +68,7 @@ function openQueue(settings: LocalSettings): SqliteWorkQueue {
       duplicateDetectionWindowMs: settings.duplicateWindowSeconds * 1000,
     });
   } catch (error) {
-    throw explainStoreFailure(error, `DATA_DIR ${settings.dataDir}`);
+    throw explainStoreFailure(error, `DATA_DIR ${settings.dataDir}`, settings.dataDir);
   }
 }
 
@@ -68,7 +79,7 @@ function openQueue(settings: LocalSettings): SqliteWorkQueue {
  */
 export async function startLocalStack(settings: LocalSettings, log: (line: string) => void): Promise<LocalStack> {
   prepareDataDir(settings.dataDir, log);
-  const store = await openStore(settings.databaseUri);
+  const store = await openStore(settings.databaseUri, settings.dataDir);
   let queue: SqliteWorkQueue;
   try {
     queue = openQueue(settings);
@@ -89,6 +100,20 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
   for (const name of masker.tooShort) {
     log(`warning: ${name} is shorter than ${MIN_MASKED_SECRET_LENGTH} characters, so it cannot be masked in logs and outputs: use a longer value`);
   }
+  const storeFolder = settings.databaseUri.startsWith('sqlite:') ? dirname(sqlitePathFromUri(settings.databaseUri)) : null;
+  const health = new StorageHealth(
+    [
+      { setting: 'DATA_DIR', path: settings.dataDir },
+      ...(existsSync(join(settings.dataDir, 'containers')) ? [{ setting: 'DATA_DIR', path: join(settings.dataDir, 'containers') }] : []),
+      ...(storeFolder && storeFolder !== settings.dataDir ? [{ setting: 'DATABASE_URI', path: storeFolder }] : []),
+    ],
+    [
+      { name: 'the store', ping: () => store.ping() },
+      { name: 'the queue', ping: () => queue.ping() },
+    ],
+  );
+  let brokenBy: string | null = null;
+  const storageFault = async () => brokenBy ?? health.fault();
   const launch = { databaseUri: settings.databaseUri, kinds };
   const consumer = new LocalConsumer({
     queue,
@@ -98,12 +123,18 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
     maxConcurrent: settings.maxConcurrent,
     running: () => runtime.runningCount(),
     waitForExit: (ms) => runtime.waitForExit(ms),
-    pollMs: CONSUMER_POLL_MS,
+    // Only a message another process sent (a dashboard of its own on this queue) needs a poll:
+    // this process's sends wake the consumer, and a message scheduled for later is waited for
+    // until it is due. The sweep's tick nudges it (below), so its own timer is only a backstop
+    // and an idle stack wakes once per sweep.
+    pollMs: settings.reapIntervalSeconds * 1000 * CONSUMER_POLL_SWEEPS,
+    paused: storageFault,
     log,
   });
+  const settleRuntime = withMaskedLogs(runtime, masker, { live: false });
   const reaperDeps: ReaperDeps = {
     store,
-    runtime: withMaskedLogs(runtime, masker, { live: false }),
+    runtime: settleRuntime,
     metrics: runtime,
     queue,
     kinds,
@@ -112,7 +143,11 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
     watchSeconds: settings.reapIntervalSeconds,
     log,
   };
-  const reaper = new ReaperLoop(reaperDeps, settings.reapIntervalSeconds * 1000, log);
+  // Containers' starts and exits, timeouts, progress and dead letters each settle their task
+  // at once; the sweep is the safety net for what no event tells (README: "How a task moves").
+  // Its looks store logs, outputs and reasons: masked as the sweep's are (the proxy keeps the events).
+  const events = new EventSettler({ ...reaperDeps, runtime: settleRuntime, queue });
+  const reaper = new ReaperLoop(reaperDeps, settings.reapIntervalSeconds * 1000, log, () => consumer.nudge());
 
   // What dispatch will add to a task's environment, so that a message too large for it is refused at submit.
   const kindEnvironment = (name: string) => {
@@ -122,15 +157,23 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
   let app: FastifyInstance;
   try {
     app = await buildApp(
-      { store, queue, runtime: withMaskedLogs(runtime, masker, { live: true }), metrics: runtime, prices: settings.prices, costLabel: 'ACI equivalent', kinds: kinds.names(), kindEnvironment },
-      // The local stack is reached directly: its client is the socket's address, never a header's.
-      { logger: { level: settings.logLevel }, servedAs: settings.servedAs, accessToken: settings.accessToken, clientAddress: 'socket' },
+      { store, queue, runtime: withMaskedLogs(runtime, masker, { live: true }), metrics: runtime, prices: settings.prices, costLabel: 'ACI equivalent', kinds: kinds.names(), kindEnvironment, storageFault },
+      {
+        // A connection not taken for want of descriptors is one log line; work in flight goes on.
+        ...httpServerOptions(settings.http, (error) => log(`the HTTP server could not take a connection: ${errorMessage(error)}`)),
+        logger: { level: settings.logLevel },
+        servedAs: settings.servedAs,
+        accessToken: settings.accessToken,
+        // The local stack is reached directly: its client is the socket's address, never a header's.
+        clientAddress: 'socket',
+      },
     );
     await app.listen({ host: settings.host, port: settings.port });
   } catch (error) {
     await Promise.all([store.close(), queue.close(), runtime.close()]);
     throw explainListenFailure(error, settings.host, settings.port);
   }
+  await events.start();
   consumer.start();
   reaper.start();
   const address = app.server.address();
@@ -143,6 +186,9 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
   return {
     url,
     kinds,
+    refuseWork(reason) {
+      brokenBy = `the stack is stopping after an unexpected error: ${reason}`;
+    },
     async stop(interrupt = new Promise<void>(() => {})) {
       await consumer.stop();
       if (runtime.runningCount() > 0) {
@@ -155,7 +201,9 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
       }
       if (runtime.runningCount() > 0) log(`stopping ${runtime.runningCount()} running task(s); they run again when the stack next starts`);
       await runtime.stopAll();
-      // Its last pass sees the stopped containers and queues their next attempts.
+      // The stopped containers' exits are settled (their next attempts queued); the sweep's
+      // last pass then finds anything an event's handling left.
+      await events.stop();
       await reaper.stop();
       await app.close();
       await Promise.all([store.close(), queue.close(), runtime.close()]);

@@ -21,7 +21,7 @@ try {
 
   let interrupted: () => void = () => {};
   const interrupt = new Promise<void>((resolve) => (interrupted = resolve));
-  let stopping: Promise<void> | null = null;
+  let stopping: Promise<void> | null = null as Promise<void> | null;
   const onSignal = () => {
     if (stopping) {
       interrupted();
@@ -38,6 +38,24 @@ try {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // Node's advice: after an uncaught error the process's state is unknown, so don't go on
+  // serving blindly. Refuse work (503), let running tasks finish for the drain period, then
+  // exit with one line saying why; the next start adopts what still runs.
+  let failed = false;
+  const onUnexpected = (error: unknown) => {
+    console.error('unexpected error:', error);
+    if (failed) return;
+    failed = true;
+    const reason = errorMessage(error);
+    stack.refuseWork(reason);
+    const stopped = stopping ?? stack.stop(new Promise<void>(() => {}));
+    void stopped.finally(() => {
+      console.error(`stopped after an unexpected error: ${reason}`);
+      process.exit(1);
+    });
+  };
+  process.on('uncaughtException', onUnexpected);
+  process.on('unhandledRejection', onUnexpected);
 } catch (error) {
   // A fault the user can fix is one line and exit 2; anything else is a bug, with its stack.
   console.error(error instanceof AppError ? errorMessage(error) : error);

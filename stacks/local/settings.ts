@@ -6,6 +6,7 @@ import { readBuiltInKind, readLogLevel, readPrices, readQueueTuning, type LogLev
 import { DockerEngine } from '../../apps/core/adapters/docker/docker-engine.js';
 import { readKindsFile, type KindBuild } from '../../apps/core/settings/kinds.js';
 import { SettingsReader } from '../../apps/core/settings/reader.js';
+import { readHttpLimits, type HttpLimits } from '../../apps/dashboard/http-limits.js';
 import { isLoopback, readServedHosts, type ServedAs } from '../../apps/dashboard/served-as.js';
 import { readTokenSetting } from '../../apps/dashboard/token-setting.js';
 
@@ -17,6 +18,8 @@ export interface LocalSettings extends QueueTuning {
   servedAs: ServedAs;
   /** DASHBOARD_TOKEN: the same gate as the deployed dashboard's; null for an open dashboard. */
   accessToken: string | null;
+  /** The HTTP server's timeouts and connection cap. */
+  http: HttpLimits;
   dataDir: string;
   databaseUri: string;
   maxConcurrent: number;
@@ -71,11 +74,13 @@ export function readLocalSettings(env: Record<string, string | undefined>): Loca
     port: read.integer('PORT', 3000, { min: 0, max: 65535 }),
     servedAs: { hosts: readServedHosts(read, host), scheme: 'http', anyHostPaths: [] },
     accessToken: anonymous ? null : token,
+    http: readHttpLimits(read),
     dataDir,
     databaseUri,
     maxConcurrent: read.integer('MAX_CONCURRENT', 4, { min: 1, max: 256 }),
     ...queueTuning,
-    reapIntervalSeconds: read.number('REAP_INTERVAL_SECONDS', 2, { min: 0.1 }),
+    // The sweep is a safety net (events settle tasks): rare, so an idle stack wakes at most twice a minute.
+    reapIntervalSeconds: read.number('REAP_INTERVAL_SECONDS', 60, { min: 0.1 }),
     metricsIntervalMs: read.integer('METRICS_INTERVAL_MS', 1000, { min: 50 }),
     shutdownGraceSeconds: read.number('SHUTDOWN_GRACE_SECONDS', 30, { min: 0 }),
     prices: readPrices(read),

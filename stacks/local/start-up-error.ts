@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { StoreUnreachableError } from '../../apps/core/adapters/open-job-store.js';
 import { AppError, errorMessage, SettingsError, StoreOpenError } from '../../apps/core/domain/errors.js';
 
@@ -15,9 +17,12 @@ export class StartupError extends AppError {
  * Names the setting behind a store or queue that would not open. Errors that are not about
  * the store's file or server (a bug) pass through unchanged, stack and all.
  */
-export function explainStoreFailure(error: unknown, setting: string): unknown {
+export function explainStoreFailure(error: unknown, setting: string, reportDir?: string): unknown {
   if (error instanceof SettingsError || error instanceof StartupError) return error;
-  if (error instanceof StoreOpenError) return new StartupError(`${setting}: ${error.message}`, { cause: error });
+  if (error instanceof StoreOpenError) {
+    const report = error.report && reportDir ? writeReport(reportDir, error.report) : null;
+    return new StartupError(`${setting}: ${error.message}${report ? `; full report: ${report}` : ''}`, { cause: error });
+  }
   if (error instanceof StoreUnreachableError) {
     return new StartupError(
       `${setting}: MongoDB did not accept the connection (${errorMessage(error.cause)}): check that the server runs and is reachable, and the connection string`,
@@ -41,5 +46,19 @@ export function explainListenFailure(error: unknown, host: string, port: number)
       return new StartupError(`HOST ${host} is not a name this machine can resolve: set HOST to an address, such as 127.0.0.1`);
     default:
       return error;
+  }
+}
+
+/**
+ * Writes a long finding (every damaged page quick_check names) beside the data, so the start's
+ * error stays one line; null when it can't be written (the line alone is still true).
+ */
+function writeReport(dir: string, report: string): string | null {
+  const path = join(dir, `store-check-${new Date().toISOString().replace(/[:.]/g, '-')}.txt`);
+  try {
+    writeFileSync(path, `${report}\n`);
+    return path;
+  } catch {
+    return null;
   }
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ProcessRuntime } from '../../apps/core/adapters/process/runtime.js';
@@ -10,7 +11,7 @@ import { submitWork } from '../../apps/dashboard/submit-work.js';
 import type { WorkerLaunch } from '../../apps/spawner/dispatch.js';
 import { LocalConsumer } from '../../apps/spawner/local-consumer.js';
 import { reap } from '../../apps/spawner/reaper.js';
-import { BUILT_WORKER, ECHO_WORKER, eventually, openEmbedded, ROOT, tempDir, testKinds } from '../helpers.js';
+import { BUILT_WORKER, compiledSupervisor, ECHO_WORKER, eventually, openEmbedded, ROOT, tempDir, testKinds } from '../helpers.js';
 
 // Kinds whose programs know nothing of the database, run through the local stack's parts:
 // their state is read from the container itself (running, exit code, output, log).
@@ -36,7 +37,7 @@ describe('task kinds that know nothing of the store', () => {
   beforeEach(async () => {
     dir = tempDir();
     ({ store, queue } = await openEmbedded(dir.path, { maxDeliveryCount: 3 }));
-    runtime = new ProcessRuntime({ workerEntry: BUILT_WORKER, dir: join(dir.path, 'containers'), metricsIntervalMs: 100, cwd: ROOT });
+    runtime = new ProcessRuntime({ workerEntry: BUILT_WORKER, dir: join(dir.path, 'containers'), metricsIntervalMs: 100, cwd: ROOT, supervisor: compiledSupervisor() });
     launch = {
       databaseUri: `sqlite:${join(dir.path, 'jobs.db')}`,
       kinds: await testKinds({}, [
@@ -45,6 +46,10 @@ describe('task kinds that know nothing of the store', () => {
         kind('traceback', ['sh', 'tests/fixtures/kinds/traceback.sh']),
         EXITS_WITH('flaky', 75, { retry: { maxAttempts: 2, retryOnExitCodes: ['75'] } }),
         EXITS_WITH('slow', 0, { timeoutSeconds: 1, env: { SLEEP_SECONDS: '30' } }),
+        EXITS_WITH('exits-1', 1),
+        EXITS_WITH('exits-137', 137),
+        EXITS_WITH('exits-255', 255),
+        EXITS_WITH('sleeps', 0, { env: { SLEEP_SECONDS: '20' } }),
         kind('echo', ['node', ECHO_WORKER], { env: { GREETING: 'hello' }, secretEnv: { API_TOKEN: 's3cret' } }),
       ]),
     };
@@ -119,6 +124,32 @@ describe('task kinds that know nothing of the store', () => {
     expect(failed.priorAttempts).toHaveLength(1);
     expect(failed.priorAttempts[0]!.reason).toMatch(/^exited with code 75: /);
     expect(failed.error).toMatch(/exited with code 75: .*; gave up after 2 attempts \(the kind's maxAttempts\)$/);
+  });
+
+  it('fails a program that exits 1, 137 or 255 by itself once: an exit code it chose is never read as a kill', async () => {
+    const jobs = await Promise.all(['exits-1', 'exits-137', 'exits-255'].map((kind) => submitWork({ message: 'm', kind }, { store, queue })));
+    for (const [i, code] of [1, 137, 255].entries()) {
+      const failed = await reaches(jobs[i]!.id, 'Failed', 15_000);
+      expect(failed.error).toMatch(new RegExp(`^the container exited with code ${code} before the task finished: `));
+      expect(failed.attempts).toBe(1);
+      expect(failed.priorAttempts).toEqual([]);
+    }
+  });
+
+  it('runs again, as a new attempt, a program SIGKILLed from outside (as an OOM killer would)', async () => {
+    const job = await submitWork({ message: 'm', kind: 'sleeps' }, { store, queue });
+    await reaches(job.id, 'InProgress', 10_000);
+    const { pid } = JSON.parse(readFileSync(join(dir.path, 'containers', `${job.containerName}.json`), 'utf8')) as { pid: number };
+    // The supervisor's child is the program; the supervisor lives on to write how it ended.
+    const program = await eventually(() => readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ')[0] || undefined);
+    process.kill(Number(program), 'SIGKILL');
+    const again = await eventually(async () => {
+      const current = (await store.get(job.id))!;
+      return current.attempts === 2 ? current : undefined;
+    }, 10_000, 'a second attempt');
+    expect(again.state).not.toBe('Failed');
+    expect(again.priorAttempts).toHaveLength(1);
+    expect(again.priorAttempts[0]!.reason).toMatch(/^the container was killed by signal 9 \(exit code 137\) before the task finished/);
   });
 
   it('stops a kind that runs past its own timeout and fails the task', async () => {

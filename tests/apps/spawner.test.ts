@@ -10,7 +10,7 @@ import { LocalConsumer } from '../../apps/spawner/local-consumer.js';
 import { reap, type ReaperDeps } from '../../apps/spawner/reaper.js';
 import { submitWork } from '../../apps/dashboard/submit-work.js';
 import { containerNameFor } from '../../apps/core/domain/container-name.js';
-import { BUILT_WORKER, ECHO_WORKER, eventually, openEmbedded, tempDir, testKinds } from '../helpers.js';
+import { BUILT_WORKER, compiledSupervisor, ECHO_WORKER, eventually, openEmbedded, tempDir, testKinds } from '../helpers.js';
 import { peekDeadLetters, queueDepth } from '../queue-inspection.js';
 
 /** The worker process of a container: the child of its supervisor, found through /proc. */
@@ -40,7 +40,7 @@ describe('spawner', () => {
   beforeEach(async () => {
     dir = tempDir();
     ({ store, queue } = await openEmbedded(dir.path));
-    runtime = new ProcessRuntime({ workerEntry: BUILT_WORKER, dir: join(dir.path, 'containers'), metricsIntervalMs: 100 });
+    runtime = new ProcessRuntime({ workerEntry: BUILT_WORKER, dir: join(dir.path, 'containers'), metricsIntervalMs: 100, supervisor: compiledSupervisor() });
     launch = { databaseUri: `sqlite:${join(dir.path, 'jobs.db')}`, kinds: await testKinds() };
     consumer = null;
     logs.length = 0;

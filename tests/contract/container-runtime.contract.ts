@@ -123,7 +123,7 @@ export function containerRuntimeContract(name: string, open: () => Promise<Runti
     it('stops a running container and deletes it', async () => {
       const { runtime } = subject;
       await runtime.start(subject.spec('task-stop', 60_000, 0));
-      await runtime.stop('task-stop');
+      await runtime.stop('task-stop', 'timeout');
       const status = await runtime.status('task-stop');
       expect(status).toMatchObject({ state: 'Failed' });
       expect(status!.exitCode).not.toBe(0);

@@ -137,9 +137,22 @@ describe.runIf(engine)('DockerRuntime', () => {
     await runtime.start({ ...echoInImage('task-stopped', 0, 0), command: ['node', '-e', 'setInterval(() => {}, 1000)'] });
     await eventually(async () => ((await engine!.json<{ State: { Running: boolean } }>('GET', `/containers/${nameOnEngine(opened.at(-1)!.stackId, 'task-stopped')}/json`)).body.State.Running ? true : undefined));
     const started = Date.now();
-    await runtime.stop('task-stopped');
+    await runtime.stop('task-stopped', 'shutdown');
     expect(Date.now() - started).toBeLessThan(10_000);
-    expect(await runtime.status('task-stopped')).toMatchObject({ state: 'Failed', exitCode: 143 });
+    expect(await runtime.status('task-stopped')).toMatchObject({ state: 'Failed', exitCode: 143, signal: null, stoppedFor: 'shutdown' });
+  });
+
+  it('an exit code is the program\'s own, 137 included; only the engine\'s OOMKilled is a signal', async () => {
+    const runtime = await open(stackId());
+    await runtime.start({ ...echoInImage('task-exits-137', 0, 137) });
+    // A limit far below what the program takes: the kernel's OOM killer ends it, and the engine says so.
+    await runtime.start({ ...echoInImage('task-oom', 0, 0), memoryGb: 0.0625, command: ['node', '-e', 'const a = []; for (;;) a.push(Buffer.alloc(16 << 20, 1))'] });
+    await eventually(async () => (await runtime.status('task-exits-137'))?.state === 'Failed', 20_000);
+    expect(await runtime.status('task-exits-137')).toMatchObject({ exitCode: 137, signal: null, stoppedFor: null });
+    await eventually(async () => (await runtime.status('task-oom'))?.state === 'Failed', 30_000);
+    // Where the engine cannot limit memory (no memory cgroup) it warns, and nothing is killed.
+    const { MemoryLimit } = (await engine!.json<{ MemoryLimit: boolean }>('GET', '/info')).body;
+    expect(await runtime.status('task-oom')).toMatchObject(MemoryLimit ? { exitCode: 137, signal: 9 } : { signal: null });
   });
 
   it("keeps a program's error output apart from its log: a failure's reason reads it first", async () => {

@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ProcessRuntime } from '../../apps/core/adapters/process/runtime.js';
 import type { ContainerSpec } from '../../apps/core/domain/container-runtime.port.js';
-import { ECHO_WORKER, eventually, ROOT, tempDir } from '../helpers.js';
+import { compiledSupervisor, ECHO_WORKER, eventually, ROOT, tempDir } from '../helpers.js';
 import { containerRuntimeContract, echoSpec } from './container-runtime.contract.js';
 
 
 containerRuntimeContract('ProcessRuntime', async () => {
   const dir = tempDir();
-  const runtime = new ProcessRuntime({ workerEntry: ECHO_WORKER, dir: dir.path, metricsIntervalMs: 100 });
+  const runtime = new ProcessRuntime({ workerEntry: ECHO_WORKER, dir: dir.path, metricsIntervalMs: 100, supervisor: compiledSupervisor() });
   return {
     runtime,
     spec: echoSpec,
@@ -35,7 +35,7 @@ describe('ProcessRuntime across restarts, as ACI container groups outlive the sp
   let dir: ReturnType<typeof tempDir>;
   const runtimes: ProcessRuntime[] = [];
   const open = () => {
-    const runtime = new ProcessRuntime({ workerEntry: ECHO_WORKER, dir: dir.path, metricsIntervalMs: 100 });
+    const runtime = new ProcessRuntime({ workerEntry: ECHO_WORKER, dir: dir.path, metricsIntervalMs: 100, supervisor: compiledSupervisor() });
     runtimes.push(runtime);
     return runtime;
   };
@@ -53,7 +53,7 @@ describe('ProcessRuntime across restarts, as ACI container groups outlive the sp
   async function startThenKillSpawner(spec: ContainerSpec): Promise<void> {
     const script = `
       const { ProcessRuntime } = await import(${JSON.stringify(join(ROOT, 'apps/core/adapters/process/runtime.ts'))});
-      const runtime = new ProcessRuntime({ workerEntry: ${JSON.stringify(ECHO_WORKER)}, dir: ${JSON.stringify(dir.path)}, metricsIntervalMs: 100 });
+      const runtime = new ProcessRuntime({ workerEntry: ${JSON.stringify(ECHO_WORKER)}, dir: ${JSON.stringify(dir.path)}, metricsIntervalMs: 100, supervisor: ${JSON.stringify(compiledSupervisor())} });
       await runtime.start(${JSON.stringify(spec)});
       console.log('started');
       setInterval(() => {}, 1000);`;
@@ -83,8 +83,33 @@ describe('ProcessRuntime across restarts, as ACI container groups outlive the sp
     await first.start(echoSpec('task-ended', 0, 3));
     await eventually(async () => (await first.status('task-ended'))?.state === 'Failed');
     const second = open();
-    expect(await second.status('task-ended')).toMatchObject({ state: 'Failed', exitCode: 3 });
+    expect(await second.status('task-ended')).toMatchObject({ state: 'Failed', exitCode: 3, signal: null });
     expect(await second.logs('task-ended')).toContain('env {');
+  });
+
+  it('a program that exits 137 or 255 by itself is an exit, for an own child and an adopted one alike', async () => {
+    const runtime = open();
+    for (const code of [1, 137, 255]) await runtime.start(echoSpec(`task-exit-${code}`, 0, code));
+    await startThenKillSpawner(echoSpec('task-exit-adopted', 1000, 137));
+    for (const code of [1, 137, 255]) {
+      await eventually(async () => (await runtime.status(`task-exit-${code}`))?.state === 'Failed');
+      expect(await runtime.status(`task-exit-${code}`)).toMatchObject({ exitCode: code, signal: null, stoppedFor: null });
+      expect(readFileSync(join(dir.path, `task-exit-${code}.exit`), 'utf8')).toBe(`exit ${code}\n`);
+    }
+    const adopting = open();
+    expect(await adopting.status('task-exit-adopted')).toMatchObject({ state: 'Running' });
+    await eventually(async () => (await adopting.status('task-exit-adopted'))?.state === 'Failed', 10_000);
+    expect(await adopting.status('task-exit-adopted')).toMatchObject({ exitCode: 137, signal: null });
+  });
+
+  it('a program killed by a signal while no runtime watched is known killed at the next start', async () => {
+    await startThenKillSpawner(echoSpec('task-killed-unwatched', 60_000, 0));
+    const { pid } = record('task-killed-unwatched');
+    const worker = await eventually(() => readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ')[0] || undefined);
+    process.kill(Number(worker), 'SIGKILL');
+    await eventually(() => !alive(pid));
+    expect(readFileSync(join(dir.path, 'task-killed-unwatched.exit'), 'utf8')).toBe('signal 9\n');
+    expect(await open().status('task-killed-unwatched')).toMatchObject({ state: 'Failed', exitCode: 137, signal: 9, stoppedFor: null });
   });
 
   it('a container killed with its supervisor while no runtime watched is lost: no exit code', async () => {
@@ -97,15 +122,15 @@ describe('ProcessRuntime across restarts, as ACI container groups outlive the sp
     expect(await second.status('task-killed')).toMatchObject({ state: 'Failed', exitCode: null });
   });
 
-  it('a worker killed by a signal is reported with 128 + the signal, written by its supervisor', async () => {
+  it('a worker killed by a signal is reported with the signal (and 128 + it as its code), written by its supervisor', async () => {
     const runtime = open();
     await runtime.start(echoSpec('task-signal', 60_000, 0));
     const { pid } = record('task-signal');
     const worker = await eventually(() => readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ')[0] || undefined);
     process.kill(Number(worker), 'SIGKILL');
     await eventually(async () => (await runtime.status('task-signal'))?.state === 'Failed');
-    expect(await runtime.status('task-signal')).toMatchObject({ exitCode: 137 });
-    expect(readFileSync(join(dir.path, 'task-signal.exit'), 'utf8').trim()).toBe('137');
+    expect(await runtime.status('task-signal')).toMatchObject({ exitCode: 137, signal: 9 });
+    expect(readFileSync(join(dir.path, 'task-signal.exit'), 'utf8')).toBe('signal 9\n');
   });
 
   it('a recorded pid that now belongs to another process is never mistaken for the container', async () => {
@@ -124,10 +149,43 @@ describe('ProcessRuntime across restarts, as ACI container groups outlive the sp
     await startThenKillSpawner(echoSpec('task-adopted', 60_000, 0));
     const second = open();
     expect(second.runningCount()).toBe(1);
-    await second.stop('task-adopted');
+    // Its program runs (so the supervisor has set its handlers, which it does before that).
+    const { pid } = record('task-adopted');
+    await eventually(() => readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim() || undefined);
+    await second.stop('task-adopted', 'shutdown');
     const status = (await second.status('task-adopted'))!;
-    expect(status.state).toBe('Failed');
-    expect(status.exitCode).toBeGreaterThan(128);
-    expect(alive(record('task-adopted').pid)).toBe(false);
+    expect(status).toMatchObject({ state: 'Failed', exitCode: 143, signal: 15, stoppedFor: 'shutdown' });
+    expect(alive(pid)).toBe(false);
+    // Why it was stopped outlives the runtime that stopped it.
+    expect(await open().status('task-adopted')).toMatchObject({ signal: 15, stoppedFor: 'shutdown' });
+  });
+
+  it('the stop reason is kept for an own child: a timeout', async () => {
+    const runtime = open();
+    await runtime.start(echoSpec('task-timeout', 60_000, 0));
+    await runtime.stop('task-timeout', 'timeout');
+    expect(await runtime.status('task-timeout')).toMatchObject({ state: 'Failed', signal: 15, stoppedFor: 'timeout' });
+  });
+});
+
+describe('ProcessRuntime without a compiled supervisor (no C compiler at build): the shell, and its ambiguity', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let runtime: ProcessRuntime;
+  beforeEach(() => {
+    dir = tempDir();
+    runtime = new ProcessRuntime({ workerEntry: ECHO_WORKER, dir: dir.path, metricsIntervalMs: 100, supervisor: null });
+  });
+  afterEach(async () => {
+    await runtime.close();
+    dir.remove();
+  });
+
+  it("reads 129–192 as a signal, as the shell's $? cannot tell, and 193–255 always as an exit", async () => {
+    for (const code of [1, 137, 255]) await runtime.start(echoSpec(`task-shell-${code}`, 0, code));
+    for (const code of [1, 137, 255]) await eventually(async () => (await runtime.status(`task-shell-${code}`))?.state === 'Failed');
+    expect(await runtime.status('task-shell-1')).toMatchObject({ exitCode: 1, signal: null });
+    expect(await runtime.status('task-shell-137')).toMatchObject({ exitCode: 137, signal: 9 });
+    expect(await runtime.status('task-shell-255')).toMatchObject({ exitCode: 255, signal: null });
+    expect(readFileSync(join(dir.path, 'task-shell-255.exit'), 'utf8')).toBe('255\n');
   });
 });

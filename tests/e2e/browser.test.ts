@@ -128,6 +128,62 @@ describe.runIf(hasChromium).each(MODES)('the dashboard in a real browser, CONTAI
     await page.screenshot({ path: join(SCREENSHOTS, `${shots}4-done.png`) });
   });
 
+  it('keeps an open modal live to Done, then stops polling; counts come with the cards; the timeline has the container’s own start', async () => {
+    await page.goto(stack.url);
+    // Hold every live update back: the counts must come with the POST's own cards.
+    const heldUpdates: (() => Promise<void>)[] = [];
+    await page.route('**/ui/updates**', (route) => {
+      heldUpdates.push(() => route.continue());
+    });
+    const before = Number(/(\d+) tasks?/.exec((await page.locator('#totals .total-count').textContent())!)![1]);
+    const answer = page.waitForResponse((response) => response.url().endsWith('/ui/jobs') && response.request().method() === 'POST');
+    await page.fill('#message', 'followed in the modal');
+    await page.click('button[type="submit"]');
+    const body = await (await answer).text();
+    expect(body).toContain('<article ');
+    expect(body).toContain('id="totals"');
+    await page.locator('#totals .total-count', { hasText: new RegExp(`^${before + 1} tasks$`) }).waitFor({ timeout: 5_000 });
+    await page.unroute('**/ui/updates**');
+    for (const release of heldUpdates) await release().catch(() => {});
+
+    const card = page.locator('.card', { hasText: 'followed in the modal' });
+    await card.waitFor({ timeout: 5_000 });
+    const cardId = (await card.getAttribute('id'))!;
+    const containerName = `task-${cardId.replace(/^job-/, '')}`;
+    await page.locator(`#${cardId} .details-button`).click();
+    const dialog = page.locator('dialog.details[open]');
+    await dialog.waitFor();
+    expect(await dialog.locator('.badge').textContent()).not.toBe('Done');
+    // The same dialog, never reopened: its badge, timeline and logs follow the task to Done.
+    const opened = (await dialog.elementHandle())!;
+    await dialog.locator('.badge', { hasText: /^Done$/ }).waitFor({ timeout: 20_000 });
+    expect(await opened.isVisible()).toBe(true); // still the element that was opened, never replaced
+    await expect(opened.$eval('.badge', (badge) => badge.textContent)).resolves.toBe('Done');
+    await expect(dialog.locator('[data-live-part="timeline"]').textContent()).resolves.toMatch(/Finished\s*\S+/);
+    await expect(dialog.locator('[data-live-part="timeline"]').textContent()).resolves.not.toContain('not yet');
+    await dialog.locator('.logs', { hasText: 'Done' }).waitFor({ timeout: 5_000 });
+    // Terminal: nothing more is asked for this container while the modal stays open.
+    await page.locator('dialog.details[data-following="done"]').waitFor({ timeout: 5_000 });
+    const asked: string[] = [];
+    const onRequest = (request: { url(): string }) => {
+      if (request.url().includes(containerName)) asked.push(request.url());
+    };
+    page.on('request', onRequest);
+    await page.waitForTimeout(4_500);
+    page.off('request', onRequest);
+    expect(asked).toEqual([]);
+    expect(await dialog.isVisible()).toBe(true);
+
+    // The timeline's start is the task's recorded start (the container's, or its worker's own write), not its dispatch.
+    const job = (await (await fetch(`${stack.url}/api/jobs/${cardId.replace(/^job-/, '')}`)).json()) as { startedAt: string; dispatchedAt: string };
+    const started = dialog.locator('[data-live-part="timeline"] li', { hasText: 'Started' }).locator('time');
+    expect(await started.getAttribute('datetime')).toBe(job.startedAt);
+    expect(Date.parse(job.startedAt)).toBeGreaterThan(Date.parse(job.dispatchedAt));
+    await page.screenshot({ path: join(SCREENSHOTS, `${shots}3b-details-done.png`) });
+    await page.keyboard.press('Escape');
+    await page.locator('dialog.details').waitFor({ state: 'detached' });
+  });
+
   it('runs a kind picked in the form: the example word count goes green with its output', async () => {
     // The stack runs the fixture kinds (tests/fixtures/kinds/kinds.json), never the user's kinds.json.
     await expect(page.locator('#kind option').allTextContents()).resolves.toEqual(['default', 'wordcount']);

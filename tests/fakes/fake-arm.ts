@@ -298,7 +298,7 @@ export class FakeArm {
         const status = await this.engine.status(name!);
         if (!group.stoppedAt && (!status || status.state === 'Running') && group.provisioningState !== 'Failed') {
           group.stoppedLogs = keepOfStoppedLog((await this.engine.logs(name!)) ?? '');
-          await this.engine.stop(name!);
+          await this.engine.stop(name!, 'timeout');
           group.stoppedAt = new Date().toISOString();
         }
         return send(204);

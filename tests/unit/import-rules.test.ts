@@ -45,6 +45,8 @@ const SHARED_ADAPTERS = [
   'open-quota-ledger.ts',
   'private-files.ts',
   'read-meter.ts',
+  // Shared by the process and Docker runtimes (issue 26's stop reasons).
+  'stop-reasons.ts',
   'wait-for-event.ts',
 ];
 const TECHNOLOGY_FOLDERS = ['azure', 'docker', 'mongo', 'process', 'sqlite'];

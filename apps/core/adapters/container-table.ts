@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { ContainerStatus } from '../domain/container-runtime.port.js';
+import type { ContainerEvent, ContainerStatus, StopReason } from '../domain/container-runtime.port.js';
 import { waitForEvent } from './wait-for-event.js';
 
 /** What a local runtime knows of one container. */
@@ -11,6 +11,10 @@ export interface ObservedContainer {
   finishedAt: string | null;
   /** Null while it runs, and for a container that was lost (its end never observed). */
   exitCode: number | null;
+  /** The signal that ended it, where the runtime saw one; set before `finish`. */
+  signal: number | null;
+  /** Why the stack stopped it, when it did: set before the stop is sent. */
+  stoppedFor: StopReason | null;
 }
 
 /**
@@ -19,6 +23,7 @@ export interface ObservedContainer {
  */
 export class ContainerTable<T extends ObservedContainer> extends Map<string, T> {
   private readonly exits = new EventEmitter().setMaxListeners(0);
+  private readonly listeners = new Set<(event: ContainerEvent) => void>();
 
   status(name: string): ContainerStatus | null {
     const container = this.get(name);
@@ -46,6 +51,36 @@ export class ContainerTable<T extends ObservedContainer> extends Map<string, T> 
     container.exitCode = exitCode;
     container.finishedAt = new Date(at).toISOString();
     this.exits.emit('exit', container.name);
+    this.tell({ type: 'exit', name: container.name, jobId: container.jobId });
+  }
+
+  /** Its program runs: told once per container this runtime started or adopted running. */
+  started(container: T): void {
+    if (!container.finishedAt) this.tell({ type: 'start', name: container.name, jobId: container.jobId });
+  }
+
+  /** Its log grew. */
+  output(container: T): void {
+    if (!container.finishedAt) this.tell({ type: 'output', name: container.name, jobId: container.jobId });
+  }
+
+  listen(listener: (event: ContainerEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Every listener hears it; one that throws is not let through to the runtime (whose own
+   * bookkeeping called this), and the others still hear it.
+   */
+  private tell(event: ContainerEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        console.error(`container event listener: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
   }
 }
 
@@ -72,6 +107,10 @@ export abstract class TabledRuntime<T extends ObservedContainer> {
   waitForExit(timeoutMs: number): Promise<void> {
     return this.containers.waitForExit(timeoutMs);
   }
+
+  onContainerEvent(listener: (event: ContainerEvent) => void): () => void {
+    return this.containers.listen(listener);
+  }
 }
 
 /** Its status as the port reports it: running until it finished, then succeeded only with exit code 0. */
@@ -82,6 +121,8 @@ function statusOf(container: ObservedContainer): ContainerStatus {
     jobId: container.jobId,
     state,
     exitCode: container.exitCode,
+    signal: container.signal,
+    stoppedFor: container.stoppedFor,
     startedAt: container.startedAt,
     finishedAt: container.finishedAt,
   };

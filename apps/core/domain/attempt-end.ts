@@ -25,6 +25,22 @@ export type AttemptEnd =
   | { kind: 'dead-letter' }
   | { kind: 'cancelled' };
 
+/**
+ * Why the stack stopped a container: its task ran past its timeout, the stack is shutting down
+ * (the task runs again at the next start), or a person cancelled it. Recorded with the container
+ * before the stop is sent, so its end is never read as the program's own.
+ */
+export type StopReason = 'timeout' | 'shutdown' | 'cancel';
+
+/** What a runtime saw of a finished container's end: the fields of its status that `endOfContainer` reads. */
+export interface ContainerEndSeen {
+  exitCode: number | null;
+  /** The signal that ended the program, where the runtime saw one. */
+  signal?: number | null;
+  /** Why the stack stopped it, when it did. */
+  stoppedFor?: StopReason | null;
+}
+
 /** What the table says of one kind of end: whether it runs again, and what bounds it. */
 export interface EndRule {
   runsAgain: 'never' | 'if-exit-code-named' | 'yes' | 'deferred';

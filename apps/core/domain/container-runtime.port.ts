@@ -1,4 +1,4 @@
-import type { AttemptEnd } from './attempt-end.js';
+import type { AttemptEnd, StopReason } from './attempt-end.js';
 import { AppError } from './errors.js';
 import type { MetricSeries } from './metric-series.js';
 import type { RegistryCredentials } from './task-kind.js';
@@ -26,6 +26,7 @@ export interface ContainerSpec {
  * still provisioning, pulling its image). The local runtimes start at once and never report it.
  */
 export type ContainerState = 'NotStarted' | 'Running' | 'Succeeded' | 'Failed';
+export type { StopReason };
 
 /**
  * Why no container ran, where the runtime says (ACI: a provisioning failure's code and
@@ -49,6 +50,14 @@ export interface ContainerStatus {
    * its end was never observed, which is the platform's fault, never the task's.
    */
   exitCode: number | null;
+  /**
+   * The signal that ended the program where the runtime saw one (the process runtime's
+   * supervisor; Docker: 9 when the engine says OOMKilled), else null. Absent where a runtime
+   * knows only a code (ACI): its code is the program's exit.
+   */
+  signal?: number | null;
+  /** Why the stack stopped it, when the stack did. */
+  stoppedFor?: StopReason | null;
   /** When its program began: only ever a real start, null while NotStarted or when none ran. */
   startedAt: string | null;
   finishedAt: string | null;
@@ -94,8 +103,8 @@ export interface ContainerRuntime {
   start(spec: ContainerSpec): Promise<{ created: boolean }>;
   status(name: string): Promise<ContainerStatus | null>;
   list(): Promise<ContainerStatus[]>;
-  /** Stops the container, keeping it (and its logs) until deleted. */
-  stop(name: string): Promise<void>;
+  /** Stops the container, keeping it (and its logs) until deleted; `reason` is kept with it. */
+  stop(name: string, reason: StopReason): Promise<void>;
   delete(name: string): Promise<void>;
   /** Null for a container the runtime does not know. */
   logs(name: string): Promise<string | null>;
@@ -105,6 +114,39 @@ export interface ContainerRuntime {
    * failure's reason is read from it first. Null where it is not kept apart, or not known.
    */
   errorOutput?(name: string): Promise<string | null>;
+}
+
+/**
+ * What a local runtime tells as it happens, so a task moves when its container does rather
+ * than at a sweep's next look: `start` once the container's program runs, `exit` once its end
+ * is known (or it was lost), `output` when its log grew. Azure has no such stream: each task is
+ * looked at by its own watch messages instead.
+ */
+export interface ContainerEvent {
+  type: 'start' | 'exit' | 'output';
+  name: string;
+  jobId: string | null;
+}
+
+export interface ContainerEvents {
+  /** Calls `listener` for every event from now on; the returned function stops that. A listener's error never reaches the runtime. */
+  onContainerEvent(listener: (event: ContainerEvent) => void): () => void;
+}
+
+/** A log read on from a byte offset: what was added since, and where to read on from next. */
+export interface LogChunk {
+  text: string;
+  /** The offset after `text`: pass it to the next read. */
+  next: number;
+}
+
+/**
+ * A runtime whose logs can be followed by offset, so a reader takes only what is new (a local
+ * file) rather than the whole log each time. ACI's `listLogs` gives only a tail, so AciRuntime has none.
+ */
+export interface FollowableLogs {
+  /** What the log holds from byte `from` on (at most a bounded amount); null for a container the runtime does not know. */
+  logsFrom(name: string, from: number): Promise<LogChunk | null>;
 }
 
 /** CPU and memory over a container's life; null for a container the source does not know. */

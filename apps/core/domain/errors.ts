@@ -38,8 +38,12 @@ export function errorMessage(error: unknown): string {
  * or server and what to do; whoever opened it adds the setting that named it.
  */
 export class StoreOpenError extends AppError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The whole finding when it is longer than a line (every line of a quick_check), for a report file. */
+  readonly report: string | null;
+
+  constructor(message: string, options?: { cause?: unknown; report?: string }) {
     super('STORE_OPEN_FAILED', message, options);
+    this.report = options?.report ?? null;
   }
 }
 

@@ -1,4 +1,4 @@
-import { END_RULES, type AttemptEnd } from './attempt-end.js';
+import { END_RULES, type AttemptEnd, type ContainerEndSeen } from './attempt-end.js';
 
 /**
  * When a task whose container ended without finishing it runs again, as a new attempt. The
@@ -6,6 +6,7 @@ import { END_RULES, type AttemptEnd } from './attempt-end.js';
  * on the exit code (https://docs.aws.amazon.com/batch/latest/APIReference/API_RetryStrategy.html).
  * A container that was lost, or killed by a signal, failed through no fault of its task and is
  * always retried while attempts remain; any other exit code only where the policy names it.
+ * What counts as killed, and what as an exit, is `endOfContainer`'s rule below.
  */
 export interface RetryPolicy {
   /** Attempts in all, the first included (1: never retried). */
@@ -18,21 +19,33 @@ export const DEFAULT_MAX_ATTEMPTS = 3;
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: DEFAULT_MAX_ATTEMPTS, retryOnExitCodes: [] };
 
 const EXIT_CODE_PATTERN = /^[0-9]{1,3}\*?$|^\*$/;
-// 128 + n: the process was killed by signal n (SIGKILL from an OOM killer or a stop, SIGTERM).
-const SIGNAL_EXIT_BASE = 128;
 
 export function isExitCodePattern(text: string): boolean {
   return EXIT_CODE_PATTERN.test(text);
 }
 
 /**
- * How a local runtime's exit code reads today: above 128 a shell's report of a signal (killed),
- * else the program's own exit. The supervisor that tells the two apart is the local runtimes'.
+ * How a finished container's attempt ended, from what its runtime saw, never from the code alone
+ * (a program may exit 137 or 255 by its own choice; a shell's `$?` cannot tell that from a kill):
+ *
+ * 1. The stack stopped it: why it did decides. A `timeout` stop is a `timeout`, a `cancel` stop
+ *    `cancelled` (neither runs again); a `shutdown` stop is `killed` (it runs again at the next
+ *    start), whatever code the program ended with in answer.
+ * 2. Else a signal the runtime saw end the program is `killed` (it runs again): the process
+ *    runtime's supervisor reports the signal apart from the code (process/supervisor.c); Docker
+ *    only the engine's `OOMKilled` (as 9). A code is never read as a signal here, so 193–255 (and
+ *    129–192 under the compiled supervisor) are exits, and 255 is never "signal 127".
+ * 3. Else no code at all: the container was `lost`.
+ * 4. Else the code is the program's `exit` (ACI reports only a code: always this).
  */
-export function endFromExitCode(exitCode: number | null): AttemptEnd {
-  if (exitCode === null) return { kind: 'lost' };
-  if (exitCode > SIGNAL_EXIT_BASE) return { kind: 'killed', signal: exitCode - SIGNAL_EXIT_BASE, exitCode };
-  return { kind: 'exit', exitCode };
+export function endOfContainer(status: ContainerEndSeen): AttemptEnd {
+  const signal = status.signal ?? null;
+  if (status.stoppedFor === 'timeout') return { kind: 'timeout' };
+  if (status.stoppedFor === 'cancel') return { kind: 'cancelled' };
+  if (status.stoppedFor === 'shutdown') return { kind: 'killed', signal, exitCode: status.exitCode };
+  if (signal !== null) return { kind: 'killed', signal, exitCode: status.exitCode };
+  if (status.exitCode === null) return { kind: 'lost' };
+  return { kind: 'exit', exitCode: status.exitCode };
 }
 
 export function describeEnd(end: AttemptEnd): string {

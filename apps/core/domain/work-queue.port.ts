@@ -99,3 +99,13 @@ export interface WorkQueue {
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * A queue that says when it dead-letters a message, so the letter's task is settled at once
+ * rather than at a sweep's next look (the local queue; on Azure a trigger on the dead letter
+ * queue does this).
+ */
+export interface DeadLetterEvents {
+  /** Calls `listener` after each write that dead-lettered something; the returned function stops that. */
+  onDeadLetter(listener: () => void): () => void;
+}

@@ -2,9 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import { currentTotals } from '../current-totals.js';
 import type { DashboardDeps } from '../deps.js';
 import { card } from '../views/card.js';
-import { html } from '../views/html.js';
+import { html, type SafeHtml } from '../views/html.js';
+import { RevisionCache } from '../revision-cache.js';
 import { olderButton, poller, upsertCards } from '../views/page.js';
-import { totals } from '../views/totals.js';
+import { totalsPartial } from '../views/totals.js';
 import { jobViews, sendHtml, viewContext } from './html-reply.js';
 import { DEFAULT_PAGE_SIZE } from './jobs.js';
 
@@ -13,6 +14,8 @@ const MAX_CHANGES_PER_UPDATE = 200;
 
 /** The cards after the first page: older ones on request, changed ones on every poll. */
 export async function cardUpdateRoutes(app: FastifyInstance, deps: DashboardDeps): Promise<void> {
+  // One rendering per revision and `since`, however many pollers ask.
+  const updates = new RevisionCache<SafeHtml | null>(() => deps.store.currentRev());
   const cardsOf = (jobs: Parameters<typeof jobViews>[0]) => jobViews(jobs, deps).map((job) => card(job, viewContext(deps)));
 
   app.get<{ Querystring: { cursor?: string } }>(
@@ -33,15 +36,17 @@ export async function cardUpdateRoutes(app: FastifyInstance, deps: DashboardDeps
       },
     },
     async (request, reply) => {
-      const changed = await deps.store.changedSince(Number(request.query.since), MAX_CHANGES_PER_UPDATE);
+      const since = Number(request.query.since);
+      const update = await updates.get(String(since), async () => {
+        const changed = await deps.store.changedSince(since, MAX_CHANGES_PER_UPDATE);
+        if (changed.length === 0) return null;
+        const rev = changed[changed.length - 1]!.rev;
+        // A changed card not on the page yet is inserted in its place (upsert orders by id).
+        return html`${poller(rev)}${upsertCards(cardsOf(changed))}${totalsPartial(await currentTotals(deps))}`;
+      });
       // Nothing changed: nothing is sent and nothing is swapped.
-      if (changed.length === 0) return reply.code(204).send();
-      const rev = changed[changed.length - 1]!.rev;
-      // A changed card not on the page yet is inserted in its place (upsert orders by id).
-      return sendHtml(
-        reply,
-        html`${poller(rev)}${upsertCards(cardsOf(changed))}<hx-partial hx-target="#totals" hx-swap="outerHTML">${totals(await currentTotals(deps))}</hx-partial>`,
-      );
+      if (!update) return reply.code(204).send();
+      return sendHtml(reply, update);
     },
   );
 }

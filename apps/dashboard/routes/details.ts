@@ -11,6 +11,6 @@ export async function detailsRoute(app: FastifyInstance, deps: DashboardDeps): P
   app.get<{ Params: { name: string } }>('/ui/containers/:name/details', { schema: { params: containerParams } }, async (request, reply) => {
     const job = await deps.store.getByContainerName(request.params.name);
     if (!job) throw notFound(`no container named ${request.params.name}`);
-    return sendHtml(reply, details(toJobView(job, deps.prices), viewContext(deps)));
+    return sendHtml(reply, details(toJobView(job, deps.prices), viewContext(deps), { logsFollowed: typeof deps.runtime.logsFrom === 'function' }));
   });
 }

@@ -25,12 +25,23 @@ export async function healthRoutes(app: FastifyInstance, deps: DashboardDeps): P
   const status = {
     type: 'object',
     required: ['ok', 'store', 'queue'],
-    properties: { ok: { type: 'boolean' }, store: { type: 'string' }, queue: { type: 'string' } },
+    properties: { ok: { type: 'boolean' }, store: { type: 'string' }, queue: { type: 'string' }, storage: { type: 'string' } },
   } as const;
+  const storageFault = deps.storageFault;
   app.get('/healthz', { schema: { response: { 200: status, 503: status } } }, async (_request, reply) => {
-    const [store, queue] = await Promise.all([check(() => deps.store.ping()), check(() => deps.queue.ping())]);
-    const ok = store === 'ok' && queue === 'ok';
+    const [store, queue, storage] = await Promise.all([
+      check(() => deps.store.ping()),
+      check(() => deps.queue.ping()),
+      // Where the stack keeps files of its own (DATA_DIR): can it write there now?
+      storageFault
+        ? check(async () => {
+            const fault = await storageFault();
+            if (fault) throw new Error(fault);
+          })
+        : undefined,
+    ]);
+    const ok = store === 'ok' && queue === 'ok' && (storage ?? 'ok') === 'ok';
     reply.code(ok ? 200 : 503);
-    return { ok, store, queue };
+    return storage === undefined ? { ok, store, queue } : { ok, store, queue, storage };
   });
 }

@@ -6,6 +6,7 @@ import { toJobView } from '../job-view.js';
 import { errorSchema, jobIdParams, jobSchema } from '../schemas.js';
 import { MESSAGE_LIMIT_BYTES, submitWork, submitWorkOnce, validateKind, validateWork } from '../submit-work.js';
 import { wholeNumberInRange } from '../whole-number.js';
+import { RevisionCache } from '../revision-cache.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 500;
@@ -29,6 +30,8 @@ function idempotencyKeyOf(header: string | string[] | undefined): string | null 
 }
 
 export async function jobRoutes(app: FastifyInstance, deps: DashboardDeps): Promise<void> {
+  // 20 clients listing 500 jobs each second cost one read and one serialization per change.
+  const pages = new RevisionCache<string>(() => deps.store.currentRev());
   app.post<{ Body: { message: string; kind?: string } }>(
     '/api/jobs',
     {
@@ -90,12 +93,16 @@ export async function jobRoutes(app: FastifyInstance, deps: DashboardDeps): Prom
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { state, cursor } = request.query;
       const limit = wholeNumberInRange('limit', request.query.limit, { min: 1, max: MAX_PAGE_SIZE, fallback: DEFAULT_PAGE_SIZE });
-      const page = await deps.store.list({ state, limit, cursor });
-      const now = new Date();
-      return { jobs: page.jobs.map((job) => toJobView(job, deps.prices, now)), next: page.next };
+      // Serialized once per revision and query (by this route's response schema), sent as is.
+      const body = await pages.get(JSON.stringify([state ?? null, limit, cursor ?? null]), async () => {
+        const page = await deps.store.list({ state, limit, cursor });
+        const now = new Date();
+        return reply.serialize({ jobs: page.jobs.map((job) => toJobView(job, deps.prices, now)), next: page.next }) as string;
+      });
+      return reply.type('application/json; charset=utf-8').send(body);
     },
   );
 

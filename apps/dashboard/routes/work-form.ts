@@ -1,16 +1,21 @@
 import type { FastifyInstance } from 'fastify';
+import { currentTotals } from '../current-totals.js';
 import type { DashboardDeps } from '../deps.js';
 import { HttpError, notFound } from '../http-errors.js';
 import { jobIdParams } from '../schemas.js';
 import { MAX_COPIES, submitWork, submitWorkOnce, validateKind, validateWork } from '../submit-work.js';
 import { card } from '../views/card.js';
+import { html } from '../views/html.js';
 import { upsertCards } from '../views/page.js';
+import { totalsPartial } from '../views/totals.js';
 import { wholeNumberInRange } from '../whole-number.js';
 import { jobViews, sendHtml, viewContext } from './html-reply.js';
 
 /** The form's "Add work" and a failed card's "Requeue": each answers with the new cards. */
 export async function workFormRoutes(app: FastifyInstance, deps: DashboardDeps): Promise<void> {
-  const cards = (jobs: Parameters<typeof jobViews>[0]) => upsertCards(jobViews(jobs, deps).map((job) => card(job, viewContext(deps))));
+  // The new cards with the header's counts that include them: the counts never lag the cards.
+  const cards = async (jobs: Parameters<typeof jobViews>[0]) =>
+    html`${upsertCards(jobViews(jobs, deps).map((job) => card(job, viewContext(deps))))}${totalsPartial(await currentTotals(deps))}`;
 
   app.post<{ Body: { message?: unknown; count?: unknown; kind?: unknown } }>(
     '/ui/jobs',
@@ -27,7 +32,7 @@ export async function workFormRoutes(app: FastifyInstance, deps: DashboardDeps):
       const count = wholeNumberInRange('count', request.body.count, { min: 1, max: MAX_COPIES, fallback: 1 });
       const jobs = [];
       for (let i = 0; i < count; i++) jobs.push(await submitWork(work, deps));
-      return sendHtml(reply.code(201), cards(jobs));
+      return sendHtml(reply.code(201), await cards(jobs));
     },
   );
 
@@ -39,6 +44,6 @@ export async function workFormRoutes(app: FastifyInstance, deps: DashboardDeps):
     // a second Requeue of the same task (a double click, a retry) answers with that task.
     const work = { message: failed.message, kind: validateKind(failed.kind, deps.kinds) };
     const { job } = await submitWorkOnce(work, `requeue:${failed.id}`, deps);
-    return sendHtml(reply.code(201), cards([job]));
+    return sendHtml(reply.code(201), await cards([job]));
   });
 }

@@ -51,7 +51,7 @@ function drawChart(container, points, unit, scale) {
   container.append(chart);
 }
 
-async function loadDetails(dialog) {
+async function loadMetrics(dialog) {
   try {
     const response = await fetch(dialog.dataset.metricsUrl, { headers: { accept: 'application/json' } });
     if (!response.ok) throw new Error(`metrics: HTTP ${response.status}`);
@@ -61,25 +61,97 @@ async function loadDetails(dialog) {
   } catch (error) {
     for (const chart of dialog.querySelectorAll('.chart')) chart.textContent = `Could not load metrics: ${error.message}`;
   }
+}
+
+/**
+ * The logs, read on from the last offset where the server can (a local file: only what is new
+ * comes, and is appended); where it answers with the whole tail (Azure, Docker, the copy kept
+ * after the container is gone), the tail replaces what is shown.
+ */
+async function loadLogs(dialog) {
+  const pre = dialog.querySelector('.logs');
   try {
-    const response = await fetch(dialog.dataset.logsUrl);
+    const offset = Number(dialog.dataset.logOffset ?? 0);
+    const response = await fetch(`${dialog.dataset.logsUrl}?from=${offset}`);
     const text = await response.text();
-    dialog.querySelector('.logs').textContent = response.ok ? text || '(no output yet)' : `Could not load logs: HTTP ${response.status}`;
+    if (!response.ok) {
+      pre.textContent = `Could not load logs: HTTP ${response.status}`;
+      return;
+    }
+    const next = response.headers.get('x-log-next');
+    if (response.headers.get('x-log-read') === 'from-offset' && next !== null) {
+      const shown = offset === 0 ? '' : pre.dataset.text ?? '';
+      pre.dataset.text = shown + text;
+      dialog.dataset.logOffset = next;
+    } else {
+      pre.dataset.text = text;
+      dialog.dataset.logOffset = '0';
+    }
+    pre.textContent = pre.dataset.text || '(no output yet)';
   } catch (error) {
-    dialog.querySelector('.logs').textContent = `Could not load logs: ${error.message}`;
+    pre.textContent = `Could not load logs: ${error.message}`;
   }
+}
+
+/**
+ * The task's own parts of the modal (badge, message, attempts, timeline, cost), fetched again
+ * and swapped in; returns whether the task is still live. The fragment is the server's own
+ * markup (escaped by its templates), parsed inertly, never run.
+ */
+async function refreshParts(dialog) {
+  const response = await fetch(dialog.dataset.detailsUrl);
+  if (!response.ok) return dialog.dataset.live === 'true';
+  const fresh = new DOMParser().parseFromString(await response.text(), 'text/html').querySelector('dialog.details');
+  if (!fresh) return dialog.dataset.live === 'true';
+  for (const part of fresh.querySelectorAll('[data-live-part]')) {
+    const old = dialog.querySelector(`[data-live-part="${part.dataset.livePart}"]`);
+    if (old) old.replaceWith(document.importNode(part, true));
+  }
+  localizeTimes(dialog);
+  dialog.className = fresh.className;
+  dialog.dataset.live = fresh.dataset.live;
+  return fresh.dataset.live === 'true';
+}
+
+function loadDetails(dialog) {
+  return Promise.all([loadMetrics(dialog), loadLogs(dialog)]);
+}
+
+/**
+ * While the task is live, every 2 s: its parts, then its metrics and logs. The look that finds
+ * it terminal loads the metrics and logs a last time and stops: nothing more will change.
+ */
+async function followDetails(dialog) {
+  if (!dialog.isConnected || dialog.dataset.following === 'done') return;
+  let live = true;
+  try {
+    live = await refreshParts(dialog);
+  } catch {
+    // A failed look is tried again at the next tick.
+  }
+  await loadDetails(dialog);
+  if (!live) {
+    dialog.dataset.following = 'done';
+    return;
+  }
+  if (dialog.isConnected) dialog.refresh = setTimeout(() => followDetails(dialog), 2000);
 }
 
 function openDetails(dialog) {
   for (const other of document.querySelectorAll('dialog.details')) if (other !== dialog) other.remove();
   dialog.addEventListener('close', () => {
-    clearInterval(dialog.refresh);
+    clearTimeout(dialog.refresh);
     dialog.remove();
   });
   dialog.showModal();
-  void loadDetails(dialog);
-  // A running container's charts and logs keep up while the modal is open.
-  if (dialog.dataset.live === 'true') dialog.refresh = setInterval(() => loadDetails(dialog), 2000);
+  if (dialog.dataset.live === 'true') {
+    dialog.dataset.following = 'yes';
+    void loadDetails(dialog).then(() => {
+      if (dialog.isConnected) dialog.refresh = setTimeout(() => followDetails(dialog), 2000);
+    });
+  } else {
+    void loadDetails(dialog);
+  }
 }
 
 function formatUsd(usd) {

@@ -32,9 +32,11 @@ function earlierAttempts(job: JobView, { prices }: ViewContext): SafeHtml {
 
 /**
  * The More Details modal for one container: a native <dialog> the page's script opens, which
- * loads the metrics (drawn as SVG) and the logs from the JSON endpoints named on it.
+ * loads the metrics (drawn as SVG) and the logs from the JSON endpoints named on it. While the
+ * task is live the script fetches this fragment again and swaps in its `data-live-part`s (badge,
+ * message, attempts, timeline, cost), until it shows a terminal state.
  */
-export function details(job: JobView, { prices, costLabel }: ViewContext): SafeHtml {
+export function details(job: JobView, { prices, costLabel }: ViewContext, { logsFollowed }: { logsFollowed: boolean }): SafeHtml {
   const steps: Step[] = [
     { label: 'Enqueued', at: job.enqueuedAt, spent: '' },
     { label: 'Dispatched', at: job.dispatchedAt, spent: 'queue wait' },
@@ -44,21 +46,21 @@ export function details(job: JobView, { prices, costLabel }: ViewContext): SafeH
   const live = job.state === 'Pending' || job.state === 'InProgress';
   const name = job.containerName;
   return html`<dialog class="details ${stateClass(job.state)}" aria-labelledby="details-title"
-  data-container="${name}" data-live="${live}"
+  data-container="${name}" data-live="${live}" data-details-url="/ui/containers/${name}/details"
   data-metrics-url="/api/containers/${name}/metrics" data-logs-url="/api/containers/${name}/logs">
-  <header class="details-head">
+  <header class="details-head" data-live-part="head">
     <h2 id="details-title"><code>${name}</code></h2>
     <span class="badge">${STATE_WORDS[job.state]}</span>
     <form method="dialog"><button type="submit" class="close" aria-label="Close">Close</button></form>
   </header>
-  <section>
+  <section data-live-part="message">
     <h3>Message</h3>
     <pre class="message-full">${job.message}</pre>
     ${job.error ? html`<p class="reason">${job.error}</p>` : ''}
     ${job.output ? html`<p class="output">${job.output}</p>` : ''}
   </section>
-  ${job.priorAttempts.length > 0 ? earlierAttempts(job, { prices, costLabel }) : ''}
-  <section>
+  <div data-live-part="attempts">${job.priorAttempts.length > 0 ? earlierAttempts(job, { prices, costLabel }) : ''}</div>
+  <section data-live-part="timeline">
     <h3>Timeline${job.priorAttempts.length > 0 ? html` <small>(attempt ${job.priorAttempts.length + 1})</small>` : ''}</h3>
     <ol class="timeline">
       ${steps.map((step, i) => {
@@ -71,7 +73,7 @@ export function details(job: JobView, { prices, costLabel }: ViewContext): SafeH
       })}
     </ol>
   </section>
-  <section>
+  <section data-live-part="cost">
     <h3>Cost</h3>
     <p class="details-cost">${job.cpu !== null
       ? html`${formatUsd(job.costUsd)} for ${job.cpu} vCPU and ${job.memoryGb} GiB, billed per second (${costLabel}: ${formatUsd(prices.vcpuSecondUsd)}/vCPU-s, ${formatUsd(prices.gbSecondUsd)}/GiB-s)${job.priorAttempts.length > 0 ? ', every attempt included' : ''}`
@@ -87,6 +89,9 @@ export function details(job: JobView, { prices, costLabel }: ViewContext): SafeH
   </section>
   <section>
     <h3>Logs</h3>
+    ${logsFollowed
+      ? ''
+      : html`<p class="logs-note">Only the end of this container's log can be read here (Azure's <code>listLogs</code> returns a tail, as Docker's logs are read here): this is that tail, fetched again while the task runs.</p>`}
     <pre class="logs">Loading logs…</pre>
   </section>
 </dialog>`;

@@ -17,3 +17,8 @@ export function totals({ counts, costUsd, costLabel }: Totals): SafeHtml {
   <span class="total-cost">cost <b>${formatUsd(costUsd)}</b> <small>(${costLabel})</small></span>
 </div>`;
 }
+
+/** The header's figures as a partial beside the cards they count: one answer carries both. */
+export function totalsPartial(sums: Totals): SafeHtml {
+  return html`<hx-partial hx-target="#totals" hx-swap="outerHTML">${totals(sums)}</hx-partial>`;
+}

@@ -1,15 +1,18 @@
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type {
+  ContainerEvents,
   ContainerMetrics,
   ContainerRuntime,
   ContainerSpec,
+  StopReason,
 } from '../../domain/container-runtime.port.js';
 import { AppError, errorMessage } from '../../domain/errors.js';
 import type { MetricPoint, MetricSeries } from '../../domain/metric-series.js';
 import { ContainerSamples, pushSample } from '../container-samples.js';
 import { TabledRuntime } from '../container-table.js';
 import { logTail } from '../log-tail.js';
+import { StopReasons } from '../stop-reasons.js';
 import { DockerEngine, DockerEngineError } from './docker-engine.js';
 import { demultiplexLogs } from './docker-log-frames.js';
 import { millicoresBetween, readUsage, type DockerStats, type UsageReading } from './docker-stats.js';
@@ -47,6 +50,9 @@ interface DockerContainer {
   startedAt: string;
   finishedAt: string | null;
   exitCode: number | null;
+  /** 9 when the engine says the kernel's OOM killer ended it; a code alone is the program's exit. */
+  signal: number | null;
+  stoppedFor: StopReason | null;
   /** Why the engine could not start it (its State.Error), shown after its logs. */
   startError: string | null;
   /** Started by this runtime, so its CPU is counted from its start; otherwise adopted. */
@@ -60,7 +66,7 @@ interface DockerContainer {
 interface Inspected {
   Created: string;
   Config: { Labels: Record<string, string> | null };
-  State: { Status: string; ExitCode: number; Error: string; StartedAt: string; FinishedAt: string };
+  State: { Status: string; ExitCode: number; Error: string; StartedAt: string; FinishedAt: string; OOMKilled?: boolean };
 }
 
 /** The engine's name for a stack's container: names are global on an engine, so the stack's id goes in front. */
@@ -71,6 +77,7 @@ export function nameOnEngine(stackId: string, name: string): string {
 const NO_TIME = '0001-01-01T00:00:00Z';
 const RUNNING_STATES = new Set(['running', 'paused', 'restarting']);
 const WATCH_RETRY_MS = 1000;
+const SIGKILL = 9;
 
 /**
  * Runs each container as a Docker container through the engine's API, as ACI runs a
@@ -81,8 +88,9 @@ const WATCH_RETRY_MS = 1000;
  * Containers share the host's network, as the process runtime's do, so a store on localhost
  * is reached as it is named.
  */
-export class DockerRuntime extends TabledRuntime<DockerContainer> implements ContainerRuntime, ContainerMetrics {
+export class DockerRuntime extends TabledRuntime<DockerContainer> implements ContainerRuntime, ContainerMetrics, ContainerEvents {
   private readonly samples: ContainerSamples;
+  private readonly stopReasons: StopReasons;
   private readonly closing = new AbortController();
   private clampedCpus = new Set<number>();
 
@@ -92,6 +100,7 @@ export class DockerRuntime extends TabledRuntime<DockerContainer> implements Con
   ) {
     super();
     this.samples = new ContainerSamples(options.dir);
+    this.stopReasons = new StopReasons(options.dir);
   }
 
   /** Checks the engine answers and that the worker image is there, then adopts this stack's containers. */
@@ -128,12 +137,17 @@ export class DockerRuntime extends TabledRuntime<DockerContainer> implements Con
     await this.startMade(container);
     this.watch(container);
     this.sample(container);
+    // Its end comes from the engine's wait it already holds (watch), which finishes it in the table.
+    if (!container.startError) this.containers.started(container);
     return { created: true };
   }
 
-  async stop(name: string): Promise<void> {
+  async stop(name: string, reason: StopReason): Promise<void> {
     const container = this.containers.get(name);
     if (!container || container.finishedAt) return;
+    // Recorded before the stop: the engine's code for it (143, 137) reads as the program's otherwise.
+    this.stopReasons.write(name, reason);
+    container.stoppedFor = reason;
     try {
       // 304: it had already stopped. The engine sends SIGTERM, then SIGKILL after `t` seconds.
       await this.engine.json('POST', `/containers/${this.dockerName(name)}/stop`, { query: { t: this.options.stopGraceSeconds ?? 5 }, accept: [304] });
@@ -143,17 +157,19 @@ export class DockerRuntime extends TabledRuntime<DockerContainer> implements Con
     while (!container.finishedAt) await this.waitForExit(100);
   }
 
-  /** Stops every running container: nothing is left running when the stack stops. */
+  /** Stops every running container for a shutdown: nothing is left running when the stack stops. */
   async stopAll(): Promise<void> {
-    await Promise.all([...this.containers.keys()].map((name) => this.stop(name)));
+    await Promise.all([...this.containers.keys()].map((name) => this.stop(name, 'shutdown')));
   }
 
   async delete(name: string): Promise<void> {
     if (!this.containers.has(name)) return;
-    await this.stop(name);
+    // The settle loop deletes only what has ended; a running container is gone with its task.
+    await this.stop(name, 'cancel');
     await this.engine.json('DELETE', `/containers/${this.dockerName(name)}`, { query: { force: true }, accept: [404] });
     this.containers.delete(name);
     this.samples.removeSamples(name);
+    this.stopReasons.remove(name);
   }
 
   async logs(name: string): Promise<string | null> {
@@ -241,6 +257,8 @@ export class DockerRuntime extends TabledRuntime<DockerContainer> implements Con
       startedAt,
       finishedAt: null,
       exitCode: null,
+      signal: null,
+      stoppedFor: this.stopReasons.read(name),
       startError: null,
       ownStart,
       cpu: [],
@@ -307,6 +325,8 @@ export class DockerRuntime extends TabledRuntime<DockerContainer> implements Con
           }
           const finishedAt = inspected.State.FinishedAt !== NO_TIME ? inspected.State.FinishedAt : new Date().toISOString();
           const exitCode = inspected.State.Status === 'created' ? (inspected.State.ExitCode || 127) : inspected.State.ExitCode;
+          // The engine's word that the kernel killed it; any other code is the program's (or its init's) exit.
+          container.signal = inspected.State.OOMKilled ? SIGKILL : null;
           return this.containers.finish(container, exitCode, finishedAt);
         } catch (error) {
           if (this.closing.signal.aborted) return;

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ContainerSamples } from '../container-samples.js';
+import { formatExitStatus, parseExitStatus, type ExitStatus } from './supervisor.js';
 
 /** What is known of a container from the moment it is started: enough to find it again after a restart. */
 export interface ContainerRecord {
@@ -15,7 +16,8 @@ export interface ContainerRecord {
 
 /**
  * A container's files in the runtime's folder: its record (`.json`), its output (`.log`), the
- * exit status its supervisor writes (`.exit`) and its samples (`.metrics`, a JSON line each).
+ * exit status its supervisor writes (`.exit`), its samples (`.metrics`, a JSON line each) and,
+ * when the stack stopped it, why (`.stop`, written by StopReasons).
  * Everything a restart needs is here, so a container outlives the process that started it.
  */
 export class ContainerFiles extends ContainerSamples {
@@ -46,24 +48,24 @@ export class ContainerFiles extends ContainerSamples {
   }
 
   /**
-   * The exit status the supervisor wrote, and when; null while none is written. The status is
-   * written in place, its newline last: a file without it (just made, or cut short by a kill)
-   * holds no status yet.
+   * How the program ended, as the supervisor wrote it (process/supervisor.ts reads the line),
+   * and when; null while none is written. The status is written in place, its newline last: a
+   * file without it (just made, or cut short by a kill) holds no status yet.
    */
-  readExit(name: string): { code: number; at: string } | null {
+  readExit(name: string): (ExitStatus & { at: string }) | null {
     const path = this.exit(name);
     if (!existsSync(path)) return null;
-    const line = /^(\d+)\n$/.exec(readFileSync(path, 'utf8'));
-    return line ? { code: Number(line[1]), at: statSync(path).mtime.toISOString() } : null;
+    const status = parseExitStatus(readFileSync(path, 'utf8'));
+    return status ? { ...status, at: statSync(path).mtime.toISOString() } : null;
   }
 
   /** For an end the supervisor could not write itself (it was killed with its container). */
-  writeExit(name: string, code: number): void {
-    writeFileSync(`${this.exit(name)}.tmp`, `${code}\n`);
+  writeExit(name: string, status: ExitStatus): void {
+    writeFileSync(`${this.exit(name)}.tmp`, formatExitStatus(status));
     renameSync(`${this.exit(name)}.tmp`, this.exit(name));
   }
 
   remove(name: string): void {
-    for (const suffix of ['.json', '.log', '.exit', '.metrics']) rmSync(join(this.dir, `${name}${suffix}`), { force: true });
+    for (const suffix of ['.json', '.log', '.exit', '.metrics', '.stop']) rmSync(join(this.dir, `${name}${suffix}`), { force: true });
   }
 }

@@ -9,8 +9,11 @@ function statFields(pid: number): string[] | null {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces; the fields after its closing paren are fixed.
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return null;
+  } catch (error) {
+    // Only a process that is gone is null. Out of descriptors (EMFILE) says nothing about it:
+    // thrown, so a caller does not take a running container for an ended one.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ESRCH') return null;
+    throw error;
   }
 }
 

@@ -42,9 +42,15 @@ export function verifySqliteFile(path: string, driverName?: SqliteDriverName): v
   const db = openSqlite(path, driverName);
   try {
     const rows = db.prepare('PRAGMA quick_check').all() as { quick_check: string }[];
-    const findings = rows.map((row) => row.quick_check).filter((line) => line !== 'ok');
+    // A finding may span lines ("*** in database main ***" then one per page): counted by line.
+    const findings = rows
+      .flatMap((row) => row.quick_check.split('\n'))
+      .map((line) => line.trim())
+      .filter((line) => line !== '' && line !== 'ok' && !/^\*\*\* in database \w+ \*\*\*$/.test(line));
     if (findings.length > 0) {
-      throw new StoreOpenError(damaged(path, `quick_check: ${findings[0]}${findings.length > 1 ? ` and ${findings.length - 1} more` : ''}`));
+      throw new StoreOpenError(damaged(path, `quick_check: ${findings[0]}${findings.length > 1 ? ` and ${findings.length - 1} more` : ''}`), {
+        report: rows.map((row) => row.quick_check).join('\n'),
+      });
     }
   } catch (error) {
     if (error instanceof StoreOpenError) throw error;

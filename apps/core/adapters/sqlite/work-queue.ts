@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { MessageLockLostError } from '../../domain/errors.js';
 import type {
+  DeadLetterEvents,
   DeadLetter,
   OutgoingMessage,
   ReceivedMessage,
@@ -68,10 +69,13 @@ const MAX_DELIVERY_REASON = 'MaxDeliveryCountExceeded';
  * Receivers in this process are woken on send; a receiver in another process finds a new
  * message at its next fallback poll.
  */
-export class SqliteWorkQueue implements WorkQueue {
+export class SqliteWorkQueue implements WorkQueue, DeadLetterEvents {
   private readonly db: SqliteConnection;
   private readonly now: () => number;
   private readonly sent = new EventEmitter();
+  private readonly deadLetters = new EventEmitter();
+  /** A letter was moved to the dead letters in the transaction under way: told once it commits. */
+  private deadLetteredNow = false;
 
   /** The file it keeps its messages in. */
   readonly path: string;
@@ -108,7 +112,7 @@ export class SqliteWorkQueue implements WorkQueue {
   async receive(maxMessages: number): Promise<ReceivedMessage[]> {
     if (maxMessages <= 0) return [];
     const now = this.now();
-    return this.db.immediateTransaction(() => {
+    return this.tellingDeadLetters(() => this.db.immediateTransaction(() => {
       const received: ReceivedMessage[] = [];
       // Rows whose delivery count is used up are dead-lettered instead of delivered, as
       // Service Bus does when a lock expires on the last allowed delivery.
@@ -143,7 +147,7 @@ export class SqliteWorkQueue implements WorkQueue {
         }
       }
       return received;
-    });
+    }));
   }
 
   async complete(message: ReceivedMessage): Promise<void> {
@@ -153,7 +157,7 @@ export class SqliteWorkQueue implements WorkQueue {
 
   async abandon(message: ReceivedMessage): Promise<void> {
     const now = this.now();
-    this.db.immediateTransaction(() => {
+    this.tellingDeadLetters(() => this.db.immediateTransaction(() => {
       const row = this.lockedRow(message);
       if (row.dead_lettered_at === null && row.delivery_count >= this.options.maxDeliveryCount) {
         this.moveToDeadLetter(row.seq, MAX_DELIVERY_REASON, this.maxDeliveryDescription(), now);
@@ -162,16 +166,43 @@ export class SqliteWorkQueue implements WorkQueue {
           .prepare('UPDATE queue_messages SET lock_token = NULL, locked_until = NULL WHERE seq = ?')
           .run(row.seq);
       }
-    });
+    }));
     this.sent.emit('message');
   }
 
   async deadLetter(message: ReceivedMessage, reason: string, description: string): Promise<void> {
     const now = this.now();
-    this.db.immediateTransaction(() => {
+    this.tellingDeadLetters(() => this.db.immediateTransaction(() => {
       const row = this.lockedRow(message);
       this.moveToDeadLetter(row.seq, reason, description, now);
-    });
+    }));
+  }
+
+  onDeadLetter(listener: () => void): () => void {
+    this.deadLetters.on('dead-letter', listener);
+    return () => this.deadLetters.off('dead-letter', listener);
+  }
+
+  /** Runs a transaction; if it dead-lettered anything, tells the listeners once it has committed. */
+  private tellingDeadLetters<T>(transaction: () => T): T {
+    this.deadLetteredNow = false;
+    try {
+      return transaction();
+    } finally {
+      const told = this.deadLetteredNow;
+      this.deadLetteredNow = false;
+      if (told) this.tellDeadLetter();
+    }
+  }
+
+  private tellDeadLetter(): void {
+    for (const listener of this.deadLetters.listeners('dead-letter') as (() => void)[]) {
+      try {
+        listener();
+      } catch {
+        // A listener's fault is its own: the queue's write has committed either way.
+      }
+    }
   }
 
   async receiveDeadLetters(maxMessages: number): Promise<DeadLetter[]> {
@@ -243,6 +274,7 @@ export class SqliteWorkQueue implements WorkQueue {
   }
 
   private moveToDeadLetter(seq: number, reason: string, description: string, now: number): void {
+    this.deadLetteredNow = true;
     this.db
       .prepare(
         `UPDATE queue_messages SET dead_lettered_at = ?, dead_letter_reason = ?, dead_letter_description = ?,
