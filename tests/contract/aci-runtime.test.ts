@@ -260,6 +260,40 @@ describe('AciRuntime as ACI really behaves (tests/fakes/FAKE-ARM-SOURCES.md)', (
   });
 });
 
+describe('AciRuntime when the poll after an accepted create fails or hangs', () => {
+  // beginCreateOrUpdate polls the operation once after the PUT (the generated client's
+  // `await poller.poll()`); core-lro throws a plain Error when that poll reads Failed.
+  it('returns created, not an error, when provisioning already failed at the first poll; the watch reads the failure', async () => {
+    const subject = await openAci({
+      createLatencyMs: () => 0,
+      provisioningFailure: () => ({ name: 'Failed', message: 'Failed to pull image "acredadev.azurecr.io/worker:1": unauthorized: authentication required' }),
+    });
+    try {
+      const operationPolls = () => subject.arm.requests.filter((r) => r.method === 'GET' && /\/operations\//.test(r.path)).length;
+      await expect(subject.runtime.start(echoSpec('task-fast-fail', 0, 0))).resolves.toEqual({ created: true });
+      expect(operationPolls()).toBe(1);
+      const status = await subject.runtime.status('task-fast-fail');
+      expect(status).toMatchObject({ state: 'Failed', startedAt: null, startFailure: { platform: true } });
+      expect(subject.arm.creates.get('task-fast-fail')).toBe(1);
+    } finally {
+      await subject.cleanup();
+    }
+  });
+
+  it('returns created when the poll after an accepted PUT hangs, within the call bound', async () => {
+    const subject = await openAci({ hang: (method, path) => method === 'GET' && /\/operations\//.test(path) });
+    try {
+      const runtime = new AciRuntime(clientsFor(subject.arm).aci, { ...OPTIONS, callTimeoutMs: 300 });
+      const began = Date.now();
+      await expect(runtime.start(echoSpec('task-poll-hang', 0, 0))).resolves.toEqual({ created: true });
+      expect(Date.now() - began).toBeLessThan(3000);
+      expect(subject.arm.creates.get('task-poll-hang')).toBe(1);
+    } finally {
+      await subject.cleanup();
+    }
+  });
+});
+
 describe('AciRuntime against the Azure SDK’s recorded traffic (tests/fixtures/azure-sdk-for-js)', () => {
   const recording = (file: string) =>
     (JSON.parse(readFileSync(join(ROOT, 'tests/fixtures/azure-sdk-for-js/containerinstance', file), 'utf8')) as {

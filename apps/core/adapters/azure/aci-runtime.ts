@@ -83,6 +83,7 @@ export class AciRuntime implements ContainerRuntime {
    */
   async start(spec: ContainerSpec): Promise<{ created: boolean }> {
     const group = this.groupFor(spec);
+    let accepted = false;
     try {
       // A group that exists (provisioning, running or finished) is this task's: a redelivery starts nothing.
       if (await this.get(spec.name)) return { created: false };
@@ -91,8 +92,19 @@ export class AciRuntime implements ContainerRuntime {
       await this.client.containerGroups.beginCreateOrUpdate(this.options.resourceGroup, spec.name, group, {
         abortSignal: this.signal(),
         updateIntervalInMs: this.options.pollIntervalMs ?? 2000,
+        // ARM accepted the group once its PUT was answered 200 or 201 (the SDK calls this for
+        // the PUT and for the poll after it).
+        onResponse: (response) => {
+          if (response.request.method === 'PUT' && (response.status === 200 || response.status === 201)) accepted = true;
+        },
       });
     } catch (error) {
+      // beginCreateOrUpdate also polls the operation once (`await poller.poll()` in the
+      // generated client). That poll throws a plain Error ("The long-running operation has
+      // failed…", no code, no status) when provisioning already failed, or an AbortError when it
+      // hangs. Both come after ARM accepted the group: it exists, and the watch judges it (by
+      // its provisioning failure's cause); thrown on, the message would be abandoned or put off.
+      if (accepted) return { created: true };
       throw this.asStartError(error);
     }
     return { created: true };
