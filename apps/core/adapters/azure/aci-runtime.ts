@@ -119,11 +119,17 @@ export class AciRuntime implements ContainerRuntime {
   }
 
   async list(): Promise<ContainerStatus[]> {
-    const statuses: ContainerStatus[] = [];
+    // The pager sends every page's request with the options it was given, so one signal bounds
+    // the whole listing: its pages are read first, and each group's own read (below) gets a
+    // signal of its own, rather than spending the listing's while later pages wait.
+    const names: string[] = [];
     for await (const listed of this.client.containerGroups.listByResourceGroup(this.options.resourceGroup, { abortSignal: this.signal() })) {
-      if (listed.tags?.['managed-by'] !== MANAGED_BY_TAG['managed-by'] || !listed.name) continue;
+      if (listed.tags?.['managed-by'] === MANAGED_BY_TAG['managed-by'] && listed.name) names.push(listed.name);
+    }
+    const statuses: ContainerStatus[] = [];
+    for (const name of names) {
       // The list leaves out each group's instance view (exit codes): read each one.
-      const status = await this.status(listed.name);
+      const status = await this.status(name);
       if (status) statuses.push(status);
     }
     return statuses;
