@@ -197,6 +197,21 @@ describe('AciRuntime as ACI really behaves (tests/fakes/FAKE-ARM-SOURCES.md)', (
     }
   });
 
+  it('answers a Stopped group as finished at this look when its tag cannot be written (here a PATCH that hangs)', async () => {
+    const subject = await openAci({ hang: (method) => method === 'PATCH' });
+    try {
+      await subject.runtime.start(echoSpec('task-stopped-untagged', 60_000, 0));
+      await eventually(async () => (await subject.runtime.status('task-stopped-untagged'))?.state === 'Running');
+      await subject.runtime.stop('task-stopped-untagged');
+      const runtime = new AciRuntime(clientsFor(subject.arm).aci, { ...OPTIONS, callTimeoutMs: 1000 });
+      const status = await runtime.status('task-stopped-untagged');
+      expect(status).toMatchObject({ state: 'Failed', exitCode: null });
+      expect(status!.finishedAt).not.toBeNull();
+    } finally {
+      await subject.cleanup();
+    }
+  });
+
   it('aborts an ARM call that hangs within its bound: a start is retry-later, a look an error', async () => {
     const subject = await openAci({ hang: (method) => method === 'GET' });
     try {

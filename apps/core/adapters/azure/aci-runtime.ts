@@ -227,9 +227,9 @@ export class AciRuntime implements ContainerRuntime {
     const now = new Date(this.now()).toISOString();
     try {
       await this.client.containerGroups.update(this.options.resourceGroup, status.name, { tags: { ...group.tags, [STOPPED_SEEN_TAG]: now } }, { abortSignal: this.signal() });
-    } catch (error) {
-      if (isNotFound(error)) return { ...status, finishedAt: now };
-      throw error;
+    } catch {
+      // Gone, refused or aborted: the group is finished either way, and a failed tag write must
+      // not fail the look that would save and delete it (a later look writes the tag again).
     }
     return { ...status, finishedAt: now };
   }
