@@ -258,6 +258,21 @@ describe('AciRuntime as ACI really behaves (tests/fakes/FAKE-ARM-SOURCES.md)', (
     }
   });
 
+  it('answers a Stopped group as finished at this look when its tag cannot be written (here a PATCH that hangs)', async () => {
+    const subject = await openAci({ hang: (method) => method === 'PATCH' });
+    try {
+      await subject.runtime.start(echoSpec('task-stopped-untagged', 60_000, 0));
+      await eventually(async () => (await subject.runtime.status('task-stopped-untagged'))?.state === 'Running');
+      await subject.runtime.stop('task-stopped-untagged');
+      const runtime = new AciRuntime(clientsFor(subject.arm).aci, { ...OPTIONS, callTimeoutMs: 1000 });
+      const status = await runtime.status('task-stopped-untagged');
+      expect(status).toMatchObject({ state: 'Failed', exitCode: null });
+      expect(status!.finishedAt).not.toBeNull();
+    } finally {
+      await subject.cleanup();
+    }
+  });
+
   it('aborts an ARM call that hangs within its bound: a start is retry-later, a look an error', async () => {
     const subject = await openAci({ hang: (method) => method === 'GET' });
     try {
@@ -315,6 +330,40 @@ describe('AciRuntime as ACI really behaves (tests/fakes/FAKE-ARM-SOURCES.md)', (
       });
       expect(cmd).toMatchObject({ startedAt: null, exitCode: null, startFailure: { platform: false } });
       expect(cmd!.startFailure!.message).toMatch(/executable file not found/);
+    } finally {
+      await subject.cleanup();
+    }
+  });
+});
+
+describe('AciRuntime when the poll after an accepted create fails or hangs', () => {
+  // beginCreateOrUpdate polls the operation once after the PUT (the generated client's
+  // `await poller.poll()`); core-lro throws a plain Error when that poll reads Failed.
+  it('returns created, not an error, when provisioning already failed at the first poll; the watch reads the failure', async () => {
+    const subject = await openAci({
+      createLatencyMs: () => 0,
+      provisioningFailure: () => ({ name: 'Failed', message: 'Failed to pull image "acredadev.azurecr.io/worker:1": unauthorized: authentication required' }),
+    });
+    try {
+      const operationPolls = () => subject.arm.requests.filter((r) => r.method === 'GET' && /\/operations\//.test(r.path)).length;
+      await expect(subject.runtime.start(echoSpec('task-fast-fail', 0, 0))).resolves.toEqual({ created: true });
+      expect(operationPolls()).toBe(1);
+      const status = await subject.runtime.status('task-fast-fail');
+      expect(status).toMatchObject({ state: 'Failed', startedAt: null, startFailure: { platform: true } });
+      expect(subject.arm.creates.get('task-fast-fail')).toBe(1);
+    } finally {
+      await subject.cleanup();
+    }
+  });
+
+  it('returns created when the poll after an accepted PUT hangs, within the call bound', async () => {
+    const subject = await openAci({ hang: (method, path) => method === 'GET' && /\/operations\//.test(path) });
+    try {
+      const runtime = new AciRuntime(clientsFor(subject.arm).aci, { ...OPTIONS, callTimeoutMs: 300 });
+      const began = Date.now();
+      await expect(runtime.start(echoSpec('task-poll-hang', 0, 0))).resolves.toEqual({ created: true });
+      expect(Date.now() - began).toBeLessThan(3000);
+      expect(subject.arm.creates.get('task-poll-hang')).toBe(1);
     } finally {
       await subject.cleanup();
     }

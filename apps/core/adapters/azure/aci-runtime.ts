@@ -82,6 +82,7 @@ export class AciRuntime implements ContainerRuntime {
    */
   async start(spec: ContainerSpec): Promise<{ created: boolean }> {
     const group = this.groupFor(spec);
+    let accepted = false;
     try {
       // A group that exists (provisioning, running or finished) is this task's: a redelivery starts nothing.
       if (await this.get(spec.name)) return { created: false };
@@ -89,8 +90,19 @@ export class AciRuntime implements ContainerRuntime {
       await this.client.containerGroups.beginCreateOrUpdate(this.options.resourceGroup, spec.name, group, {
         abortSignal: this.signal(),
         updateIntervalInMs: this.options.pollIntervalMs ?? 2000,
+        // ARM accepted the group once its PUT was answered 200 or 201 (the SDK calls this for
+        // the PUT and for the poll after it).
+        onResponse: (response) => {
+          if (response.request.method === 'PUT' && (response.status === 200 || response.status === 201)) accepted = true;
+        },
       });
     } catch (error) {
+      // beginCreateOrUpdate also polls the operation once (`await poller.poll()` in the
+      // generated client). That poll throws a plain Error ("The long-running operation has
+      // failed…", no code, no status) when provisioning already failed, or an AbortError when it
+      // hangs. Both come after ARM accepted the group: it exists, and the watch judges it (by
+      // its provisioning failure's cause); thrown on, the message would be abandoned or put off.
+      if (accepted) return { created: true };
       throw this.asStartError(error);
     }
     return { created: true };
@@ -105,11 +117,17 @@ export class AciRuntime implements ContainerRuntime {
   }
 
   async list(): Promise<ContainerStatus[]> {
-    const statuses: ContainerStatus[] = [];
+    // The pager sends every page's request with the options it was given, so one signal bounds
+    // the whole listing: its pages are read first, and each group's own read (below) gets a
+    // signal of its own, rather than spending the listing's while later pages wait.
+    const names: string[] = [];
     for await (const listed of this.client.containerGroups.listByResourceGroup(this.options.resourceGroup, { abortSignal: this.signal() })) {
-      if (listed.tags?.['managed-by'] !== MANAGED_BY_TAG['managed-by'] || !listed.name) continue;
+      if (listed.tags?.['managed-by'] === MANAGED_BY_TAG['managed-by'] && listed.name) names.push(listed.name);
+    }
+    const statuses: ContainerStatus[] = [];
+    for (const name of names) {
       // The list leaves out each group's instance view (exit codes): read each one.
-      const status = await this.status(listed.name);
+      const status = await this.status(name);
       if (status) statuses.push(status);
     }
     return statuses;
@@ -211,9 +229,9 @@ export class AciRuntime implements ContainerRuntime {
     const now = new Date(this.now()).toISOString();
     try {
       await this.client.containerGroups.update(this.options.resourceGroup, status.name, { tags: { ...group.tags, [STOPPED_SEEN_TAG]: now } }, { abortSignal: this.signal() });
-    } catch (error) {
-      if (isNotFound(error)) return { ...status, finishedAt: now };
-      throw error;
+    } catch {
+      // Gone, refused or aborted: the group is finished either way, and a failed tag write must
+      // not fail the look that would save and delete it (a later look writes the tag again).
     }
     return { ...status, finishedAt: now };
   }
