@@ -28,14 +28,10 @@ export interface LocalConsumerOptions extends DispatchDeps {
 export class LocalConsumer {
   private stopping = false;
   private loop: Promise<void> | null = null;
-  /** Resolves on stop: a wait as long as the idle poll ends at once. */
-  private readonly stopped: Promise<void>;
-  private wake: () => void = () => {};
-  private nudged: { promise: Promise<void>; resolve: () => void } = nudge();
+  /** Whoever waits now (for a message or an exit): a nudge or the stop ends the wait at once. */
+  private readonly waiters = new Set<() => void>();
 
-  constructor(private readonly options: LocalConsumerOptions) {
-    this.stopped = new Promise((resolve) => (this.wake = resolve));
-  }
+  constructor(private readonly options: LocalConsumerOptions) {}
 
   start(): void {
     this.loop ??= this.run();
@@ -46,15 +42,13 @@ export class LocalConsumer {
    * so that one timer wakes an idle stack rather than two.
    */
   nudge(): void {
-    const { resolve } = this.nudged;
-    this.nudged = nudge();
-    resolve();
+    for (const wake of this.waiters) wake();
   }
 
   /** Takes no more messages; resolves when the loop has settled what it held. */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.wake();
+    this.nudge();
     await this.loop;
   }
 
@@ -64,12 +58,12 @@ export class LocalConsumer {
       try {
         const room = maxConcurrent - running();
         if (room <= 0) {
-          await Promise.race([waitForExit(pollMs), this.stopped]);
+          await this.interruptible(waitForExit(pollMs));
           continue;
         }
         const messages = await queue.receive(room);
         if (messages.length === 0) {
-          await Promise.race([queue.waitForMessages(pollMs), this.stopped, this.nudged.promise]);
+          await this.interruptible(queue.waitForMessages(pollMs));
           continue;
         }
         await Promise.all(messages.map((message) => this.handle(message)));
@@ -79,6 +73,21 @@ export class LocalConsumer {
         // A fault (a busy or full disk) is tried again soon, whatever the idle poll.
         await new Promise((resolve) => setTimeout(resolve, Math.min(pollMs, ERROR_RETRY_MS)));
       }
+    }
+  }
+
+  /**
+   * Waits for `wait`, or until a nudge or the stop. A promise of its own per wait: a promise
+   * kept for the loop's whole life would gather a reaction at every wait.
+   */
+  private async interruptible(wait: Promise<void>): Promise<void> {
+    let wake = () => {};
+    const woken = new Promise<void>((resolve) => (wake = resolve));
+    this.waiters.add(wake);
+    try {
+      await Promise.race([wait, woken]);
+    } finally {
+      this.waiters.delete(wake);
     }
   }
 
@@ -106,8 +115,3 @@ export class LocalConsumer {
   }
 }
 
-function nudge(): { promise: Promise<void>; resolve: () => void } {
-  let resolve = () => {};
-  const promise = new Promise<void>((done) => (resolve = done));
-  return { promise, resolve };
-}

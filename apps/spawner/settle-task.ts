@@ -74,7 +74,11 @@ export async function settleTask(
     container = (await deps.runtime.status(container.name)) ?? { ...container, state: 'Failed', finishedAt: now.toISOString() };
   }
 
-  const logs = (await deps.runtime.logs(container.name)) ?? '';
+  const read = await deps.runtime.logs(container.name);
+  // Gone since this look found it: another look (the local stack's event and its sweep can meet
+  // on one container) has settled it and saved its logs; an empty copy must not replace them.
+  if (read === null) return settlement;
+  const logs = read;
   const finishedAt = container.finishedAt ?? now.toISOString();
   if (current && !isTerminal(job.state)) {
     if (!kind.store && container.exitCode === 0) {
@@ -90,6 +94,8 @@ export async function settleTask(
   }
 
   const metrics = await deps.metrics.metrics(container.name);
+  // As for the logs: a container deleted by another look meanwhile has its copy saved already.
+  if (metrics === null && (await deps.runtime.status(container.name)) === null) return settlement;
   const complete = deps.metrics.settled === undefined || (metrics !== null && deps.metrics.settled(metrics, new Date(finishedAt)));
   const waitedEnough = now.getTime() - Date.parse(finishedAt) >= deps.metricsWaitSeconds * 1000;
   if (!complete && !waitedEnough) return { ...settlement, outcome: 'awaiting-metrics' };

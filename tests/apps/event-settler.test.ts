@@ -10,6 +10,7 @@ import type { TaskKind } from '../../apps/core/domain/task-kind.js';
 import { submitWork } from '../../apps/dashboard/submit-work.js';
 import { dispatch, type WorkerLaunch } from '../../apps/spawner/dispatch.js';
 import { EventSettler } from '../../apps/spawner/event-settler.js';
+import { settleTask } from '../../apps/spawner/settle-task.js';
 import { BUILT_WORKER, eventually, openEmbedded, tempDir, testKinds } from '../helpers.js';
 
 const ECHO_KIND: TaskKind = {
@@ -95,5 +96,23 @@ describe('EventSettler', () => {
     }, 5_000, 'Done after the disk errors');
     expect(done.output).toBe('ok');
     expect(logs.filter((line) => /disk I\/O error; trying again/.test(line))).toHaveLength(2);
+  });
+
+  it('a second look at a container another look has settled and deleted leaves the saved logs and metrics alone', async () => {
+    const job = await submitWork({ message: 'hi', kind: 'echo' }, { store, queue });
+    await dispatch({ jobId: job.id, message: job.message }, { store, runtime, launch });
+    const found = await eventually(async () => {
+      const status = await runtime.status(job.containerName);
+      return status?.state === 'Succeeded' ? status : undefined;
+    });
+    const deps = { store, runtime, metrics: runtime, queue, kinds: launch.kinds, metricsWaitSeconds: 0 };
+    const seen = (await store.get(job.id))!;
+    // Both looks began with the same status (an exit event and the sweep, say); one ends first.
+    expect(await settleTask(seen, job.containerName, found, deps, new Date())).toMatchObject({ removed: true });
+    const saved = await store.getArtifacts(job.containerName);
+    expect(saved!.logs).toContain('"output": "ok"');
+    expect(await settleTask(seen, job.containerName, found, deps, new Date())).toMatchObject({ removed: false });
+    expect(await store.getArtifacts(job.containerName)).toEqual(saved);
+    expect((await store.get(job.id))!).toMatchObject({ state: 'Done', output: 'ok' });
   });
 });
