@@ -1,5 +1,5 @@
 import formBody from '@fastify/formbody';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify';
 import { accessTokenGate } from './access-token.js';
 import { signInRoutes } from './routes/sign-in.js';
 import type { DashboardDeps } from './deps.js';
@@ -12,6 +12,7 @@ import { MESSAGE_LIMIT_BYTES } from './submit-work.js';
 import { containerRoutes } from './routes/containers.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
+import { openApiDocument, openApiRoute } from './routes/openapi.js';
 import { cardUpdateRoutes } from './routes/card-updates.js';
 import { detailsRoute } from './routes/details.js';
 import { pageRoute } from './routes/page.js';
@@ -30,11 +31,13 @@ export interface BuildOptions extends FastifyServerOptions {
   accessToken?: string | null;
   /** The host names and scheme browsers use; by default a loopback bind over http. */
   servedAs?: ServedAs;
+  /** Told of each route as Fastify adds it: the route table, for tests that walk it. */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 export async function buildApp(
   deps: DashboardDeps,
-  { accessToken, servedAs = LOOPBACK, ...options }: BuildOptions = {},
+  { accessToken, servedAs = LOOPBACK, onRoute, ...options }: BuildOptions = {},
 ): Promise<FastifyInstance> {
   // Every request passes these in order, including one whose URL the router cannot read.
   const guards: Guard[] = [securityHeaders(servedAs), refuseOtherHosts(servedAs), refuseCrossOrigin(servedAs)];
@@ -58,6 +61,7 @@ export async function buildApp(
       return handleError(error, request, reply);
     },
   });
+  if (onRoute) app.addHook('onRoute', onRoute);
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     try {
@@ -73,6 +77,9 @@ export async function buildApp(
   app.setNotFoundHandler((request, reply) => {
     sendError(request, reply, 404, `no route ${request.method} ${request.url.split('?')[0]}`);
   });
+  // Before every route: it collects them as they are added.
+  await openApiDocument(app);
+  await app.register(async (scope) => openApiRoute(scope));
   await app.register(async (scope) => jobRoutes(scope, deps));
   await app.register(async (scope) => containerRoutes(scope, deps));
   await app.register(async (scope) => healthRoutes(scope, deps));
