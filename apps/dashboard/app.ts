@@ -46,8 +46,10 @@ export async function buildApp(
   const app = Fastify({
     ...options,
     routerOptions: { maxParamLength: MAX_PATH_SEGMENT },
-    // A number is not a message: no type coercion, so wrong types are refused with 400.
-    ajv: { customOptions: { coerceTypes: false } },
+    // A number is not a message: no type coercion, so wrong types are refused with 400. An
+    // unknown field or parameter is refused, not dropped, where a schema closes its object; and
+    // `verbose` gives each error its schema and value, to name what is allowed.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, verbose: true } },
     // A URL the router cannot decode skips the hooks: run the same guards, then the one handler.
     frameworkErrors: async (error, request, reply) => {
       try {

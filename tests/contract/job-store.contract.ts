@@ -176,6 +176,26 @@ export function jobStoreContract(name: string, open: () => Promise<StoreUnderTes
       expect(await store.counts()).toMatchObject({ Pending: 4, InProgress: 1, Done: 0, Failed: 0 });
     });
 
+    it('filters by kind, and by kind and state together, paging with a cursor', async () => {
+      const ids: Record<string, string[]> = { default: [], wordcount: [] };
+      for (let i = 0; i < 6; i++) {
+        const kind = i % 2 ? 'wordcount' : 'default';
+        const id = newJobId();
+        ids[kind]!.push((await store.insert(newPendingJob(id, containerNameFor(id), `m${i}`, new Date(), kind))).id);
+      }
+      await store.markStarted(containerNameFor(ids.wordcount![0]!), new Date());
+      await store.markStarted(containerNameFor(ids.default![1]!), new Date());
+      const words = await store.list({ limit: 2, kind: 'wordcount' });
+      expect(words.jobs.map((j) => j.id)).toEqual([ids.wordcount![2], ids.wordcount![1]]);
+      const rest = await store.list({ limit: 2, kind: 'wordcount', cursor: words.next! });
+      expect(rest.jobs.map((j) => j.id)).toEqual([ids.wordcount![0]]);
+      expect(rest.next).toBeNull();
+      expect((await store.list({ limit: 10, kind: 'default' })).jobs.map((j) => j.id)).toEqual([...ids.default!].reverse());
+      expect((await store.list({ limit: 10, kind: 'wordcount', state: 'InProgress' })).jobs.map((j) => j.id)).toEqual([ids.wordcount![0]]);
+      expect((await store.list({ limit: 10, kind: 'default', state: 'Pending' })).jobs.map((j) => j.id)).toEqual([ids.default![2], ids.default![0]]);
+      expect((await store.list({ limit: 10, kind: 'thumbnail' })).jobs).toEqual([]);
+    });
+
     it('tells what changed since a revision, in the order it changed', async () => {
       const a = await store.insert(pending());
       const b = await store.insert(pending());

@@ -9,6 +9,8 @@ export interface JobPage {
 
 export interface ListQuery {
   state?: JobState;
+  /** Only jobs of this task kind. */
+  kind?: string;
   limit: number;
   /** The `next` of the previous page: only jobs older than it are listed. */
   cursor?: string;

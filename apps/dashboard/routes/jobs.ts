@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { JOB_STATES, type JobState } from '../../core/domain/job.js';
 import type { DashboardDeps } from '../deps.js';
+import { isJobId } from '../../core/domain/job-id.js';
 import { badRequest, notFound } from '../http-errors.js';
+import { hintJsonContentType } from '../json-content-type.js';
 import { toJobView } from '../job-view.js';
 import { errorSchema, jobIdParams, jobSchema } from '../schemas.js';
 import { MESSAGE_LIMIT_BYTES, submitWork, submitWorkOnce, validateKind, validateMessage } from '../submit-work.js';
@@ -28,15 +30,25 @@ function idempotencyKeyOf(header: string | string[] | undefined): string | null 
   return `api:${key}`;
 }
 
+/** A page cursor is the `next` of an earlier page, a job id: anything else is a 400. */
+function pageCursor(cursor: string | undefined): string | undefined {
+  if (cursor === undefined || cursor === '') return undefined;
+  if (!isJobId(cursor)) throw badRequest('cursor is not one this API gave: pass the "next" of the previous page as it came');
+  return cursor;
+}
+
 export async function jobRoutes(app: FastifyInstance, deps: DashboardDeps): Promise<void> {
   app.post<{ Body: { message: string; kind?: string } }>(
     '/api/jobs',
     {
       bodyLimit: JSON_BODY_LIMIT,
+      preValidation: hintJsonContentType,
       schema: {
         body: {
           type: 'object',
           required: ['message'],
+          // Closed: a misspelt field ("kinds") is refused and named, never silently dropped.
+          additionalProperties: false,
           properties: { message: { type: 'string' }, kind: { type: 'string', maxLength: 64 } },
         },
         response: {
@@ -68,14 +80,17 @@ export async function jobRoutes(app: FastifyInstance, deps: DashboardDeps): Prom
     },
   );
 
-  app.get<{ Querystring: { state?: JobState; limit?: string; cursor?: string } }>(
+  app.get<{ Querystring: { state?: JobState; kind?: string; limit?: string; cursor?: string } }>(
     '/api/jobs',
     {
       schema: {
         querystring: {
           type: 'object',
+          // Closed: an unknown parameter is a 400 naming it, never a filter silently ignored.
+          additionalProperties: false,
           properties: {
             state: { type: 'string', enum: JOB_STATES },
+            kind: { type: 'string', maxLength: 64 },
             limit: { type: 'string', maxLength: 20 },
             cursor: { type: 'string', maxLength: 100 },
           },
@@ -91,9 +106,9 @@ export async function jobRoutes(app: FastifyInstance, deps: DashboardDeps): Prom
       },
     },
     async (request) => {
-      const { state, cursor } = request.query;
+      const { state, kind } = request.query;
       const limit = wholeNumberInRange('limit', request.query.limit, { min: 1, max: MAX_PAGE_SIZE, fallback: DEFAULT_PAGE_SIZE });
-      const page = await deps.store.list({ state, limit, cursor });
+      const page = await deps.store.list({ state, kind: kind || undefined, limit, cursor: pageCursor(request.query.cursor) });
       const now = new Date();
       return { jobs: page.jobs.map((job) => toJobView(job, deps.prices, now)), next: page.next };
     },

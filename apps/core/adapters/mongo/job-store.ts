@@ -152,8 +152,12 @@ export class MongoJobStore implements JobStore {
     return this.one(doc);
   }
 
-  async list({ state, limit, cursor }: ListQuery): Promise<JobPage> {
+  async list({ state, kind, limit, cursor }: ListQuery): Promise<JobPage> {
     const filter: Filter<JobDocument> = state ? { state } : { ...IS_JOB };
+    // A job stored before kinds existed has no kind field and is a `default` one (toJob).
+    // ($or, not $in: Cosmos's feature page refuses an array literal in a comparison.)
+    if (kind === DEFAULT_KIND) filter.$or = [{ kind }, { kind: null } as unknown as Filter<JobDocument>];
+    else if (kind) filter.kind = kind;
     if (cursor) filter._id = { $lt: cursor };
     const docs = this.reads.count(await retryThrottled(() => this.jobs.find(filter).sort({ _id: -1 }).limit(limit + 1).toArray()));
     const jobs = docs.slice(0, limit).map(toJob);

@@ -59,6 +59,8 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state, id);
 CREATE INDEX IF NOT EXISTS jobs_by_rev ON jobs(rev);
+CREATE INDEX IF NOT EXISTS jobs_by_kind ON jobs(kind, id);
+CREATE INDEX IF NOT EXISTS jobs_by_state_kind ON jobs(state, kind, id);
 CREATE TABLE IF NOT EXISTS container_artifacts (
   container_name TEXT PRIMARY KEY,
   logs TEXT NOT NULL,
@@ -226,12 +228,16 @@ export class SqliteJobStore implements JobStore {
     return this.one(row);
   }
 
-  async list({ state, limit, cursor }: ListQuery): Promise<JobPage> {
+  async list({ state, kind, limit, cursor }: ListQuery): Promise<JobPage> {
     const where: string[] = [];
     const params: unknown[] = [];
     if (state) {
       where.push('state = ?');
       params.push(state);
+    }
+    if (kind) {
+      where.push('kind = ?');
+      params.push(kind);
     }
     if (cursor) {
       where.push('id < ?');
