@@ -73,3 +73,25 @@ export const metricsSchema = {
   required: ['name', 'cpu', 'memory'],
   properties: { name: { type: 'string' }, cpu: metricPoints, memory: metricPoints },
 } as const;
+
+/** A task kind as GET /api/kinds shows it (routes/kinds.ts, kindView). */
+export const kindSchema = {
+  type: 'object',
+  required: ['name', 'image', 'command', 'cpu', 'memoryGb', 'timeoutSeconds', 'retry'],
+  // Closed: the serializer drops anything else, a second guard against a leaked field.
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string' },
+    image: { type: ['string', 'null'], description: 'The image it runs in a container (Azure, CONTAINERS=docker)' },
+    command: { type: ['array', 'null'], items: { type: 'string' }, description: 'The program it runs as a process on the local stack' },
+    cpu: { type: 'number' },
+    memoryGb: { type: 'number' },
+    timeoutSeconds: { type: 'integer' },
+    retry: {
+      type: 'object',
+      required: ['maxAttempts', 'retryOnExitCodes'],
+      additionalProperties: false,
+      properties: { maxAttempts: { type: 'integer' }, retryOnExitCodes: { type: 'array', items: { type: 'string' } } },
+    },
+  },
+} as const;

@@ -106,7 +106,7 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
   let app: FastifyInstance;
   try {
     app = await buildApp(
-      { store, queue, runtime, metrics: runtime, prices: settings.prices, costLabel: 'ACI equivalent', kinds: kinds.names() },
+      { store, queue, runtime, metrics: runtime, prices: settings.prices, costLabel: 'ACI equivalent', kinds },
       { logger: { level: settings.logLevel }, servedAs: settings.servedAs },
     );
     await app.listen({ host: settings.host, port: settings.port });

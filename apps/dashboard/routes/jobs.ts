@@ -72,7 +72,7 @@ export async function jobRoutes(app: FastifyInstance, deps: DashboardDeps): Prom
     },
     async (request, reply) => {
       const key = idempotencyKeyOf(request.headers['idempotency-key']);
-      const work = { message: validateMessage(request.body.message), kind: validateKind(request.body.kind, deps.kinds) };
+      const work = { message: validateMessage(request.body.message), kind: validateKind(request.body.kind, deps.kinds.names()) };
       const { job, replayed } = key ? await submitWorkOnce(work, key, deps) : { job: await submitWork(work, deps), replayed: false };
       reply.code(202).header('location', `/api/jobs/${job.id}`);
       if (replayed) reply.header('idempotent-replayed', 'true');

@@ -23,7 +23,7 @@ export async function workFormRoutes(app: FastifyInstance, deps: DashboardDeps):
       },
     },
     async (request, reply) => {
-      const work = { message: validateMessage(request.body.message), kind: validateKind(request.body.kind, deps.kinds) };
+      const work = { message: validateMessage(request.body.message), kind: validateKind(request.body.kind, deps.kinds.names()) };
       const count = wholeNumberInRange('count', request.body.count, { min: 1, max: MAX_COPIES, fallback: 1 });
       const jobs = [];
       for (let i = 0; i < count; i++) jobs.push(await submitWork(work, deps));
@@ -37,7 +37,7 @@ export async function workFormRoutes(app: FastifyInstance, deps: DashboardDeps):
     if (failed.state !== 'Failed') throw new HttpError(409, 'NOT_FAILED', `only a failed task can be requeued; this one is ${failed.state}`);
     // The failed task stays as history; the same message runs again as a new task, once:
     // a second Requeue of the same task (a double click, a retry) answers with that task.
-    const work = { message: failed.message, kind: validateKind(failed.kind, deps.kinds) };
+    const work = { message: failed.message, kind: validateKind(failed.kind, deps.kinds.names()) };
     const { job } = await submitWorkOnce(work, `requeue:${failed.id}`, deps);
     return sendHtml(reply.code(201), cards([job]));
   });
