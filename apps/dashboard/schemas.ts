@@ -42,11 +42,14 @@ export const jobSchema = {
       },
     },
     error: nullableString,
-    output: nullableString,
+    output: {
+      description:
+        'The result: the JSON value of the program\'s last `{"output": <JSON value>}` line, else its last line as text; null until Done',
+    },
     progress: nullableNumber,
     cpu: nullableNumber,
     memoryGb: nullableNumber,
-    costUsd: nullableNumber,
+    costUsd: { type: ['number', 'null'], description: 'What its containers cost at ACI prices, rounded to 1e-9 USD' },
     rev: { type: 'integer' },
   },
 } as const;

@@ -2,7 +2,7 @@ import { containerNameFor } from '../core/domain/container-name.js';
 import { isTerminal, type Job } from '../core/domain/job.js';
 import type { SettleStore } from '../core/domain/job-store.port.js';
 import type { ContainerMetrics, ContainerRuntime, ContainerStatus } from '../core/domain/container-runtime.port.js';
-import { logTail, outputFromLogs, progressFromLogs } from '../core/domain/container-output.js';
+import { logTail, outputFromLogs, outputJsonFromLogs, progressFromLogs } from '../core/domain/container-output.js';
 import type { AttemptEnd } from '../core/domain/attempt-end.js';
 import { describeEnd, endFromExitCode, shouldRetry } from '../core/domain/retry-policy.js';
 import { DEFAULT_KIND, type KindCatalog, type TaskKind } from '../core/domain/task-kind.js';
@@ -80,7 +80,7 @@ export async function settleTask(
     if (!kind.store && container.exitCode === 0) {
       // A kind that knows nothing of the store: its exit 0 is its Done, its output its result.
       await deps.store.markStarted(job.containerName, new Date(container.startedAt));
-      await deps.store.markDone(job.containerName, new Date(finishedAt), outputFromLogs(logs));
+      await deps.store.markDone(job.containerName, new Date(finishedAt), outputFromLogs(logs), outputJsonFromLogs(logs));
     } else {
       const end: AttemptEnd = endFromExitCode(container.exitCode);
       await endAttempt(job, kind, end, logs, finishedAt, deps, now, settlement);

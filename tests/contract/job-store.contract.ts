@@ -154,6 +154,19 @@ export function jobStoreContract(name: string, open: () => Promise<StoreUnderTes
       expect(totals.gbSeconds).toBeCloseTo(5 * 2 + 2 * 2, 9);
     });
 
+    it('keeps a result given as JSON beside its text, and none for a result that was not', async () => {
+      const json = await store.insert(pending());
+      expect(json.outputJson).toBeNull();
+      await store.markDone(json.containerName, new Date(), '{"length":5}', '{"length":5}');
+      expect(await store.get(json.id)).toMatchObject({ output: '{"length":5}', outputJson: '{"length":5}' });
+      const text = await store.insert(pending());
+      await store.markDone(text.containerName, new Date(), 'five words');
+      expect(await store.get(text.id)).toMatchObject({ output: 'five words', outputJson: null });
+      const failed = await store.insert(pending());
+      await store.markFailed(failed.containerName, new Date(), 'exit 3');
+      expect((await store.list({ limit: 10, state: 'Failed' })).jobs[0]).toMatchObject({ output: null, outputJson: null });
+    });
+
     it('keeps strings that look like operators as plain text', async () => {
       const job = await store.insert(pending('$set {"a":1}'));
       await store.markFailed(job.containerName, new Date(), '$literal $ifNull');

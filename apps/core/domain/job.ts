@@ -29,7 +29,14 @@ export interface Job {
   priorAttempts: AttemptRecord[];
   /** Why the job failed, or (while Pending) why the last dispatch attempt failed. */
   error: string | null;
+  /** The result as text: shown on the card; a JSON value as its JSON text. */
   output: string | null;
+  /**
+   * The result as JSON text, when the program's last output was `{"output": <JSON value>}`
+   * (the API returns that value as JSON); null otherwise, for a result too long to keep
+   * whole, and for every job finished before it was kept.
+   */
+  outputJson: string | null;
   /** 0 to 1 while the worker reports it; 1 when Done. */
   progress: number | null;
   /** What the container was given (vCPU and GiB); null until dispatched. */
@@ -82,6 +89,7 @@ export function newPendingJob(id: string, containerName: string, message: string
     priorAttempts: [],
     error: null,
     output: null,
+    outputJson: null,
     progress: null,
     cpu: null,
     memoryGb: null,

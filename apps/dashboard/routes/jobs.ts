@@ -4,7 +4,7 @@ import type { DashboardDeps } from '../deps.js';
 import { isJobId } from '../../core/domain/job-id.js';
 import { badRequest, notFound } from '../http-errors.js';
 import { hintJsonContentType } from '../json-content-type.js';
-import { toJobView } from '../job-view.js';
+import { toApiJob } from '../job-view.js';
 import { errorSchema, jobIdParams, jobSchema } from '../schemas.js';
 import { MESSAGE_LIMIT_BYTES, submitWork, submitWorkOnce, validateKind, validateMessage } from '../submit-work.js';
 import { wholeNumberInRange } from '../whole-number.js';
@@ -110,7 +110,7 @@ export async function jobRoutes(app: FastifyInstance, deps: DashboardDeps): Prom
       const limit = wholeNumberInRange('limit', request.query.limit, { min: 1, max: MAX_PAGE_SIZE, fallback: DEFAULT_PAGE_SIZE });
       const page = await deps.store.list({ state, kind: kind || undefined, limit, cursor: pageCursor(request.query.cursor) });
       const now = new Date();
-      return { jobs: page.jobs.map((job) => toJobView(job, deps.prices, now)), next: page.next };
+      return { jobs: page.jobs.map((job) => toApiJob(job, deps.prices, now)), next: page.next };
     },
   );
 
@@ -125,7 +125,7 @@ export async function jobRoutes(app: FastifyInstance, deps: DashboardDeps): Prom
     async (request) => {
       const job = await deps.store.get(request.params.id);
       if (!job) throw notFound(`no job with id ${request.params.id}`);
-      return toJobView(job, deps.prices);
+      return toApiJob(job, deps.prices);
     },
   );
 }

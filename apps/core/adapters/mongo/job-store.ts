@@ -62,7 +62,8 @@ export interface MongoJobStoreOptions {
 
 function toJob({ _id, priorVcpuSeconds, priorGbSeconds, ...rest }: JobDocument): Job {
   // Jobs stored before attempts and kinds existed have neither.
-  return { id: _id, ...rest, priorAttempts: rest.priorAttempts ?? [], kind: rest.kind ?? DEFAULT_KIND };
+  // Jobs finished before outputJson was kept have none.
+  return { id: _id, ...rest, priorAttempts: rest.priorAttempts ?? [], kind: rest.kind ?? DEFAULT_KIND, outputJson: rest.outputJson ?? null };
 }
 
 interface ChangeOptions {
@@ -290,12 +291,12 @@ export class MongoJobStore implements JobStore {
     );
   }
 
-  async markDone(containerName: string, at: Date, output: string): Promise<boolean> {
-    return this.finish(containerName, 'Done', at, { output, error: null, progress: 1 });
+  async markDone(containerName: string, at: Date, output: string, outputJson: string | null = null): Promise<boolean> {
+    return this.finish(containerName, 'Done', at, { output, outputJson, error: null, progress: 1 });
   }
 
   async markFailed(containerName: string, at: Date, error: string): Promise<boolean> {
-    return this.finish(containerName, 'Failed', at, { output: null, error });
+    return this.finish(containerName, 'Failed', at, { output: null, outputJson: null, error });
   }
 
   async saveArtifacts(containerName: string, artifacts: ContainerArtifacts): Promise<void> {
@@ -350,7 +351,7 @@ export class MongoJobStore implements JobStore {
     containerName: string,
     state: 'Done' | 'Failed',
     at: Date,
-    fields: { output: string | null; error: string | null; progress?: number },
+    fields: { output: string | null; outputJson: string | null; error: string | null; progress?: number },
   ): Promise<boolean> {
     const finishedAt = at.toISOString();
     const set = { state, finishedAt, ...fields };

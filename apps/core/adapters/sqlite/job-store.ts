@@ -29,6 +29,7 @@ interface JobRow {
   prior_attempts: string;
   error: string | null;
   output: string | null;
+  output_json: string | null;
   progress: number | null;
   cpu: number | null;
   memory_gb: number | null;
@@ -55,7 +56,8 @@ CREATE TABLE IF NOT EXISTS jobs (
   prior_attempts TEXT NOT NULL DEFAULT '[]',
   prior_vcpu_seconds REAL NOT NULL DEFAULT 0,
   prior_gb_seconds REAL NOT NULL DEFAULT 0,
-  kind TEXT NOT NULL DEFAULT 'default'
+  kind TEXT NOT NULL DEFAULT 'default',
+  output_json TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state, id);
 CREATE INDEX IF NOT EXISTS jobs_by_rev ON jobs(rev);
@@ -105,6 +107,7 @@ const ADDED_COLUMNS: Record<string, string> = {
   prior_vcpu_seconds: 'REAL NOT NULL DEFAULT 0',
   prior_gb_seconds: 'REAL NOT NULL DEFAULT 0',
   kind: "TEXT NOT NULL DEFAULT 'default'",
+  output_json: 'TEXT',
 };
 
 // Every write takes the next store-wide revision inside the same statement; SQLite runs one
@@ -126,6 +129,7 @@ function toJob(row: JobRow): Job {
     priorAttempts: JSON.parse(row.prior_attempts) as AttemptRecord[],
     error: row.error,
     output: row.output,
+    outputJson: row.output_json ?? null,
     progress: row.progress,
     cpu: row.cpu,
     memoryGb: row.memory_gb,
@@ -337,12 +341,12 @@ export class SqliteJobStore implements JobStore {
     });
   }
 
-  async markDone(containerName: string, at: Date, output: string): Promise<boolean> {
-    return this.finish(containerName, 'Done', at, { output, error: null });
+  async markDone(containerName: string, at: Date, output: string, outputJson: string | null = null): Promise<boolean> {
+    return this.finish(containerName, 'Done', at, { output, outputJson, error: null });
   }
 
   async markFailed(containerName: string, at: Date, error: string): Promise<boolean> {
-    return this.finish(containerName, 'Failed', at, { output: null, error });
+    return this.finish(containerName, 'Failed', at, { output: null, outputJson: null, error });
   }
 
   async saveArtifacts(containerName: string, artifacts: ContainerArtifacts): Promise<void> {
@@ -417,14 +421,14 @@ export class SqliteJobStore implements JobStore {
     containerName: string,
     state: 'Done' | 'Failed',
     at: Date,
-    fields: { output: string | null; error: string | null },
+    fields: { output: string | null; outputJson: string | null; error: string | null },
   ): Promise<boolean> {
     const finishedAt = at.toISOString();
     return this.change(
       containerName,
-      `state = ?, finished_at = ?, started_at = COALESCE(started_at, ?), output = ?, error = ?,
+      `state = ?, finished_at = ?, started_at = COALESCE(started_at, ?), output = ?, output_json = ?, error = ?,
        progress = CASE WHEN ? = 'Done' THEN 1 ELSE progress END`,
-      [state, finishedAt, finishedAt, fields.output, fields.error, state],
+      [state, finishedAt, finishedAt, fields.output, fields.outputJson, fields.error, state],
       { fromStates: statesBefore(state) },
     );
   }
