@@ -13,6 +13,7 @@ import { containerRoutes } from './routes/containers.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { kindRoutes } from './routes/kinds.js';
+import { requeueRoute } from './routes/requeue.js';
 import { openApiDocument, openApiRoute } from './routes/openapi.js';
 import { cardUpdateRoutes } from './routes/card-updates.js';
 import { detailsRoute } from './routes/details.js';
@@ -85,6 +86,7 @@ export async function buildApp(
   await app.register(async (scope) => openApiRoute(scope));
   await app.register(async (scope) => jobRoutes(scope, deps));
   await app.register(async (scope) => kindRoutes(scope, deps));
+  await app.register(async (scope) => requeueRoute(scope, deps, accessToken ? 'token' : 'anonymous'));
   await app.register(async (scope) => containerRoutes(scope, deps));
   await app.register(async (scope) => healthRoutes(scope, deps));
   await app.register(async (scope) => pageRoute(scope, deps, { signOut: Boolean(accessToken) }));

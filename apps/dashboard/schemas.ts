@@ -1,4 +1,4 @@
-import { JOB_STATES } from '../core/domain/job.js';
+import { JOB_STATES, REQUESTERS } from '../core/domain/job.js';
 import { CONTAINER_NAME_PATTERN } from '../core/domain/container-name.js';
 
 const nullableString = { type: ['string', 'null'] } as const;
@@ -51,6 +51,12 @@ export const jobSchema = {
     memoryGb: nullableNumber,
     costUsd: { type: ['number', 'null'], description: 'What its containers cost at ACI prices, rounded to 1e-9 USD' },
     rev: { type: 'integer' },
+    requeueOf: {
+      type: ['object', 'null'],
+      description: 'The failed task this one runs again, and who asked; null for submitted work',
+      required: ['id', 'by'],
+      properties: { id: { type: 'string' }, by: { type: 'string', enum: REQUESTERS } },
+    },
   },
 } as const;
 

@@ -167,6 +167,14 @@ export function jobStoreContract(name: string, open: () => Promise<StoreUnderTes
       expect((await store.list({ limit: 10, state: 'Failed' })).jobs[0]).toMatchObject({ output: null, outputJson: null });
     });
 
+    it('keeps which failed task a requeued one runs again, and who asked', async () => {
+      const id = newJobId();
+      const again = await store.insert(newPendingJob(id, containerNameFor(id), 'again', new Date(), 'default', { id: 'failed-id', by: 'token' }));
+      expect(again.requeueOf).toEqual({ id: 'failed-id', by: 'token' });
+      expect(await store.get(id)).toMatchObject({ requeueOf: { id: 'failed-id', by: 'token' } });
+      expect((await store.insert(pending())).requeueOf).toBeNull();
+    });
+
     it('keeps strings that look like operators as plain text', async () => {
       const job = await store.insert(pending('$set {"a":1}'));
       await store.markFailed(job.containerName, new Date(), '$literal $ifNull');

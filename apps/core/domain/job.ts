@@ -44,6 +44,21 @@ export interface Job {
   memoryGb: number | null;
   /** Store-wide revision of the last change: lets readers ask for "what changed since". */
   rev: number;
+  /** The failed task this one runs again, and who asked; null for submitted work. */
+  requeueOf: RequeueOrigin | null;
+}
+
+/**
+ * Who asked for a change: a script with the access token, anyone where the stack has none (the
+ * local stack), or the dashboard's own buttons. Named keys come later.
+ */
+export const REQUESTERS = ['token', 'anonymous', 'dashboard'] as const;
+export type Requester = (typeof REQUESTERS)[number];
+
+export interface RequeueOrigin {
+  /** The failed task's id. */
+  id: string;
+  by: Requester;
 }
 
 /** One attempt that ended without finishing its task, as the card and the details show it. */
@@ -74,7 +89,7 @@ export function statesBefore(target: JobState): JobState[] {
   return JOB_STATES.filter((s) => rankOf(s) < rankOf(target));
 }
 
-export function newPendingJob(id: string, containerName: string, message: string, now: Date, kind = DEFAULT_KIND): Job {
+export function newPendingJob(id: string, containerName: string, message: string, now: Date, kind = DEFAULT_KIND, requeueOf: RequeueOrigin | null = null): Job {
   return {
     id,
     containerName,
@@ -94,5 +109,6 @@ export function newPendingJob(id: string, containerName: string, message: string
     cpu: null,
     memoryGb: null,
     rev: 0,
+    requeueOf,
   };
 }

@@ -63,7 +63,7 @@ export interface MongoJobStoreOptions {
 function toJob({ _id, priorVcpuSeconds, priorGbSeconds, ...rest }: JobDocument): Job {
   // Jobs stored before attempts and kinds existed have neither.
   // Jobs finished before outputJson was kept have none.
-  return { id: _id, ...rest, priorAttempts: rest.priorAttempts ?? [], kind: rest.kind ?? DEFAULT_KIND, outputJson: rest.outputJson ?? null };
+  return { id: _id, ...rest, priorAttempts: rest.priorAttempts ?? [], kind: rest.kind ?? DEFAULT_KIND, outputJson: rest.outputJson ?? null, requeueOf: rest.requeueOf ?? null };
 }
 
 interface ChangeOptions {

@@ -1,5 +1,5 @@
 import { DuplicateJobError } from '../../domain/errors.js';
-import { JOB_STATES, statesBefore, type AttemptRecord, type Job, type JobState } from '../../domain/job.js';
+import { JOB_STATES, statesBefore, type AttemptRecord, type Job, type JobState, type RequeueOrigin } from '../../domain/job.js';
 import { isNoChange, totalsChange, totalsOf, type RunningTotals } from '../../domain/running-totals.js';
 import type {
   ContainerArtifacts,
@@ -30,6 +30,7 @@ interface JobRow {
   error: string | null;
   output: string | null;
   output_json: string | null;
+  requeue_of: string | null;
   progress: number | null;
   cpu: number | null;
   memory_gb: number | null;
@@ -57,7 +58,8 @@ CREATE TABLE IF NOT EXISTS jobs (
   prior_vcpu_seconds REAL NOT NULL DEFAULT 0,
   prior_gb_seconds REAL NOT NULL DEFAULT 0,
   kind TEXT NOT NULL DEFAULT 'default',
-  output_json TEXT
+  output_json TEXT,
+  requeue_of TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state, id);
 CREATE INDEX IF NOT EXISTS jobs_by_rev ON jobs(rev);
@@ -108,6 +110,7 @@ const ADDED_COLUMNS: Record<string, string> = {
   prior_gb_seconds: 'REAL NOT NULL DEFAULT 0',
   kind: "TEXT NOT NULL DEFAULT 'default'",
   output_json: 'TEXT',
+  requeue_of: 'TEXT',
 };
 
 // Every write takes the next store-wide revision inside the same statement; SQLite runs one
@@ -134,6 +137,7 @@ function toJob(row: JobRow): Job {
     cpu: row.cpu,
     memoryGb: row.memory_gb,
     rev: row.rev,
+    requeueOf: row.requeue_of ? (JSON.parse(row.requeue_of) as RequeueOrigin) : null,
   };
 }
 
@@ -190,8 +194,8 @@ export class SqliteJobStore implements JobStore {
     const inserted = this.db.immediateTransaction(() => {
       const row = this.sql(
         `INSERT INTO jobs (id, container_name, message, kind, state, enqueued_at, dispatched_at, started_at,
-           finished_at, attempts, prior_attempts, error, output, progress, cpu, memory_gb, rev)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${NEXT_REV})
+           finished_at, attempts, prior_attempts, error, output, progress, cpu, memory_gb, requeue_of, rev)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${NEXT_REV})
          ON CONFLICT DO NOTHING RETURNING *`,
       ).get(
         job.id,
@@ -210,6 +214,7 @@ export class SqliteJobStore implements JobStore {
         job.progress,
         job.cpu,
         job.memoryGb,
+        job.requeueOf ? JSON.stringify(job.requeueOf) : null,
       ) as JobRow | undefined;
       if (!row) return null;
       const saved = toJob(row);
