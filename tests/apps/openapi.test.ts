@@ -45,7 +45,9 @@ describe('GET /api/openapi.json', () => {
     const list = doc.paths['/api/jobs'].get;
     expect(list.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`)).toEqual(expect.arrayContaining(['query:state', 'query:limit', 'query:cursor']));
     const one = doc.paths['/api/jobs/{id}'].get;
-    expect(one.parameters).toEqual([expect.objectContaining({ in: 'path', name: 'id', required: true })]);
+    expect(one.parameters).toEqual(
+      expect.arrayContaining([expect.objectContaining({ in: 'path', name: 'id', required: true }), expect.objectContaining({ in: 'query', name: 'wait' })]),
+    );
     expect(Object.keys(one.responses['200'].content['application/json'].schema.properties)).toEqual(expect.arrayContaining(['id', 'state', 'output', 'costUsd']));
   });
 });

@@ -4,6 +4,7 @@ import type { DashboardDeps } from '../deps.js';
 import { isJobId } from '../../core/domain/job-id.js';
 import { badRequest, notFound } from '../http-errors.js';
 import { hintJsonContentType } from '../json-content-type.js';
+import { RevisionWatch } from '../revision-watch.js';
 import { toApiJob } from '../job-view.js';
 import { errorSchema, jobIdParams, jobSchema } from '../schemas.js';
 import { MESSAGE_LIMIT_BYTES, submitWork, submitWorkOnce, validateKind, validateMessage } from '../submit-work.js';
@@ -14,6 +15,8 @@ const MAX_PAGE_SIZE = 500;
 // JSON escapes can make a message up to six times its size on the wire (\uXXXX).
 const JSON_BODY_LIMIT = MESSAGE_LIMIT_BYTES * 6 + 1024;
 const MAX_IDEMPOTENCY_KEY = 255;
+/** The longest `?wait=` on GET /api/jobs/:id, in seconds (README). */
+const MAX_WAIT_SECONDS = 60;
 
 /**
  * The Idempotency-Key header: printable ASCII, at most 255 characters, bare or as a quoted
@@ -114,16 +117,25 @@ export async function jobRoutes(app: FastifyInstance, deps: DashboardDeps): Prom
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  const watch = new RevisionWatch(deps.store);
+  app.addHook('onClose', async () => watch.close());
+
+  app.get<{ Params: { id: string }; Querystring: { wait?: string } }>(
     '/api/jobs/:id',
     {
       schema: {
         params: jobIdParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { wait: { type: 'string', maxLength: 20, description: `Seconds (1-${MAX_WAIT_SECONDS}) to wait for the task to end before answering` } },
+        },
         response: { 200: jobSchema, 400: errorSchema, 404: errorSchema },
       },
     },
     async (request) => {
-      const job = await deps.store.get(request.params.id);
+      const wait = wholeNumberInRange('wait', request.query.wait, { min: 1, max: MAX_WAIT_SECONDS, fallback: 0 });
+      const job = wait ? await watch.waitForEnd(request.params.id, wait * 1000) : await deps.store.get(request.params.id);
       if (!job) throw notFound(`no job with id ${request.params.id}`);
       return toApiJob(job, deps.prices);
     },
