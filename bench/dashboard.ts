@@ -44,9 +44,12 @@ async function readCounter(dataDir: string, store: SqliteJobStore | MongoJobStor
   const { buildApp } = await fromBuild<typeof import('../apps/dashboard/app.js')>('apps/dashboard/app.js');
   const { SqliteWorkQueue } = await fromBuild<typeof import('../apps/core/adapters/sqlite/work-queue.js')>('apps/core/adapters/sqlite/work-queue.js');
   const { DEFAULT_PRICES } = await fromBuild<typeof import('../apps/core/domain/pricing.js')>('apps/core/domain/pricing.js');
+  const { KindCatalog } = await fromBuild<typeof import('../apps/core/domain/task-kind.js')>('apps/core/domain/task-kind.js');
+  const { DEFAULT_RETRY_POLICY } = await fromBuild<typeof import('../apps/core/domain/retry-policy.js')>('apps/core/domain/retry-policy.js');
+  const { defaultKind } = await fromBuild<typeof import('../apps/core/settings/kinds.js')>('apps/core/settings/kinds.js');
   const queue = new SqliteWorkQueue({ path: join(dataDir, 'reads-queue.db'), lockDurationMs: 60_000, maxDeliveryCount: 5, duplicateDetectionWindowMs: 600_000 });
   const app = await buildApp(
-    { store, queue, runtime: { logs: async () => null }, metrics: { metrics: async () => null }, prices: DEFAULT_PRICES, costLabel: 'ACI equivalent', kinds: ['default'] },
+    { store, queue, runtime: { logs: async () => null }, metrics: { metrics: async () => null }, prices: DEFAULT_PRICES, costLabel: 'ACI equivalent', kinds: new KindCatalog(defaultKind({ cpu: 1, memoryGb: 1.5, timeoutSeconds: 60, retry: DEFAULT_RETRY_POLICY, workSeconds: 0 })) },
     { logger: false },
   );
   const inject: Inject = (path) => app.inject({ method: 'GET', url: path, headers: { host: '127.0.0.1' } });

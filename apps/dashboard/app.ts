@@ -1,5 +1,5 @@
 import formBody from '@fastify/formbody';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify';
 import { accessTokenGate, type AccessCheck } from './access-token.js';
 import type { ClientAddressSource } from './client-address.js';
 import { CredentialFailures } from './credential-failures.js';
@@ -14,6 +14,9 @@ import { MESSAGE_LIMIT_BYTES } from './submit-work.js';
 import { containerRoutes } from './routes/containers.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
+import { kindRoutes } from './routes/kinds.js';
+import { requeueRoute } from './routes/requeue.js';
+import { openApiDocument, openApiRoute } from './routes/openapi.js';
 import { cardUpdateRoutes } from './routes/card-updates.js';
 import { detailsRoute } from './routes/details.js';
 import { pageRoute } from './routes/page.js';
@@ -36,11 +39,13 @@ export interface BuildOptions extends FastifyServerOptions {
   clientAddress?: ClientAddressSource;
   /** The host names and scheme browsers use; by default a loopback bind over http. */
   servedAs?: ServedAs;
+  /** Told of each route as Fastify adds it: the route table, for tests that walk it. */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 export async function buildApp(
   deps: DashboardDeps,
-  { accessToken, clientAddress = 'socket', servedAs = LOOPBACK, ...options }: BuildOptions = {},
+  { accessToken, clientAddress = 'socket', servedAs = LOOPBACK, onRoute, ...options }: BuildOptions = {},
 ): Promise<FastifyInstance> {
   // Every request passes these in order, including one whose URL the router cannot read.
   const guards: Guard[] = [securityHeaders(servedAs), refuseOtherHosts(servedAs), refuseCrossOrigin(servedAs)];
@@ -53,8 +58,10 @@ export async function buildApp(
   const app = Fastify({
     ...options,
     routerOptions: { maxParamLength: MAX_PATH_SEGMENT },
-    // A number is not a message: no type coercion, so wrong types are refused with 400.
-    ajv: { customOptions: { coerceTypes: false } },
+    // A number is not a message: no type coercion, so wrong types are refused with 400. An
+    // unknown field or parameter is refused, not dropped, where a schema closes its object; and
+    // `verbose` gives each error its schema and value, to name what is allowed.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, verbose: true } },
     // A URL the router cannot decode skips the hooks: run the same guards, then the one handler.
     frameworkErrors: async (error, request, reply) => {
       try {
@@ -68,6 +75,7 @@ export async function buildApp(
       return handleError(error, request, reply);
     },
   });
+  if (onRoute) app.addHook('onRoute', onRoute);
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     try {
@@ -83,7 +91,12 @@ export async function buildApp(
   app.setNotFoundHandler((request, reply) => {
     sendError(request, reply, 404, `no route ${request.method} ${request.url.split('?')[0]}`);
   });
+  // Before every route: it collects them as they are added.
+  await openApiDocument(app);
+  await app.register(async (scope) => openApiRoute(scope));
   await app.register(async (scope) => jobRoutes(scope, deps));
+  await app.register(async (scope) => kindRoutes(scope, deps));
+  await app.register(async (scope) => requeueRoute(scope, deps, accessToken ? 'token' : 'anonymous'));
   await app.register(async (scope) => containerRoutes(scope, deps));
   await app.register(async (scope) => healthRoutes(scope, deps));
   await app.register(async (scope) => pageRoute(scope, deps, { signOut: Boolean(accessToken) }));

@@ -29,7 +29,7 @@ export async function createDashboardDeps(
       duplicateDetectionWindowMs: tuning.duplicateWindowSeconds * 1000,
     });
   }, reachability);
-  const common = { store, queue, prices: settings.prices, costLabel: settings.costLabel, kinds: settings.kinds.names() };
+  const common = { store, queue, prices: settings.prices, costLabel: settings.costLabel, kinds: settings.kinds };
   if (settings.containers.kind === 'aci') {
     return {
       ...common,

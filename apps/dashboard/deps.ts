@@ -2,6 +2,7 @@ import type { ContainerMetrics, ContainerRuntime, FollowableLogs } from '../core
 import type { JobStore } from '../core/domain/job-store.port.js';
 import type { WorkQueue } from '../core/domain/work-queue.port.js';
 import type { PriceTable } from '../core/domain/pricing.js';
+import type { KindCatalog } from '../core/domain/task-kind.js';
 
 /** What the dashboard needs, chosen by its composition root (local stack or App Service). */
 export interface DashboardDeps {
@@ -14,7 +15,7 @@ export interface DashboardDeps {
   /** "ACI equivalent" on the local stack, where nothing is billed. */
   costLabel: string;
   /** The task kinds a request may name, the built-in `default` first. */
-  kinds: string[];
+  kinds: KindCatalog;
   /** A kind's container environment besides MESSAGE and CONTAINER_NAME, to check a message fits it. */
   kindEnvironment?: (kind: string) => Record<string, string> | undefined;
   /**

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from './http-errors.js';
+import { validationMessage } from './validation-message.js';
 import { MESSAGE_LIMIT_BYTES } from './submit-work.js';
 import { html } from './views/html.js';
 
@@ -11,7 +12,7 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
   let status = error.statusCode ?? 500;
   let message = error.message;
   if (error.validation) {
-    message = `${error.validationContext ?? 'request'}${error.validation[0]?.instancePath ?? ''} ${error.validation[0]?.message ?? 'is invalid'}`;
+    message = validationMessage(error.validationContext ?? 'request', error.validation[0]);
   }
   switch (error.code) {
     // docs/design.md: a body that is not JSON is a 400, whatever its content type.

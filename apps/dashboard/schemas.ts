@@ -1,4 +1,4 @@
-import { JOB_STATES } from '../core/domain/job.js';
+import { JOB_STATES, REQUESTERS } from '../core/domain/job.js';
 import { CONTAINER_NAME_PATTERN } from '../core/domain/container-name.js';
 
 const nullableString = { type: ['string', 'null'] } as const;
@@ -42,12 +42,21 @@ export const jobSchema = {
       },
     },
     error: nullableString,
-    output: nullableString,
+    output: {
+      description:
+        'The result: the JSON value of the program\'s last `{"output": <JSON value>}` line, else its last line as text; null until Done',
+    },
     progress: nullableNumber,
     cpu: nullableNumber,
     memoryGb: nullableNumber,
-    costUsd: nullableNumber,
+    costUsd: { type: ['number', 'null'], description: 'What its containers cost at ACI prices, rounded to 1e-9 USD' },
     rev: { type: 'integer' },
+    requeueOf: {
+      type: ['object', 'null'],
+      description: 'The failed task this one runs again, and who asked; null for submitted work',
+      required: ['id', 'by'],
+      properties: { id: { type: 'string' }, by: { type: 'string', enum: REQUESTERS } },
+    },
   },
 } as const;
 
@@ -72,4 +81,26 @@ export const metricsSchema = {
   type: 'object',
   required: ['name', 'cpu', 'memory'],
   properties: { name: { type: 'string' }, cpu: metricPoints, memory: metricPoints },
+} as const;
+
+/** A task kind as GET /api/kinds shows it (routes/kinds.ts, kindView). */
+export const kindSchema = {
+  type: 'object',
+  required: ['name', 'image', 'command', 'cpu', 'memoryGb', 'timeoutSeconds', 'retry'],
+  // Closed: the serializer drops anything else, a second guard against a leaked field.
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string' },
+    image: { type: ['string', 'null'], description: 'The image it runs in a container (Azure, CONTAINERS=docker)' },
+    command: { type: ['array', 'null'], items: { type: 'string' }, description: 'The program it runs as a process on the local stack' },
+    cpu: { type: 'number' },
+    memoryGb: { type: 'number' },
+    timeoutSeconds: { type: 'integer' },
+    retry: {
+      type: 'object',
+      required: ['maxAttempts', 'retryOnExitCodes'],
+      additionalProperties: false,
+      properties: { maxAttempts: { type: 'integer' }, retryOnExitCodes: { type: 'array', items: { type: 'string' } } },
+    },
+  },
 } as const;

@@ -4,7 +4,7 @@ import { environmentProblem } from '../core/domain/environment-limits.js';
 import { workerEnvironment } from '../core/domain/worker-contract.js';
 import { DuplicateJobError, errorMessage } from '../core/domain/errors.js';
 import { workMessage } from '../core/domain/work-message.js';
-import { newPendingJob, type Job } from '../core/domain/job.js';
+import { newPendingJob, type Job, type RequeueOrigin } from '../core/domain/job.js';
 import { newJobId } from '../core/domain/job-id.js';
 import type { SubmitStore } from '../core/domain/job-store.port.js';
 import { DEFAULT_KIND } from '../core/domain/task-kind.js';
@@ -49,6 +49,8 @@ async function stored<T>(write: () => Promise<T>, deps: SubmitDeps): Promise<T> 
 export interface WorkRequest {
   message: string;
   kind: string;
+  /** Set when it runs a failed task again: which, and who asked (not part of the fingerprint). */
+  requeueOf?: RequeueOrigin;
 }
 
 /** Throws a 400 for a kind the stack does not declare; nothing is stored before this. */
@@ -163,7 +165,7 @@ export async function submitWorkOnce(work: WorkRequest, key: string, deps: Submi
   }
   let job: Job;
   try {
-    job = await stored(() => deps.store.insert(newPendingJob(claim.jobId, containerNameFor(claim.jobId), work.message, now, work.kind)), deps);
+    job = await stored(() => deps.store.insert(newPendingJob(claim.jobId, containerNameFor(claim.jobId), work.message, now, work.kind, work.requeueOf ?? null)), deps);
   } catch (error) {
     if (!(error instanceof DuplicateJobError)) throw error;
     return { job: (await deps.store.get(claim.jobId))!, replayed: true }; // a request with the same key stored it just now

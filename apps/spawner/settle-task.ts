@@ -2,7 +2,7 @@ import { containerNameFor } from '../core/domain/container-name.js';
 import { isTerminal, type Job } from '../core/domain/job.js';
 import type { SettleStore } from '../core/domain/job-store.port.js';
 import { RetryLaterError, type ContainerMetrics, type ContainerRuntime, type ContainerStatus } from '../core/domain/container-runtime.port.js';
-import { failureTail, outputFromLogs, progressFromLogs } from '../core/domain/container-output.js';
+import { failureTail, outputFromLogs, outputJsonFromLogs, progressFromLogs } from '../core/domain/container-output.js';
 import type { AttemptEnd } from '../core/domain/attempt-end.js';
 import { describeEnd, endOfContainer, shouldRetry, startWaitOver } from '../core/domain/retry-policy.js';
 import { DEFAULT_KIND, startWaitSecondsOf, type KindCatalog, type TaskKind } from '../core/domain/task-kind.js';
@@ -126,7 +126,7 @@ export async function settleTask(
     if (!kind.store && container.exitCode === 0) {
       // A kind that knows nothing of the store: its exit 0 is its Done, its output its result.
       await deps.store.markStarted(job.containerName, new Date(container.startedAt ?? finishedAt));
-      await deps.store.markDone(job.containerName, new Date(finishedAt), outputFromLogs(logs));
+      await deps.store.markDone(job.containerName, new Date(finishedAt), outputFromLogs(logs), outputJsonFromLogs(logs));
     } else {
       const end: AttemptEnd = container.end ?? endOfContainer(container);
       // The built-in worker says why in its last line; another program, in its error output or its log.

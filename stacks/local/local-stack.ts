@@ -157,7 +157,7 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
   let app: FastifyInstance;
   try {
     app = await buildApp(
-      { store, queue, runtime: withMaskedLogs(runtime, masker, { live: true }), metrics: runtime, prices: settings.prices, costLabel: 'ACI equivalent', kinds: kinds.names(), kindEnvironment, storageFault },
+      { store, queue, runtime: withMaskedLogs(runtime, masker, { live: true }), metrics: runtime, prices: settings.prices, costLabel: 'ACI equivalent', kinds, kindEnvironment, storageFault },
       {
         // A connection not taken for want of descriptors is one log line; work in flight goes on.
         ...httpServerOptions(settings.http, (error) => log(`the HTTP server could not take a connection: ${errorMessage(error)}`)),

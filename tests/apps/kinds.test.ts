@@ -7,6 +7,8 @@ import type { SqliteWorkQueue } from '../../apps/core/adapters/sqlite/work-queue
 import { DEFAULT_RETRY_POLICY } from '../../apps/core/domain/retry-policy.js';
 import type { Job } from '../../apps/core/domain/job.js';
 import type { TaskKind } from '../../apps/core/domain/task-kind.js';
+import { DEFAULT_PRICES } from '../../apps/core/domain/pricing.js';
+import { toApiJob } from '../../apps/dashboard/job-view.js';
 import { submitWork } from '../../apps/dashboard/submit-work.js';
 import type { WorkerLaunch } from '../../apps/spawner/dispatch.js';
 import { LocalConsumer } from '../../apps/spawner/local-consumer.js';
@@ -51,6 +53,7 @@ describe('task kinds that know nothing of the store', () => {
         EXITS_WITH('exits-255', 255),
         EXITS_WITH('sleeps', 0, { env: { SLEEP_SECONDS: '20' } }),
         kind('echo', ['node', ECHO_WORKER], { env: { GREETING: 'hello' }, secretEnv: { API_TOKEN: 's3cret' } }),
+        kind('json-out', ['sh', '-c', 'echo "progress 1"; echo \'{"output": {"length": 5, "words": ["a", "b"]}}\'']),
       ]),
     };
     consumer = new LocalConsumer({ queue, store, runtime, launch, maxConcurrent: 4, running: () => runtime.runningCount(), waitForExit: (ms) => runtime.waitForExit(ms), pollMs: 100, log: () => {} });
@@ -89,6 +92,13 @@ describe('task kinds that know nothing of the store', () => {
     const done = await reaches(job.id, 'Done', 10_000);
     expect(done).toMatchObject({ output: '5 words on 2 lines', progress: 1, kind: 'wordcount', cpu: 0.5, memoryGb: 0.5, attempts: 1 });
     expect((await store.getArtifacts(job.containerName))!.logs).toContain('progress 0.5');
+  });
+
+  it('keeps a JSON result as JSON, which the API returns as a value, not a string to parse again', async () => {
+    const job = await submitWork({ message: 'hi', kind: 'json-out' }, { store, queue });
+    const done = await reaches(job.id, 'Done', 10_000);
+    expect(done).toMatchObject({ output: '{"length":5,"words":["a","b"]}', outputJson: '{"length":5,"words":["a","b"]}' });
+    expect(toApiJob(done, DEFAULT_PRICES).output).toEqual({ length: 5, words: ['a', 'b'] });
   });
 
   it('gives a kind without store access MESSAGE, CONTAINER_NAME and its own env alone: never DATABASE_URI', async () => {

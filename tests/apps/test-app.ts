@@ -4,7 +4,24 @@ import type { SqliteWorkQueue } from '../../apps/core/adapters/sqlite/work-queue
 import { DEFAULT_PRICES } from '../../apps/core/domain/pricing.js';
 import { buildApp, type BuildOptions } from '../../apps/dashboard/app.js';
 import type { DashboardDeps } from '../../apps/dashboard/deps.js';
-import { openEmbedded, tempDir } from '../helpers.js';
+import { DEFAULT_RETRY_POLICY } from '../../apps/core/domain/retry-policy.js';
+import type { TaskKind } from '../../apps/core/domain/task-kind.js';
+import { openEmbedded, tempDir, testKinds } from '../helpers.js';
+
+/** A second kind besides the built-in one, as the local stack's kinds file declares it. */
+export const WORDCOUNT: TaskKind = {
+  name: 'wordcount',
+  command: ['sh', 'examples/wordcount/wordcount.sh'],
+  image: null,
+  registry: null,
+  cpu: 0.5,
+  memoryGb: 0.5,
+  timeoutSeconds: 60,
+  retry: DEFAULT_RETRY_POLICY,
+  env: { STEP_SECONDS: '0.3' },
+  secretEnv: {},
+  store: false,
+};
 import { queueDepth } from '../queue-inspection.js';
 
 export interface DashboardUnderTest {
@@ -33,7 +50,7 @@ export async function buildTestApp({ deps: parts = {}, ...options }: BuildOption
     metrics: { metrics: async () => null },
     prices: DEFAULT_PRICES,
     costLabel: 'ACI equivalent',
-    kinds: ['default', 'wordcount'],
+    kinds: await testKinds({}, [WORDCOUNT]),
     ...parts,
   };
   const app = await buildApp(deps, { logger: false, ...options });

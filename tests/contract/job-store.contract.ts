@@ -154,6 +154,27 @@ export function jobStoreContract(name: string, open: () => Promise<StoreUnderTes
       expect(totals.gbSeconds).toBeCloseTo(5 * 2 + 2 * 2, 9);
     });
 
+    it('keeps a result given as JSON beside its text, and none for a result that was not', async () => {
+      const json = await store.insert(pending());
+      expect(json.outputJson).toBeNull();
+      await store.markDone(json.containerName, new Date(), '{"length":5}', '{"length":5}');
+      expect(await store.get(json.id)).toMatchObject({ output: '{"length":5}', outputJson: '{"length":5}' });
+      const text = await store.insert(pending());
+      await store.markDone(text.containerName, new Date(), 'five words');
+      expect(await store.get(text.id)).toMatchObject({ output: 'five words', outputJson: null });
+      const failed = await store.insert(pending());
+      await store.markFailed(failed.containerName, new Date(), 'exit 3');
+      expect((await store.list({ limit: 10, state: 'Failed' })).jobs[0]).toMatchObject({ output: null, outputJson: null });
+    });
+
+    it('keeps which failed task a requeued one runs again, and who asked', async () => {
+      const id = newJobId();
+      const again = await store.insert(newPendingJob(id, containerNameFor(id), 'again', new Date(), 'default', { id: 'failed-id', by: 'token' }));
+      expect(again.requeueOf).toEqual({ id: 'failed-id', by: 'token' });
+      expect(await store.get(id)).toMatchObject({ requeueOf: { id: 'failed-id', by: 'token' } });
+      expect((await store.insert(pending())).requeueOf).toBeNull();
+    });
+
     it('keeps strings that look like operators as plain text', async () => {
       const job = await store.insert(pending('$set {"a":1}'));
       await store.markFailed(job.containerName, new Date(), '$literal $ifNull');
@@ -174,6 +195,26 @@ export function jobStoreContract(name: string, open: () => Promise<StoreUnderTes
       const running = await store.list({ limit: 10, state: 'InProgress' });
       expect(running.jobs.map((j) => j.id)).toEqual([ids[1]]);
       expect(await store.counts()).toMatchObject({ Pending: 4, InProgress: 1, Done: 0, Failed: 0 });
+    });
+
+    it('filters by kind, and by kind and state together, paging with a cursor', async () => {
+      const ids: Record<string, string[]> = { default: [], wordcount: [] };
+      for (let i = 0; i < 6; i++) {
+        const kind = i % 2 ? 'wordcount' : 'default';
+        const id = newJobId();
+        ids[kind]!.push((await store.insert(newPendingJob(id, containerNameFor(id), `m${i}`, new Date(), kind))).id);
+      }
+      await store.markStarted(containerNameFor(ids.wordcount![0]!), new Date());
+      await store.markStarted(containerNameFor(ids.default![1]!), new Date());
+      const words = await store.list({ limit: 2, kind: 'wordcount' });
+      expect(words.jobs.map((j) => j.id)).toEqual([ids.wordcount![2], ids.wordcount![1]]);
+      const rest = await store.list({ limit: 2, kind: 'wordcount', cursor: words.next! });
+      expect(rest.jobs.map((j) => j.id)).toEqual([ids.wordcount![0]]);
+      expect(rest.next).toBeNull();
+      expect((await store.list({ limit: 10, kind: 'default' })).jobs.map((j) => j.id)).toEqual([...ids.default!].reverse());
+      expect((await store.list({ limit: 10, kind: 'wordcount', state: 'InProgress' })).jobs.map((j) => j.id)).toEqual([ids.wordcount![0]]);
+      expect((await store.list({ limit: 10, kind: 'default', state: 'Pending' })).jobs.map((j) => j.id)).toEqual([ids.default![2], ids.default![0]]);
+      expect((await store.list({ limit: 10, kind: 'thumbnail' })).jobs).toEqual([]);
     });
 
     it('tells what changed since a revision, in the order it changed', async () => {

@@ -73,6 +73,28 @@ describe('MongoJobStore running totals', () => {
   });
 });
 
+describe('MongoJobStore kinds', () => {
+  it('lists a job stored before kinds existed (no kind field) as a default one', async () => {
+    await started;
+    const dbUri = `mongodb://127.0.0.1:${standIn.port}/${uniqueDatabase()}`;
+    const store = await MongoJobStore.connect(dbUri);
+    const raw = new MongoClient(dbUri);
+    try {
+      const ids = [newJobId(), newJobId(), newJobId()];
+      await store.insert(newPendingJob(ids[0]!, containerNameFor(ids[0]!), 'old', new Date()));
+      await store.insert(newPendingJob(ids[1]!, containerNameFor(ids[1]!), 'new', new Date()));
+      await store.insert(newPendingJob(ids[2]!, containerNameFor(ids[2]!), 'words', new Date(), 'wordcount'));
+      await raw.db().collection<{ _id: string }>('jobs').updateOne({ _id: ids[0]! }, { $unset: { kind: '' } });
+      expect((await store.list({ limit: 10, kind: 'default' })).jobs.map((j) => j.id)).toEqual([ids[1], ids[0]]);
+      expect((await store.list({ limit: 10, kind: 'default', state: 'Pending' })).jobs.map((j) => j.id)).toEqual([ids[1], ids[0]]);
+      expect((await store.list({ limit: 10, kind: 'wordcount' })).jobs.map((j) => j.id)).toEqual([ids[2]]);
+    } finally {
+      await raw.close();
+      await store.close();
+    }
+  });
+});
+
 describe('what the contract run sent through the stand-in', () => {
   it('created the missing indexes itself, this being a plain MongoDB on this machine', () => {
     const created = standIn.commands.filter((c) => c.name === 'createIndexes').flatMap((c) => c.body.indexes as { key: object; unique?: boolean }[]);

@@ -136,6 +136,8 @@ describe('the Azure stack, with Pulumi mocks', () => {
       { key: { keys: ['_id'] } },
       { key: { keys: ['containerName'] }, options: { unique: true } },
       { key: { keys: ['state', '_id'] } },
+      { key: { keys: ['kind', '_id'] } },
+      { key: { keys: ['state', 'kind', '_id'] } },
       { key: { keys: ['rev'] } },
     ]);
     expect(indexesOf('artifacts')).toEqual([{ key: { keys: ['_id'] } }]);

@@ -28,21 +28,25 @@ export function progressFromLogs(logs: string): number | null {
   return null;
 }
 
-/** The result: the last line that is a JSON object with an `output`, or else the last line. */
-export function outputFromLogs(logs: string): string {
-  const all = lines(logs);
+/** The value of the last line that is a JSON object with an `output`; undefined without one. */
+function lastOutputValue(all: string[]): { value: unknown } | undefined {
   for (const line of [...all].reverse()) {
     if (!line.startsWith('{')) continue;
     try {
       const parsed = JSON.parse(line) as unknown;
-      if (typeof parsed === 'object' && parsed !== null && 'output' in parsed) {
-        const { output } = parsed as { output: unknown };
-        return cap(typeof output === 'string' ? output : JSON.stringify(output));
-      }
+      if (typeof parsed === 'object' && parsed !== null && 'output' in parsed) return { value: (parsed as { output: unknown }).output };
     } catch {
       // not JSON: an ordinary line
     }
   }
+  return undefined;
+}
+
+/** The result: the last line that is a JSON object with an `output`, or else the last line. */
+export function outputFromLogs(logs: string): string {
+  const all = lines(logs);
+  const found = lastOutputValue(all);
+  if (found) return cap(typeof found.value === 'string' ? found.value : JSON.stringify(found.value));
   return cap(all.filter((line) => !PROGRESS_LINE.test(line)).pop() ?? '');
 }
 
@@ -67,4 +71,16 @@ export function failureTail(logs: string, errors: string | null = null): string 
   const story = (text: string) => lines(text).filter((line) => !isProtocolLine(line));
   const said = errors === null ? [] : story(errors);
   return cap((said.length > 0 ? said : story(logs)).slice(-REASON_LINES).join(' ⏎ '));
+}
+
+/**
+ * The result as JSON text when the last such line gave one (`{"output": <JSON value>}`), for
+ * the API to return as JSON; null without one, or when it is too long to keep whole (a cut
+ * JSON text is no JSON: the capped text in `output` stands instead).
+ */
+export function outputJsonFromLogs(logs: string): string | null {
+  const found = lastOutputValue(lines(logs));
+  if (!found) return null;
+  const json = JSON.stringify(found.value);
+  return json.length > MAX_OUTPUT_CHARACTERS ? null : json;
 }

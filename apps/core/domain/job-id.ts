@@ -49,3 +49,10 @@ export function jobIdFrom(at: Date, seed: string): string {
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
+
+const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/** Whether `text` has the form of a job id (a UUIDv7 as newJobId and jobIdFrom write it). */
+export function isJobId(text: string): boolean {
+  return UUID_V7.test(text);
+}

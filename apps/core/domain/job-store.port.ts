@@ -9,6 +9,8 @@ export interface JobPage {
 
 export interface ListQuery {
   state?: JobState;
+  /** Only jobs of this task kind. */
+  kind?: string;
   limit: number;
   /** The `next` of the previous page: only jobs older than it are listed. */
   cursor?: string;
@@ -87,7 +89,8 @@ export interface JobStore {
   markStarted(containerName: string, at: Date): Promise<boolean>;
   /** InProgress only, and only forward. */
   reportProgress(containerName: string, progress: number): Promise<boolean>;
-  markDone(containerName: string, at: Date, output: string): Promise<boolean>;
+  /** `outputJson`: the result as JSON text, where the program gave one (Job.outputJson). */
+  markDone(containerName: string, at: Date, output: string, outputJson?: string | null): Promise<boolean>;
   markFailed(containerName: string, at: Date, error: string): Promise<boolean>;
 
   saveArtifacts(containerName: string, artifacts: ContainerArtifacts): Promise<void>;

@@ -29,7 +29,14 @@ export interface Job {
   priorAttempts: AttemptRecord[];
   /** Why the job failed, or (while Pending) why the last dispatch attempt failed. */
   error: string | null;
+  /** The result as text: shown on the card; a JSON value as its JSON text. */
   output: string | null;
+  /**
+   * The result as JSON text, when the program's last output was `{"output": <JSON value>}`
+   * (the API returns that value as JSON); null otherwise, for a result too long to keep
+   * whole, and for every job finished before it was kept.
+   */
+  outputJson: string | null;
   /** 0 to 1 while the worker reports it; 1 when Done. */
   progress: number | null;
   /** What the container was given (vCPU and GiB); null until dispatched. */
@@ -37,6 +44,21 @@ export interface Job {
   memoryGb: number | null;
   /** Store-wide revision of the last change: lets readers ask for "what changed since". */
   rev: number;
+  /** The failed task this one runs again, and who asked; null for submitted work. */
+  requeueOf: RequeueOrigin | null;
+}
+
+/**
+ * Who asked for a change: a script with the access token, anyone where the stack has none (the
+ * local stack), or the dashboard's own buttons. Named keys come later.
+ */
+export const REQUESTERS = ['token', 'anonymous', 'dashboard'] as const;
+export type Requester = (typeof REQUESTERS)[number];
+
+export interface RequeueOrigin {
+  /** The failed task's id. */
+  id: string;
+  by: Requester;
 }
 
 /** One attempt that ended without finishing its task, as the card and the details show it. */
@@ -67,7 +89,7 @@ export function statesBefore(target: JobState): JobState[] {
   return JOB_STATES.filter((s) => rankOf(s) < rankOf(target));
 }
 
-export function newPendingJob(id: string, containerName: string, message: string, now: Date, kind = DEFAULT_KIND): Job {
+export function newPendingJob(id: string, containerName: string, message: string, now: Date, kind = DEFAULT_KIND, requeueOf: RequeueOrigin | null = null): Job {
   return {
     id,
     containerName,
@@ -82,9 +104,11 @@ export function newPendingJob(id: string, containerName: string, message: string
     priorAttempts: [],
     error: null,
     output: null,
+    outputJson: null,
     progress: null,
     cpu: null,
     memoryGb: null,
     rev: 0,
+    requeueOf,
   };
 }

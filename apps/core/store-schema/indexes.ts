@@ -20,8 +20,11 @@ export interface RequiredIndex {
 export const JOB_STORE_INDEXES: readonly RequiredIndex[] = [
   // A job's container name is unique: a message delivered twice starts one container.
   { collection: 'jobs', keys: ['containerName'], unique: true },
-  // The dashboard lists one state, newest first.
+  // The dashboard lists one state, newest first; the API also one kind, or one kind in one
+  // state (GET /api/jobs?state=&kind=). Each filter's equality fields lead, the sort follows.
   { collection: 'jobs', keys: ['state', '_id'] },
+  { collection: 'jobs', keys: ['kind', '_id'] },
+  { collection: 'jobs', keys: ['state', 'kind', '_id'] },
   // changedSince sorts by rev, and Cosmos refuses a sort on a field no index covers.
   { collection: 'jobs', keys: ['rev'] },
 ];

@@ -16,6 +16,6 @@ export async function pageRoute(app: FastifyInstance, deps: DashboardDeps, { sig
     // The revision first: a change after it is sent by the next poll, never lost between.
     const rev = await deps.store.currentRev();
     const [{ jobs, next }, totals] = await Promise.all([deps.store.list({ limit: DEFAULT_PAGE_SIZE }), currentTotals(deps)]);
-    return sendHtml(reply, page({ jobs: jobViews(jobs, deps), next, rev, totals, context: viewContext(deps), signOut, kinds: deps.kinds }));
+    return sendHtml(reply, page({ jobs: jobViews(jobs, deps), next, rev, totals, context: viewContext(deps), signOut, kinds: deps.kinds.names() }));
   });
 }

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { currentTotals } from '../current-totals.js';
 import type { DashboardDeps } from '../deps.js';
-import { HttpError, notFound } from '../http-errors.js';
 import { jobIdParams } from '../schemas.js';
-import { MAX_COPIES, submitWork, submitWorkOnce, validateKind, validateWork } from '../submit-work.js';
+import { requeueFailed } from '../requeue.js';
+import { MAX_COPIES, submitWork, validateWork } from '../submit-work.js';
 import { card } from '../views/card.js';
 import { html } from '../views/html.js';
 import { upsertCards } from '../views/page.js';
@@ -28,7 +28,7 @@ export async function workFormRoutes(app: FastifyInstance, deps: DashboardDeps):
       },
     },
     async (request, reply) => {
-      const work = validateWork(request.body, deps);
+      const work = validateWork(request.body, { kinds: deps.kinds.names(), kindEnvironment: deps.kindEnvironment });
       const count = wholeNumberInRange('count', request.body.count, { min: 1, max: MAX_COPIES, fallback: 1 });
       const jobs = [];
       for (let i = 0; i < count; i++) jobs.push(await submitWork(work, deps));
@@ -37,13 +37,8 @@ export async function workFormRoutes(app: FastifyInstance, deps: DashboardDeps):
   );
 
   app.post<{ Params: { id: string } }>('/ui/jobs/:id/requeue', { schema: { params: jobIdParams } }, async (request, reply) => {
-    const failed = await deps.store.get(request.params.id);
-    if (!failed) throw notFound(`no job with id ${request.params.id}`);
-    if (failed.state !== 'Failed') throw new HttpError(409, 'NOT_FAILED', `only a failed task can be requeued; this one is ${failed.state}`);
-    // The failed task stays as history; the same message runs again as a new task, once:
-    // a second Requeue of the same task (a double click, a retry) answers with that task.
-    const work = { message: failed.message, kind: validateKind(failed.kind, deps.kinds) };
-    const { job } = await submitWorkOnce(work, `requeue:${failed.id}`, deps);
+    // A second Requeue of the same task (a double click, a retry) answers with the first's task.
+    const { job } = await requeueFailed(request.params.id, 'dashboard', { ...deps, kinds: deps.kinds.names() });
     return sendHtml(reply.code(201), await cards([job]));
   });
 }

@@ -62,7 +62,8 @@ export interface MongoJobStoreOptions {
 
 function toJob({ _id, priorVcpuSeconds, priorGbSeconds, ...rest }: JobDocument): Job {
   // Jobs stored before attempts and kinds existed have neither.
-  return { id: _id, ...rest, priorAttempts: rest.priorAttempts ?? [], kind: rest.kind ?? DEFAULT_KIND };
+  // Jobs finished before outputJson was kept have none.
+  return { id: _id, ...rest, priorAttempts: rest.priorAttempts ?? [], kind: rest.kind ?? DEFAULT_KIND, outputJson: rest.outputJson ?? null, requeueOf: rest.requeueOf ?? null };
 }
 
 interface ChangeOptions {
@@ -152,8 +153,12 @@ export class MongoJobStore implements JobStore {
     return this.one(doc);
   }
 
-  async list({ state, limit, cursor }: ListQuery): Promise<JobPage> {
+  async list({ state, kind, limit, cursor }: ListQuery): Promise<JobPage> {
     const filter: Filter<JobDocument> = state ? { state } : { ...IS_JOB };
+    // A job stored before kinds existed has no kind field and is a `default` one (toJob).
+    // ($or, not $in: Cosmos's feature page refuses an array literal in a comparison.)
+    if (kind === DEFAULT_KIND) filter.$or = [{ kind }, { kind: null } as unknown as Filter<JobDocument>];
+    else if (kind) filter.kind = kind;
     if (cursor) filter._id = { $lt: cursor };
     const docs = this.reads.count(await retryThrottled(() => this.jobs.find(filter).sort({ _id: -1 }).limit(limit + 1).toArray()));
     const jobs = docs.slice(0, limit).map(toJob);
@@ -286,12 +291,12 @@ export class MongoJobStore implements JobStore {
     );
   }
 
-  async markDone(containerName: string, at: Date, output: string): Promise<boolean> {
-    return this.finish(containerName, 'Done', at, { output, error: null, progress: 1 });
+  async markDone(containerName: string, at: Date, output: string, outputJson: string | null = null): Promise<boolean> {
+    return this.finish(containerName, 'Done', at, { output, outputJson, error: null, progress: 1 });
   }
 
   async markFailed(containerName: string, at: Date, error: string): Promise<boolean> {
-    return this.finish(containerName, 'Failed', at, { output: null, error });
+    return this.finish(containerName, 'Failed', at, { output: null, outputJson: null, error });
   }
 
   async saveArtifacts(containerName: string, artifacts: ContainerArtifacts): Promise<void> {
@@ -346,7 +351,7 @@ export class MongoJobStore implements JobStore {
     containerName: string,
     state: 'Done' | 'Failed',
     at: Date,
-    fields: { output: string | null; error: string | null; progress?: number },
+    fields: { output: string | null; outputJson: string | null; error: string | null; progress?: number },
   ): Promise<boolean> {
     const finishedAt = at.toISOString();
     const set = { state, finishedAt, ...fields };

@@ -1,5 +1,5 @@
 import { DuplicateJobError } from '../../domain/errors.js';
-import { JOB_STATES, statesBefore, type AttemptRecord, type Job, type JobState } from '../../domain/job.js';
+import { JOB_STATES, statesBefore, type AttemptRecord, type Job, type JobState, type RequeueOrigin } from '../../domain/job.js';
 import { isNoChange, totalsChange, totalsOf, type RunningTotals } from '../../domain/running-totals.js';
 import type {
   ContainerArtifacts,
@@ -29,6 +29,8 @@ interface JobRow {
   prior_attempts: string;
   error: string | null;
   output: string | null;
+  output_json: string | null;
+  requeue_of: string | null;
   progress: number | null;
   cpu: number | null;
   memory_gb: number | null;
@@ -55,10 +57,14 @@ CREATE TABLE IF NOT EXISTS jobs (
   prior_attempts TEXT NOT NULL DEFAULT '[]',
   prior_vcpu_seconds REAL NOT NULL DEFAULT 0,
   prior_gb_seconds REAL NOT NULL DEFAULT 0,
-  kind TEXT NOT NULL DEFAULT 'default'
+  kind TEXT NOT NULL DEFAULT 'default',
+  output_json TEXT,
+  requeue_of TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state, id);
 CREATE INDEX IF NOT EXISTS jobs_by_rev ON jobs(rev);
+CREATE INDEX IF NOT EXISTS jobs_by_kind ON jobs(kind, id);
+CREATE INDEX IF NOT EXISTS jobs_by_state_kind ON jobs(state, kind, id);
 CREATE TABLE IF NOT EXISTS container_artifacts (
   container_name TEXT PRIMARY KEY,
   logs TEXT NOT NULL,
@@ -103,6 +109,8 @@ const ADDED_COLUMNS: Record<string, string> = {
   prior_vcpu_seconds: 'REAL NOT NULL DEFAULT 0',
   prior_gb_seconds: 'REAL NOT NULL DEFAULT 0',
   kind: "TEXT NOT NULL DEFAULT 'default'",
+  output_json: 'TEXT',
+  requeue_of: 'TEXT',
 };
 
 // Every write takes the next store-wide revision inside the same statement; SQLite runs one
@@ -124,10 +132,12 @@ function toJob(row: JobRow): Job {
     priorAttempts: JSON.parse(row.prior_attempts) as AttemptRecord[],
     error: row.error,
     output: row.output,
+    outputJson: row.output_json ?? null,
     progress: row.progress,
     cpu: row.cpu,
     memoryGb: row.memory_gb,
     rev: row.rev,
+    requeueOf: row.requeue_of ? (JSON.parse(row.requeue_of) as RequeueOrigin) : null,
   };
 }
 
@@ -184,8 +194,8 @@ export class SqliteJobStore implements JobStore {
     const inserted = this.db.immediateTransaction(() => {
       const row = this.sql(
         `INSERT INTO jobs (id, container_name, message, kind, state, enqueued_at, dispatched_at, started_at,
-           finished_at, attempts, prior_attempts, error, output, progress, cpu, memory_gb, rev)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${NEXT_REV})
+           finished_at, attempts, prior_attempts, error, output, progress, cpu, memory_gb, requeue_of, rev)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${NEXT_REV})
          ON CONFLICT DO NOTHING RETURNING *`,
       ).get(
         job.id,
@@ -204,6 +214,7 @@ export class SqliteJobStore implements JobStore {
         job.progress,
         job.cpu,
         job.memoryGb,
+        job.requeueOf ? JSON.stringify(job.requeueOf) : null,
       ) as JobRow | undefined;
       if (!row) return null;
       const saved = toJob(row);
@@ -226,12 +237,16 @@ export class SqliteJobStore implements JobStore {
     return this.one(row);
   }
 
-  async list({ state, limit, cursor }: ListQuery): Promise<JobPage> {
+  async list({ state, kind, limit, cursor }: ListQuery): Promise<JobPage> {
     const where: string[] = [];
     const params: unknown[] = [];
     if (state) {
       where.push('state = ?');
       params.push(state);
+    }
+    if (kind) {
+      where.push('kind = ?');
+      params.push(kind);
     }
     if (cursor) {
       where.push('id < ?');
@@ -331,12 +346,12 @@ export class SqliteJobStore implements JobStore {
     });
   }
 
-  async markDone(containerName: string, at: Date, output: string): Promise<boolean> {
-    return this.finish(containerName, 'Done', at, { output, error: null });
+  async markDone(containerName: string, at: Date, output: string, outputJson: string | null = null): Promise<boolean> {
+    return this.finish(containerName, 'Done', at, { output, outputJson, error: null });
   }
 
   async markFailed(containerName: string, at: Date, error: string): Promise<boolean> {
-    return this.finish(containerName, 'Failed', at, { output: null, error });
+    return this.finish(containerName, 'Failed', at, { output: null, outputJson: null, error });
   }
 
   async saveArtifacts(containerName: string, artifacts: ContainerArtifacts): Promise<void> {
@@ -411,14 +426,14 @@ export class SqliteJobStore implements JobStore {
     containerName: string,
     state: 'Done' | 'Failed',
     at: Date,
-    fields: { output: string | null; error: string | null },
+    fields: { output: string | null; outputJson: string | null; error: string | null },
   ): Promise<boolean> {
     const finishedAt = at.toISOString();
     return this.change(
       containerName,
-      `state = ?, finished_at = ?, started_at = COALESCE(started_at, ?), output = ?, error = ?,
+      `state = ?, finished_at = ?, started_at = COALESCE(started_at, ?), output = ?, output_json = ?, error = ?,
        progress = CASE WHEN ? = 'Done' THEN 1 ELSE progress END`,
-      [state, finishedAt, finishedAt, fields.output, fields.error, state],
+      [state, finishedAt, finishedAt, fields.output, fields.outputJson, fields.error, state],
       { fromStates: statesBefore(state) },
     );
   }
