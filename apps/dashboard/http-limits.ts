@@ -31,11 +31,14 @@ export const LONGEST_HELD_ANSWER_MS = 60_000;
 const RESERVED_DESCRIPTORS = 100;
 
 /**
- * Node looks for requests past their timeout only this often (30 s by default), so a
- * requestTimeout of 10 s could hold a slow client 40 s. Fastify does not expose it. Its timer
- * runs even with no connection: 2 s is the most issue 33 allows, and the least waking.
+ * Node looks for requests past their timeout only every `connectionsCheckingInterval` (30 s by
+ * default, so a requestTimeout of 10 s could hold a slow client 40 s), and its timer runs even
+ * with no connection open, waking an idle stack. So Node's own check is put off as far as a
+ * timer goes, and `RequestDeadlines` below does the job: a check every second, only while a
+ * connection is open.
  */
-const CONNECTIONS_CHECKING_INTERVAL_MS = 2000;
+const NODE_CHECKING_INTERVAL_MS = 2 ** 31 - 1;
+const DEADLINE_CHECK_MS = 1000;
 
 const ERROR_LOG_INTERVAL_MS = 10_000;
 
@@ -96,12 +99,13 @@ export function httpServerOptions(
           requestTimeout: limits.requestTimeoutMs,
           headersTimeout: limits.headersTimeoutMs,
           keepAliveTimeout: limits.keepAliveTimeoutMs,
-          connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
+          connectionsCheckingInterval: NODE_CHECKING_INTERVAL_MS,
         },
         handler,
       );
       server.setTimeout(limits.idleTimeoutMs);
       server.maxConnections = maxConnections;
+      watchRequestDeadlines(server, limits.requestTimeoutMs);
       // After listen, an accept that fails (EMFILE, ENFILE) is an 'error' on the server:
       // without a listener it would end the process. The client's connection is simply not taken.
       // Logged at most once in ERROR_LOG_INTERVAL_MS: a flood of refused accepts is one line.
@@ -117,4 +121,55 @@ export function httpServerOptions(
       return server;
     },
   };
+}
+
+/** Where a connection is: waiting for a request (or its headers), receiving its body, or answering it. */
+interface Tracked {
+  phase: 'waiting' | 'receiving' | 'answering';
+  since: number;
+}
+
+/**
+ * Closes a connection whose request has not arrived whole within `requestTimeoutMs`, counted
+ * from when it opened or its last answer ended: a client sending a byte every few seconds holds
+ * a descriptor no longer than that. An answer held open (a `?wait`) is not a request arriving,
+ * and is left to the idle timeout. The check runs once a second while connections are open, and
+ * not at all without one, so an idle stack is not woken by it.
+ */
+export function watchRequestDeadlines(server: Server, requestTimeoutMs: number, checkEveryMs = DEADLINE_CHECK_MS): void {
+  const tracked = new Map<import('node:net').Socket, Tracked>();
+  let timer: NodeJS.Timeout | null = null;
+  const check = () => {
+    const now = Date.now();
+    for (const [socket, state] of tracked) {
+      if (state.phase !== 'answering' && now - state.since > requestTimeoutMs) socket.destroy();
+    }
+  };
+  server.on('connection', (socket) => {
+    tracked.set(socket, { phase: 'waiting', since: Date.now() });
+    timer ??= setInterval(check, checkEveryMs);
+    socket.once('close', () => {
+      tracked.delete(socket);
+      if (tracked.size === 0 && timer) {
+        clearInterval(timer);
+        timer = null;
+      }
+    });
+  });
+  server.on('request', (request, response) => {
+    const state = tracked.get(request.socket);
+    if (!state) return;
+    state.phase = 'receiving';
+    request.once('end', () => {
+      if (state.phase === 'receiving') state.phase = 'answering';
+    });
+    response.once('close', () => {
+      state.phase = 'waiting';
+      state.since = Date.now();
+    });
+  });
+  server.once('close', () => {
+    if (timer) clearInterval(timer);
+    timer = null;
+  });
 }

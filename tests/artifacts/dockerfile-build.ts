@@ -116,7 +116,9 @@ export function buildLikeDocker(dockerfile: string, context: string, scratch: st
         const command = expand(raw).replace(/(^|\s)(\/[\w./-]+)/g, (_all, space: string, path: string) => `${space}${join(s.root, path)}`);
         execFileSync('sh', ['-c', command], {
           cwd: inRoot(s, s.workdir),
-          env: { PATH: `${dirname(node)}:${process.env.PATH ?? ''}`, HOME: process.env.HOME ?? '/root', ...s.env },
+          // A build step reaches the registry as `docker build` on this machine would: with the
+          // machine's own trust (a proxy's CA here), never anything the image itself ships.
+          env: { PATH: `${dirname(node)}:${process.env.PATH ?? ''}`, HOME: process.env.HOME ?? '/root', ...buildTrust(), ...s.env },
           stdio: 'pipe',
           timeout: 300_000,
         });
@@ -137,4 +139,10 @@ export function buildLikeDocker(dockerfile: string, context: string, scratch: st
   const last = stages[stages.length - 1];
   if (!last) throw new Error(`${basename(dockerfile)}: no FROM`);
   return { appDir: inRoot(last, last.workdir), env: last.env, user: last.user, cmd: last.cmd, bases };
+}
+
+/** The CA settings of the machine that builds, where it has them (npm reads NODE_EXTRA_CA_CERTS through Node). */
+function buildTrust(): Record<string, string> {
+  const names = ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR'];
+  return Object.fromEntries(names.flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : [])));
 }

@@ -7,7 +7,7 @@ describe('how a finished container ended (endOfContainer)', () => {
     for (const exitCode of [1, 137, 143, 192, 193, 255]) {
       const end = endOfContainer({ exitCode, signal: null, stoppedFor: null });
       expect(end).toEqual({ kind: 'exit', exitCode });
-      expect(describeEnd(end)).toBe(`the container exited with code ${exitCode}`);
+      expect(describeEnd(end)).toBe(`exited with code ${exitCode}`);
       expect(shouldRetry(DEFAULT_RETRY_POLICY, 1, end)).toBe(false);
     }
   });

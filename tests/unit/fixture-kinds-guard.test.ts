@@ -19,7 +19,7 @@ describe('every stack and settings read in the tests names its kinds file', () =
   const files = sources(join(ROOT, 'tests')).map((path) => ({ path: relative(ROOT, path), text: readFileSync(path, 'utf8') }));
 
   it('starts the built stack only through the helpers, which give it KINDS_FILE', () => {
-    const starters = files.filter(({ text }) => /spawn\([^)]*BUILT_LOCAL_STACK/.test(text) || /\[process\.execPath, BUILT_LOCAL_STACK\]/.test(text)).map(({ path }) => path);
+    const starters = files.filter(({ text }) => /spawn\([^)]*BUILT_LOCAL_STACK/.test(text) || /\[process\.execPath, \[?(\.\.\.nodeOptions, )?BUILT_LOCAL_STACK\]/.test(text)).map(({ path }) => path);
     expect(starters.sort()).toEqual(['tests/faults/fault-run.ts', 'tests/local-stack-process.ts']);
     expect(files.find(({ path }) => path === 'tests/faults/fault-run.ts')!.text).toMatch(/KINDS_FILE: FIXTURE_KINDS/);
     expect(files.find(({ path }) => path === 'tests/local-stack-process.ts')!.text.match(/env: stackEnv\(env\)/g)).toHaveLength(2);
