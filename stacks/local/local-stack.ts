@@ -104,7 +104,7 @@ export async function startLocalStack(settings: LocalSettings, log: (line: strin
   const health = new StorageHealth(
     [
       { setting: 'DATA_DIR', path: settings.dataDir },
-      ...(existsSync(join(settings.dataDir, 'containers')) ? [{ setting: 'DATA_DIR', path: join(settings.dataDir, 'containers') }] : []),
+      ...(existsSync(join(settings.dataDir, 'containers')) ? [{ setting: 'DATA_DIR', path: join(settings.dataDir, 'containers'), watched: true }] : []),
       ...(storeFolder && storeFolder !== settings.dataDir ? [{ setting: 'DATABASE_URI', path: storeFolder }] : []),
     ],
     [

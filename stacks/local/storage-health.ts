@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage } from '../../apps/core/domain/errors.js';
 
@@ -25,7 +25,12 @@ export class StorageHealth {
   private written: { at: number; problem: string | null } | null = null;
 
   constructor(
-    private readonly folders: { setting: string; path: string }[],
+    /**
+     * `watched`: a folder the runtime watches for its containers' files, where a probe file would
+     * wake the stack at every look; it is asked whether it may be written (permissions, a
+     * read-only mount) without a write. A full disk shows in the others' write.
+     */
+    private readonly folders: { setting: string; path: string; watched?: boolean }[],
     private readonly parts: StoragePart[],
   ) {}
 
@@ -46,7 +51,7 @@ export class StorageHealth {
 
   private probeFolders(): string | null {
     for (const folder of this.folders) {
-      const problem = writeProblem(folder.path);
+      const problem = folder.watched ? accessProblem(folder.path) : writeProblem(folder.path);
       if (problem) return `${folder.setting} ${folder.path} ${problem}`;
     }
     return null;
@@ -72,6 +77,16 @@ export function writeProblem(folder: string): string | null {
     } catch {
       // A folder made read-only after the write: the next look says so.
     }
+  }
+}
+
+/** Whether this user may write in `folder`, asked of the kernel without writing: null when so. */
+export function accessProblem(folder: string): string | null {
+  try {
+    accessSync(folder, constants.W_OK);
+    return null;
+  } catch (error) {
+    return describeWriteFault(error);
   }
 }
 
