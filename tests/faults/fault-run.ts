@@ -230,7 +230,7 @@ async function main(): Promise<number> {
       killedAfterDone++;
       continue;
     }
-    if (CONTAINERS === 'docker' && job?.state === 'Failed' && job.containerName === name && /^the container exited with code 137 /.test(job.error ?? '')) {
+    if (CONTAINERS === 'docker' && job?.state === 'Failed' && job.containerName === name && /^exited with code 137(:|$)/.test(job.error ?? '')) {
       failedAsExit.add(job.id);
       continue;
     }
